@@ -1,0 +1,347 @@
+/*
+ * app.c: the endpoint.  lbauth_app_new() loads everything once;
+ * lbauth_app_serve() runs one request through the steps
+ *
+ *	origin -> method -> content type -> length -> body -> identity
+ *	-> policy (access tokens) -> token -> response + log line
+ *
+ * and is the one place where an error code becomes a response.  The
+ * binary (cgi/lbauth.c) only supplies parameters and body bytes and
+ * writes the finished response out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "extern.h"
+
+struct lbauth_app {
+	struct lbauth_conf	 conf;
+	struct lbx_key		 cookie_key;	/* alg 0 when none */
+	struct lbx_key		 sign_key;
+	struct lbx_minter	 minter;
+	struct lbx_policy	 policy;
+	char			*body;		/* max_body + 1 bytes */
+};
+
+/*
+ * Writes "file:line: key: " (or "file: key: " for an unset key) before
+ * what into err.
+ */
+static void
+key_error(const struct lbauth_app *a, enum lbx_conf_key k, const char *what,
+    char *err, size_t errsz)
+{
+
+	if (a->conf.line[k] != 0)
+		snprintf(err, errsz, "%s:%u: %s: %s", a->conf.file,
+		    a->conf.line[k], lbx_conf_key_name(k), what);
+	else
+		snprintf(err, errsz, "%s: %s: %s", a->conf.file,
+		    lbx_conf_key_name(k), what);
+}
+
+/* Loads the key file named by config key k into key. */
+static enum lbauth_err
+load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
+    enum lbx_keykind kind, struct lbx_key *key, char *err, size_t errsz)
+{
+	char		 why[512];
+	enum lbauth_err	 rc;
+
+	if ((rc = lbx_key_load(key, path, kind, why, sizeof(why))) !=
+	    LBAUTH_OK)
+		key_error(a, k, why, err, errsz);
+	return rc;
+}
+
+/* See lbauth.h. */
+enum lbauth_err
+lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
+    size_t errsz)
+{
+	struct lbauth_app	*a;
+	struct lbauth_conf	*c;
+	char			 why[512];
+	enum lbauth_err		 rc;
+
+	*app_r = NULL;
+	err[0] = '\0';
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return LBAUTH_ENOMEM;
+	c = &a->conf;
+	if ((rc = lbx_conf_load(c, path, err, errsz)) != LBAUTH_OK)
+		goto err;
+	rc = LBAUTH_ECONFIG;
+	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
+		key_error(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
+		    "cookie_secret_file (HS256) or cookie_public_key_file "
+		    "(EdDSA), not both", err, errsz);
+		goto err;
+	}
+	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
+	    NULL && !c->trust_remote_user) {
+		snprintf(err, errsz, "%s: no way to identify users: set "
+		    "cookie_secret_file or cookie_public_key_file (or "
+		    "trust_remote_user = yes)", c->file);
+		goto err;
+	}
+	if (c->backend == LBX_BACKEND_LIVEBLOCKS) {
+		key_error(a, LBX_CONF_BACKEND, "the liveblocks backend is not "
+		    "available in this build; use backend = local", err,
+		    errsz);
+		goto err;
+	}
+	if (c->signing_key_file == NULL) {
+		key_error(a, LBX_CONF_SIGNING_KEY_FILE, "required with "
+		    "backend = local (create one with \"lbauthctl keygen -o "
+		    "FILE\")", err, errsz);
+		goto err;
+	}
+	if (c->cookie_secret_file != NULL &&
+	    (rc = load_key(a, LBX_CONF_COOKIE_SECRET_FILE,
+	    c->cookie_secret_file, LBX_KEY_HS256, &a->cookie_key, err, errsz)) !=
+	    LBAUTH_OK)
+		goto err;
+	if (c->cookie_public_key_file != NULL &&
+	    (rc = load_key(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE,
+	    c->cookie_public_key_file, LBX_KEY_ED25519_PUB, &a->cookie_key, err,
+	    errsz)) != LBAUTH_OK)
+		goto err;
+	if ((rc = load_key(a, LBX_CONF_SIGNING_KEY_FILE, c->signing_key_file,
+	    LBX_KEY_ED25519_PRIV, &a->sign_key, err, errsz)) != LBAUTH_OK)
+		goto err;
+	if ((rc = lbx_minter_init(&a->minter, &a->sign_key, c->project_id,
+	    c->token_ttl)) != LBAUTH_OK)
+		goto err;
+	if (c->token == LBX_TOKEN_ACCESS &&
+	    (rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
+	    sizeof(why))) != LBAUTH_OK) {
+		key_error(a, LBX_CONF_POLICY, why, err, errsz);
+		goto err;
+	}
+	if ((a->body = malloc((size_t)c->max_body + 1)) == NULL) {
+		rc = LBAUTH_ENOMEM;
+		goto err;
+	}
+	*app_r = a;
+	return LBAUTH_OK;
+err:
+	if (rc == LBAUTH_ENOMEM && err[0] == '\0')
+		snprintf(err, errsz, "%s: out of memory", path);
+	lbauth_app_free(a);
+	return rc;
+}
+
+/* See lbauth.h. */
+void
+lbauth_app_free(struct lbauth_app *a)
+{
+
+	if (a == NULL)
+		return;
+	lbx_policy_close(&a->policy);
+	lbx_minter_clear(&a->minter);
+	lbx_key_clear(&a->cookie_key);
+	lbx_key_clear(&a->sign_key);
+	lbx_conf_clear(&a->conf);
+	free(a->body);
+	free(a);
+}
+
+/* This request's scheme, for the same-origin check. */
+static const char *
+scheme(lbauth_param_fn param, void *arg)
+{
+	const char	*s;
+
+	if ((s = param(arg, "HTTPS")) != NULL &&
+	    (strcasecmp(s, "on") == 0 || strcmp(s, "1") == 0))
+		return "https";
+	if ((s = param(arg, "REQUEST_SCHEME")) != NULL &&
+	    (strcmp(s, "http") == 0 || strcmp(s, "https") == 0))
+		return s;
+	return "http";
+}
+
+/*
+ * Reads exactly len body bytes into buf.  Returns LBAUTH_OK, or
+ * LBAUTH_ESHORT when the body ends early (or cannot be read: the client
+ * is gone or sent less than it announced).
+ */
+static enum lbauth_err
+read_body(lbauth_read_fn rd, void *arg, char *buf, size_t len)
+{
+	size_t	 got = 0;
+	long	 n;
+
+	while (got < len) {
+		if ((n = rd(arg, buf + got, len - got)) <= 0)
+			return LBAUTH_ESHORT;
+		got += (size_t)n;
+	}
+	buf[len] = '\0';
+	return LBAUTH_OK;
+}
+
+/* Adds the CORS headers for an allowed cross-origin request. */
+static void
+cors(struct lbauth_resp *r, const char *origin)
+{
+
+	lbx_resp_header(r, "Access-Control-Allow-Origin", origin);
+	lbx_resp_header(r, "Access-Control-Allow-Credentials", "true");
+	lbx_resp_header(r, "Vary", "Origin");
+}
+
+/* Microseconds since t0. */
+static long
+since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* See lbauth.h. */
+enum lbauth_err
+lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
+    lbauth_read_fn rd, void *arg, struct lbauth_resp *resp, int logfd)
+{
+	struct lbauth_request	 req;
+	struct lbauth_user	 user;
+	struct lbauth_session	 sess;
+	struct lbx_claims_rules	 rules;
+	struct timespec		 t0;
+	const struct lbauth_session *logsess = NULL;
+	const char		*origin, *remote, *reason = NULL;
+	enum lbx_method		 method;
+	enum lbauth_decision	 d;
+	enum lbauth_err		 rc;
+	size_t			 len;
+	bool			 cross = false;
+	time_t			 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&req, 0, sizeof(req));
+	req.param = param;
+	req.arg = arg;
+	lbx_user_init(&user);
+	lbx_session_init(&sess);
+	lbx_resp_reset(resp);
+
+	origin = param(arg, "HTTP_ORIGIN");
+	method = lbx_req_method(param(arg, "REQUEST_METHOD"));
+	rc = lbx_req_origin(origin, scheme(param, arg),
+	    param(arg, "HTTP_HOST"), a->conf.origins, &cross);
+	if (rc != LBAUTH_OK)
+		goto out;
+	if (method == LBX_METHOD_OPTIONS) {
+		lbx_resp_begin(resp, 204, NULL);
+		lbx_resp_header(resp, "Allow", "POST, OPTIONS");
+		if (cross) {
+			cors(resp, origin);
+			lbx_resp_header(resp, "Access-Control-Allow-Methods",
+			    "POST, OPTIONS");
+			lbx_resp_header(resp, "Access-Control-Allow-Headers",
+			    "Content-Type, Authorization");
+			lbx_resp_header(resp, "Access-Control-Max-Age", "600");
+		}
+		lbx_resp_end(resp, NULL, 0);
+		goto done;
+	}
+	if (method != LBX_METHOD_POST) {
+		rc = LBAUTH_EMETHOD;
+		goto out;
+	}
+	if ((rc = lbx_req_ctype(param(arg, "CONTENT_TYPE"))) != LBAUTH_OK)
+		goto out;
+	if ((rc = lbx_req_length(param(arg, "CONTENT_LENGTH"),
+	    (size_t)a->conf.max_body, &len)) != LBAUTH_OK)
+		goto out;
+	if ((rc = read_body(rd, arg, a->body, len)) != LBAUTH_OK)
+		goto out;
+	if ((rc = lbx_req_body(&req, a->body, len, &reason)) != LBAUTH_OK)
+		goto out;
+
+	now = time(NULL);
+	remote = a->conf.trust_remote_user ? param(arg, "REMOTE_USER") : NULL;
+	if (remote != NULL && *remote != '\0')
+		rc = lbx_user_remote(&user, remote);
+	else if (a->cookie_key.alg != 0) {
+		rules.now = now;
+		rules.skew = a->conf.clock_skew;
+		rules.issuer = a->conf.cookie_issuer;
+		rules.audience = a->conf.cookie_audience;
+		rc = lbx_cookie_verify(&user, param(arg, "HTTP_COOKIE"),
+		    a->conf.cookie_name, &a->cookie_key, &rules, &reason);
+	} else
+		rc = LBAUTH_ENOSESSION;
+	if (rc != LBAUTH_OK)
+		goto out;
+
+	lbx_buf_puts(&resp->token, "{\"token\":\"");
+	if (a->conf.token == LBX_TOKEN_ID)
+		lbx_token_id(&resp->token, &a->minter, &user, now);
+	else {
+		d = a->policy.ops->decide(a->policy.ctx, &req, &user, &sess);
+		logsess = &sess;
+		if (d == LBAUTH_DECISION_ERROR) {
+			rc = LBAUTH_EPOLICY;
+			goto out;
+		}
+		if (d != LBAUTH_DECISION_ALLOW || sess.ngrants == 0) {
+			rc = LBAUTH_EDENIED;
+			goto out;
+		}
+		lbx_token_access(&resp->token, &a->minter, &user, &sess, now);
+	}
+	lbx_buf_puts(&resp->token, "\"}");
+	if (resp->token.oom) {
+		rc = LBAUTH_ENOMEM;
+		goto out;
+	}
+	lbx_resp_begin(resp, 200, "application/json");
+	if (cross)
+		cors(resp, origin);
+	lbx_resp_end(resp, resp->token.p, resp->token.len);
+	lbx_buf_reset(&resp->token);
+	goto done;
+out:
+	lbx_buf_reset(&resp->token);
+	lbx_resp_error_body(&resp->token, rc);
+	lbx_resp_begin(resp, lbauth_err_status(rc), "application/json");
+	if (rc == LBAUTH_EMETHOD)
+		lbx_resp_header(resp, "Allow", "POST, OPTIONS");
+	if (cross)
+		cors(resp, origin);
+	lbx_resp_end(resp, resp->token.p, resp->token.len);
+done:
+	if (resp->out.oom) {
+		/* Last resort: a fixed 500 that needs no allocation. */
+		static const char oom[] = "Status: 500 Internal Server Error"
+		    "\r\nContent-Type: application/json\r\nCache-Control: "
+		    "no-store\r\n\r\n{\"error\":\"internal_error\","
+		    "\"message\":\"Out of memory; try again later.\"}";
+
+		rc = LBAUTH_ENOMEM;
+		resp->out.len = 0;
+		resp->out.oom = 0;
+		resp->status = 500;
+		if (resp->out.cap > sizeof(oom)) {
+			memcpy(resp->out.p, oom, sizeof(oom));
+			resp->out.len = sizeof(oom) - 1;
+		}
+	}
+	if (a->conf.log_requests)
+		lbx_log_request(logfd, resp->status, rc == LBAUTH_OK ? NULL :
+		    lbauth_err_code(rc), reason, user.id, req.room, logsess,
+		    since(&t0));
+	lbx_user_clear(&user);
+	lbx_req_clear(&req);
+	return rc;
+}

@@ -1,0 +1,416 @@
+/*
+ * cookie.c: the session cookie.  Cookie header (RFC 6265 section 5.4)
+ * -> the one cookie named cookie_name -> JWT verified with the pinned
+ * key (jwt.c) -> claims checked (RFC 7519 section 4.1) -> the user.
+ *
+ * Claims (README "Session cookie"):
+ *	sub	user id, required, 1..128 characters
+ *	exp	required; nbf optional; both with clock_skew seconds leeway
+ *	iss/aud	checked when cookie_issuer/cookie_audience are set
+ *	org	organization, optional, 1..126 characters without '*'
+ *	groups	optional array of up to 64 group ids (ID tokens' gids)
+ *	rooms	optional array of up to 64 room ids or "prefix*" patterns
+ *	info	optional object: the userInfo, at most 1024 characters
+ *	name, avatar	optional strings: userInfo {name, avatar} when no info
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* Makes u an empty user. */
+void
+lbx_user_init(struct lbauth_user *u)
+{
+
+	memset(u, 0, sizeof(*u));
+	lbx_buf_init(&u->info);
+}
+
+/* Releases what u owns and makes it empty. */
+void
+lbx_user_clear(struct lbauth_user *u)
+{
+
+	json_object_put(u->claims);
+	free(u->idbuf);
+	lbx_buf_clear(&u->info);
+	lbx_user_init(u);
+}
+
+static bool
+is_blank(char c)
+{
+
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Finds the cookie called name in the Cookie header hdr.  On success
+ * *val_r points into hdr (borrowed) and *len_r is the value's length,
+ * without the optional double quotes of RFC 6265's cookie-value.
+ * Returns LBAUTH_OK; LBAUTH_ENOSESSION when hdr is NULL, lacks the
+ * cookie or holds it empty; LBAUTH_ECOOKIE when hdr is over
+ * LBX_COOKIE_HEADER_MAX bytes, holds the cookie more than once (which
+ * of two sessions was meant cannot be known, and a sibling domain can
+ * plant the second one), or the value is over LBX_COOKIE_TOKEN_MAX.
+ * Pure.
+ */
+enum lbauth_err
+lbx_cookie_find(const char *hdr, const char *name, const char **val_r,
+    size_t *len_r)
+{
+	const char	*p, *end, *semi, *eq, *v, *found = NULL;
+	size_t		 nlen = strlen(name), klen, vlen, flen = 0;
+
+	*val_r = NULL;
+	*len_r = 0;
+	if (hdr == NULL)
+		return LBAUTH_ENOSESSION;
+	if (strlen(hdr) > LBX_COOKIE_HEADER_MAX)
+		return LBAUTH_ECOOKIE;
+	end = hdr + strlen(hdr);
+	for (p = hdr; p < end; p = semi + 1) {
+		if ((semi = memchr(p, ';', (size_t)(end - p))) == NULL)
+			semi = end;
+		while (p < semi && is_blank(*p))
+			p++;
+		if ((eq = memchr(p, '=', (size_t)(semi - p))) == NULL)
+			continue;
+		klen = (size_t)(eq - p);
+		while (klen > 0 && is_blank(p[klen - 1]))
+			klen--;
+		if (klen != nlen || memcmp(p, name, nlen) != 0)
+			continue;
+		v = eq + 1;
+		vlen = (size_t)(semi - v);
+		while (vlen > 0 && is_blank(*v)) {
+			v++;
+			vlen--;
+		}
+		while (vlen > 0 && is_blank(v[vlen - 1]))
+			vlen--;
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		if (found != NULL)
+			return LBAUTH_ECOOKIE;
+		found = v;
+		flen = vlen;
+	}
+	if (found == NULL || flen == 0)
+		return LBAUTH_ENOSESSION;
+	if (flen > LBX_COOKIE_TOKEN_MAX)
+		return LBAUTH_ECOOKIE;
+	*val_r = found;
+	*len_r = flen;
+	return LBAUTH_OK;
+}
+
+/* Whether s (len bytes) is 1..max UTF-16 units of text, no controls. */
+static bool
+is_text(const char *s, size_t len, size_t max)
+{
+	size_t	 n;
+
+	n = lbx_utf8_len16(s, len);
+	return n >= 1 && n <= max && !lbx_utf8_has_ctl(s, len);
+}
+
+/*
+ * Whether the optional member key of claims is absent, or an array of
+ * at most max strings each accepted by ok.  Stores it in *arr_r.
+ */
+static bool
+str_array(struct json_object *claims, const char *key, size_t max,
+    bool (*ok)(const char *, size_t), struct json_object **arr_r)
+{
+	struct json_object	*a, *e;
+	size_t			 i, n;
+
+	*arr_r = NULL;
+	if (!json_object_object_get_ex(claims, key, &a))
+		return true;
+	if (!json_object_is_type(a, json_type_array) ||
+	    (n = json_object_array_length(a)) > max)
+		return false;
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    !ok(json_object_get_string(e),
+		    (size_t)json_object_get_string_len(e)))
+			return false;
+	}
+	*arr_r = a;
+	return true;
+}
+
+static bool
+is_group(const char *s, size_t len)
+{
+
+	return is_text(s, len, LBAUTH_USERID_MAX);
+}
+
+static bool
+is_room_entry(const char *s, size_t len)
+{
+
+	return lbx_session_is_pattern(s, len) && !lbx_utf8_has_ctl(s, len);
+}
+
+/* Reads the optional NumericDate key; false when present but no number. */
+static bool
+numeric_date(struct json_object *claims, const char *key, bool *has_r,
+    double *v_r)
+{
+	struct json_object	*v;
+
+	*has_r = false;
+	if (!json_object_object_get_ex(claims, key, &v))
+		return true;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return false;
+	*v_r = json_object_get_double(v);
+	*has_r = true;
+	return isfinite(*v_r);
+}
+
+/* Whether the "aud" claim is aud or an array holding it (RFC 7519 4.1.3). */
+static bool
+has_audience(struct json_object *claims, const char *aud)
+{
+	struct json_object	*v, *e;
+	size_t			 i;
+
+	if (!json_object_object_get_ex(claims, "aud", &v))
+		return false;
+	if (json_object_is_type(v, json_type_string))
+		return strcmp(json_object_get_string(v), aud) == 0;
+	if (!json_object_is_type(v, json_type_array))
+		return false;
+	for (i = 0; i < json_object_array_length(v); i++) {
+		e = json_object_array_get_idx(v, i);
+		if (json_object_is_type(e, json_type_string) &&
+		    strcmp(json_object_get_string(e), aud) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Checks the verified claims object against rules and the claim rules
+ * above and fills u.  claims is handed over: on every return it belongs
+ * to u (lbx_user_clear() puts it).  Returns LBAUTH_OK; LBAUTH_EEXPIRED
+ * when now >= exp + skew; LBAUTH_ENOTYET when now < nbf - skew;
+ * LBAUTH_EISSUER; LBAUTH_EAUDIENCE; LBAUTH_ECLAIM for any claim of the
+ * wrong type or size (*reason_r names it); LBAUTH_ENOMEM.  Pure.
+ */
+enum lbauth_err
+lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
+    const struct lbx_claims_rules *rules, const char **reason_r)
+{
+	struct json_object	*info, *v;
+	const char		*s;
+	size_t			 len;
+	double			 d;
+	bool			 has;
+
+	u->claims = claims;
+	*reason_r = NULL;
+	if ((s = lbx_json_get_str(claims, "sub", &len)) == NULL ||
+	    !is_text(s, len, LBAUTH_USERID_MAX)) {
+		*reason_r = "sub must be a string of 1 to 128 characters";
+		return LBAUTH_ECLAIM;
+	}
+	u->id = s;
+	if (!numeric_date(claims, "exp", &has, &d) || !has) {
+		*reason_r = "exp must be a number";
+		return LBAUTH_ECLAIM;
+	}
+	if ((double)rules->now >= d + (double)rules->skew)
+		return LBAUTH_EEXPIRED;
+	if (!numeric_date(claims, "nbf", &has, &d)) {
+		*reason_r = "nbf must be a number";
+		return LBAUTH_ECLAIM;
+	}
+	if (has && (double)rules->now < d - (double)rules->skew)
+		return LBAUTH_ENOTYET;
+	if (rules->issuer != NULL &&
+	    ((s = lbx_json_get_str(claims, "iss", NULL)) == NULL ||
+	    strcmp(s, rules->issuer) != 0))
+		return LBAUTH_EISSUER;
+	if (rules->audience != NULL && !has_audience(claims, rules->audience))
+		return LBAUTH_EAUDIENCE;
+	if (json_object_object_get_ex(claims, "org", &v)) {
+		if ((s = lbx_json_get_str(claims, "org", &len)) == NULL ||
+		    !is_text(s, len, LBX_ORG_MAX) ||
+		    memchr(s, '*', len) != NULL) {
+			*reason_r = "org must be a string of 1 to 126 "
+			    "characters without '*'";
+			return LBAUTH_ECLAIM;
+		}
+		u->org = s;
+	}
+	if (!str_array(claims, "groups", LBX_GROUPS_MAX, is_group,
+	    &u->groups)) {
+		*reason_r = "groups must be an array of at most 64 group ids";
+		return LBAUTH_ECLAIM;
+	}
+	if (!str_array(claims, "rooms", LBX_ROOMS_MAX, is_room_entry,
+	    &u->rooms)) {
+		*reason_r = "rooms must be an array of at most 64 room ids "
+		    "or prefix* patterns";
+		return LBAUTH_ECLAIM;
+	}
+	if (json_object_object_get_ex(claims, "info", &info)) {
+		if (!json_object_is_type(info, json_type_object)) {
+			*reason_r = "info must be an object";
+			return LBAUTH_ECLAIM;
+		}
+		lbx_json_stringify(&u->info, info);
+	} else {
+		const char *keys[] = { "name", "avatar" };
+		size_t i, n = 0;
+
+		for (i = 0; i < 2; i++) {
+			if (!json_object_object_get_ex(claims, keys[i], &v))
+				continue;
+			if ((s = lbx_json_get_str(claims, keys[i], &len)) ==
+			    NULL || len > LBX_CLAIM_STR_MAX) {
+				*reason_r = "name and avatar must be strings";
+				return LBAUTH_ECLAIM;
+			}
+			lbx_buf_putc(&u->info, n++ == 0 ? '{' : ',');
+			lbx_buf_printf(&u->info, "\"%s\":", keys[i]);
+			lbx_buf_json_str(&u->info, s, len);
+		}
+		if (n > 0)
+			lbx_buf_putc(&u->info, '}');
+	}
+	if (u->info.oom)
+		return LBAUTH_ENOMEM;
+	if (u->info.len > 0 &&
+	    lbx_utf8_len16(u->info.p, u->info.len) > LBAUTH_USERINFO_MAX) {
+		*reason_r = "userInfo exceeds 1024 characters";
+		return LBAUTH_ECLAIM;
+	}
+	return LBAUTH_OK;
+}
+
+/*
+ * Authenticates the request from its Cookie header hdr: finds the
+ * cookie called name, verifies it as a JWT with key (whose algorithm is
+ * the only one accepted) and fills u from its claims.  Returns as
+ * lbx_cookie_find(), lbx_jwt_parse(), lbx_jwt_verify() and
+ * lbx_cookie_claims() do; *reason_r may get a static detail for the
+ * log (never any part of the cookie).
+ */
+enum lbauth_err
+lbx_cookie_verify(struct lbauth_user *u, const char *hdr, const char *name,
+    const struct lbx_key *key, const struct lbx_claims_rules *rules,
+    const char **reason_r)
+{
+	struct lbx_jwt		 jwt;
+	struct json_object	*claims = NULL;
+	const char		*tok;
+	size_t			 len;
+	enum lbauth_err		 rc;
+
+	*reason_r = NULL;
+	if ((rc = lbx_cookie_find(hdr, name, &tok, &len)) != LBAUTH_OK)
+		return rc;
+	rc = lbx_jwt_parse(&jwt, tok, len, key->alg, reason_r);
+	if (rc == LBAUTH_OK)
+		rc = lbx_jwt_verify(&jwt, key);
+	if (rc == LBAUTH_OK)
+		rc = lbx_jwt_payload(&jwt, &claims);
+	lbx_jwt_clear(&jwt);
+	if (rc != LBAUTH_OK)
+		return rc;
+	return lbx_cookie_claims(u, claims, rules, reason_r);
+}
+
+/*
+ * Makes u the user named by the web server's REMOTE_USER (only called
+ * when trust_remote_user is set).  Returns LBAUTH_OK, LBAUTH_ECLAIM when
+ * it is not 1..128 characters of text, or LBAUTH_ENOMEM.
+ */
+enum lbauth_err
+lbx_user_remote(struct lbauth_user *u, const char *remote)
+{
+
+	if (!is_text(remote, strlen(remote), LBAUTH_USERID_MAX))
+		return LBAUTH_ECLAIM;
+	if ((u->idbuf = strdup(remote)) == NULL)
+		return LBAUTH_ENOMEM;
+	u->id = u->idbuf;
+	return LBAUTH_OK;
+}
+
+/* --- the public accessors a policy uses ----------------------------- */
+
+const char *
+lbauth_user_id(const struct lbauth_user *u)
+{
+
+	return u->id;
+}
+
+const char *
+lbauth_user_org(const struct lbauth_user *u)
+{
+
+	return u->org;
+}
+
+size_t
+lbauth_user_ngroups(const struct lbauth_user *u)
+{
+
+	return u->groups == NULL ? 0 : json_object_array_length(u->groups);
+}
+
+const char *
+lbauth_user_group(const struct lbauth_user *u, size_t i)
+{
+
+	if (i >= lbauth_user_ngroups(u))
+		return NULL;
+	return json_object_get_string(json_object_array_get_idx(u->groups, i));
+}
+
+bool
+lbauth_user_may_enter(const struct lbauth_user *u, const char *room)
+{
+	size_t		 i, n, rlen = strlen(room), elen;
+	const char	*e;
+
+	if (u->rooms == NULL)
+		return false;
+	n = json_object_array_length(u->rooms);
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(u->rooms, i);
+
+		e = json_object_get_string(v);
+		elen = (size_t)json_object_get_string_len(v);
+		if (elen > 0 && e[elen - 1] == '*') {
+			if (rlen >= elen - 1 && memcmp(room, e, elen - 1) == 0)
+				return true;
+		} else if (elen == rlen && memcmp(room, e, rlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *
+lbauth_user_claim(const struct lbauth_user *u, const char *name)
+{
+
+	if (u->claims == NULL)
+		return NULL;
+	return lbx_json_get_str(u->claims, name, NULL);
+}

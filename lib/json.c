@@ -1,0 +1,260 @@
+/*
+ * json.c: json-c with our limits, and JSON written the way JavaScript's
+ * JSON.stringify() writes it.
+ *
+ * Ownership (json-c): the object from lbx_json_parse() is the caller's,
+ * released with json_object_put() exactly once; objects reached with
+ * json_object_object_get_ex() are borrowed from their parent.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/*
+ * Parses len bytes of untrusted JSON at buf.  Strict RFC 8259 syntax,
+ * UTF-8 validated, nesting capped at LBX_JSON_DEPTH, nothing but white
+ * space after the value, no NUL byte anywhere.  A member name that
+ * occurs twice keeps its last value, which RFC 7515 section 5.2 allows
+ * for JOSE headers ("use a JSON parser that returns only the lexically
+ * last duplicate member name").  On success stores a new reference in
+ * *obj_r (the caller puts it) and returns LBAUTH_OK; otherwise returns
+ * LBAUTH_EJSON (or LBAUTH_ENOMEM) and *obj_r is NULL.  Pure.
+ */
+enum lbauth_err
+lbx_json_parse(const char *buf, size_t len, struct json_object **obj_r)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	size_t			 off;
+
+	*obj_r = NULL;
+	if (len > INT32_MAX || memchr(buf, '\0', len) != NULL)
+		return LBAUTH_EJSON;
+	if ((tok = json_tokener_new_ex(LBX_JSON_DEPTH)) == NULL)
+		return LBAUTH_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return LBAUTH_EJSON;
+	}
+	off = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	for (; off < len; off++)
+		if (buf[off] != ' ' && buf[off] != '\t' &&
+		    buf[off] != '\n' && buf[off] != '\r') {
+			json_object_put(obj);
+			return LBAUTH_EJSON;
+		}
+	*obj_r = obj;
+	return LBAUTH_OK;
+}
+
+/*
+ * Returns the string member key of the object obj, borrowed from obj,
+ * and its length in *len_r (NULL allowed); NULL when obj has no such
+ * member or it is not a string.
+ */
+const char *
+lbx_json_get_str(const struct json_object *obj, const char *key,
+    size_t *len_r)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	if (len_r != NULL)
+		*len_r = (size_t)json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+/*
+ * Writes the finite number d as JavaScript's Number.prototype.toString
+ * does (ECMA-262 Number::toString): the shortest digits that read back
+ * as d, fixed notation for exponents -7 < n <= 21, else "1.5e+22".
+ */
+static void
+write_number(struct lbx_buf *b, double d)
+{
+	char	 e[40], digits[20];
+	int	 p, exp, n, k, i;
+	char	*m;
+
+	if (!isfinite(d)) {
+		lbx_buf_puts(b, "null");
+		return;
+	}
+	if (d == 0) {
+		lbx_buf_putc(b, '0');
+		return;
+	}
+	if (d < 0) {
+		lbx_buf_putc(b, '-');
+		d = -d;
+	}
+	for (p = 1; p <= 17; p++) {
+		snprintf(e, sizeof(e), "%.*e", p - 1, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	/* e is "D.DDDDe+XX": collect the digits and the exponent. */
+	for (k = 0, m = e; *m != 'e'; m++)
+		if (*m >= '0' && *m <= '9')
+			digits[k++] = *m;
+	while (k > 1 && digits[k - 1] == '0')
+		k--;
+	exp = atoi(m + 1);
+	n = exp + 1;
+	if (k <= n && n <= 21) {
+		lbx_buf_put(b, digits, (size_t)k);
+		for (i = k; i < n; i++)
+			lbx_buf_putc(b, '0');
+	} else if (0 < n && n <= 21) {
+		lbx_buf_put(b, digits, (size_t)n);
+		lbx_buf_putc(b, '.');
+		lbx_buf_put(b, digits + n, (size_t)(k - n));
+	} else if (-6 < n && n <= 0) {
+		lbx_buf_puts(b, "0.");
+		for (i = 0; i < -n; i++)
+			lbx_buf_putc(b, '0');
+		lbx_buf_put(b, digits, (size_t)k);
+	} else {
+		lbx_buf_putc(b, digits[0]);
+		if (k > 1) {
+			lbx_buf_putc(b, '.');
+			lbx_buf_put(b, digits + 1, (size_t)(k - 1));
+		}
+		lbx_buf_printf(b, "e%c%d", n - 1 < 0 ? '-' : '+',
+		    abs(n - 1));
+	}
+}
+
+/*
+ * Whether key is an array index in ECMA-262's sense ("0", or digits
+ * without a leading zero below 2^32 - 1): JavaScript orders such keys
+ * first, ascending, in every object.
+ */
+static bool
+is_index(const char *key, unsigned long *v_r)
+{
+	unsigned long	 v = 0;
+	const char	*p;
+
+	if (key[0] == '\0' || (key[0] == '0' && key[1] != '\0'))
+		return false;
+	for (p = key; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - key >= 10)
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v >= 4294967295UL)
+		return false;
+	*v_r = v;
+	return true;
+}
+
+struct idx {
+	unsigned long		 v;
+	const char		*key;
+	struct json_object	*val;
+};
+
+static int
+idx_cmp(const void *a, const void *b)
+{
+	const struct idx *x = a, *y = b;
+
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+static void
+write_member(struct lbx_buf *b, bool *first, const char *key,
+    struct json_object *val)
+{
+
+	if (!*first)
+		lbx_buf_putc(b, ',');
+	*first = false;
+	lbx_buf_json_str(b, key, strlen(key));
+	lbx_buf_putc(b, ':');
+	lbx_json_stringify(b, val);
+}
+
+/*
+ * Appends obj to b exactly as JSON.stringify(JSON.parse(text)) would
+ * write it in JavaScript, text being what obj was parsed from: no white
+ * space, strings escaped as JSON.stringify escapes them, numbers in
+ * JavaScript's shortest form (integers beyond 2^53 lose precision as
+ * they do there), member order preserved except that array-index keys
+ * come first in ascending order.  NULL is written as null.
+ */
+void
+lbx_json_stringify(struct lbx_buf *b, struct json_object *obj)
+{
+	struct idx	*ix = NULL;
+	size_t		 nix = 0, i;
+	unsigned long	 v;
+	bool		 first = true;
+
+	switch (json_object_get_type(obj)) {
+	case json_type_null:
+		lbx_buf_puts(b, "null");
+		break;
+	case json_type_boolean:
+		lbx_buf_puts(b, json_object_get_boolean(obj) ? "true" : "false");
+		break;
+	case json_type_int:
+	case json_type_double:
+		write_number(b, json_object_get_double(obj));
+		break;
+	case json_type_string:
+		lbx_buf_json_str(b, json_object_get_string(obj),
+		    (size_t)json_object_get_string_len(obj));
+		break;
+	case json_type_array:
+		lbx_buf_putc(b, '[');
+		for (i = 0; i < json_object_array_length(obj); i++) {
+			if (i > 0)
+				lbx_buf_putc(b, ',');
+			lbx_json_stringify(b,
+			    json_object_array_get_idx(obj, i));
+		}
+		lbx_buf_putc(b, ']');
+		break;
+	case json_type_object:
+		lbx_buf_putc(b, '{');
+		json_object_object_foreach(obj, k1, v1) {
+			(void)v1;
+			if (is_index(k1, &v))
+				nix++;
+		}
+		if (nix > 0) {
+			if ((ix = calloc(nix, sizeof(*ix))) == NULL) {
+				b->oom = 1;
+				return;
+			}
+			nix = 0;
+			json_object_object_foreach(obj, k2, v2)
+				if (is_index(k2, &v)) {
+					ix[nix].v = v;
+					ix[nix].key = k2;
+					ix[nix++].val = v2;
+				}
+			qsort(ix, nix, sizeof(*ix), idx_cmp);
+			for (i = 0; i < nix; i++)
+				write_member(b, &first, ix[i].key, ix[i].val);
+			free(ix);
+		}
+		json_object_object_foreach(obj, k3, v3)
+			if (!is_index(k3, &v))
+				write_member(b, &first, k3, v3);
+		lbx_buf_putc(b, '}');
+		break;
+	}
+}

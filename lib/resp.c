@@ -1,0 +1,121 @@
+/*
+ * resp.c: the response, built whole in one buffer so that the binary
+ * writes it with one call (one FastCGI record stream, one write(2) in
+ * CGI mode).  Every response, error or not, carries
+ *	Content-Type: application/json	(but a 204 preflight answer)
+ *	Cache-Control: no-store		tokens are single-use credentials
+ *	X-Content-Type-Options: nosniff
+ * and errors have the body {"error": code, "message": sentence}.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* See lbauth.h. */
+struct lbauth_resp *
+lbauth_resp_new(void)
+{
+	struct lbauth_resp	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	lbx_buf_init(&r->out);
+	lbx_buf_init(&r->token);
+	return r;
+}
+
+/* See lbauth.h.  The buffers are wiped: they held a token. */
+void
+lbauth_resp_free(struct lbauth_resp *r)
+{
+
+	if (r == NULL)
+		return;
+	lbx_buf_clear(&r->out);
+	lbx_buf_clear(&r->token);
+	free(r);
+}
+
+/* See lbauth.h. */
+const char *
+lbauth_resp_data(const struct lbauth_resp *r, size_t *len_r)
+{
+
+	*len_r = r->out.len;
+	return r->out.p;
+}
+
+/* See lbauth.h. */
+int
+lbauth_resp_status(const struct lbauth_resp *r)
+{
+
+	return r->status;
+}
+
+/* Empties r for the next request, keeping its storage. */
+void
+lbx_resp_reset(struct lbauth_resp *r)
+{
+
+	lbx_buf_reset(&r->out);
+	lbx_buf_reset(&r->token);
+	r->status = 0;
+}
+
+/*
+ * Starts a response with status: the CGI Status line (RFC 3875 section
+ * 6.3.3) and the headers every response has.
+ */
+void
+lbx_resp_begin(struct lbauth_resp *r, int status, const char *ctype)
+{
+
+	lbx_buf_reset(&r->out);
+	r->status = status;
+	lbx_buf_printf(&r->out, "Status: %d %s\r\n", status,
+	    lbx_status_text(status));
+	if (ctype != NULL) {
+		lbx_buf_puts(&r->out, "Content-Type: ");
+		lbx_buf_puts(&r->out, ctype);
+		lbx_buf_puts(&r->out, "\r\n");
+	}
+	lbx_buf_puts(&r->out, "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+}
+
+/* Adds one header; name and value must be free of CR and LF. */
+void
+lbx_resp_header(struct lbauth_resp *r, const char *name, const char *value)
+{
+
+	lbx_buf_puts(&r->out, name);
+	lbx_buf_puts(&r->out, ": ");
+	lbx_buf_puts(&r->out, value);
+	lbx_buf_puts(&r->out, "\r\n");
+}
+
+/* Ends the headers and appends the body (len bytes; none for a 204). */
+void
+lbx_resp_end(struct lbauth_resp *r, const char *body, size_t len)
+{
+
+	if (r->status != 204)
+		lbx_buf_printf(&r->out, "Content-Length: %zu\r\n", len);
+	lbx_buf_puts(&r->out, "\r\n");
+	lbx_buf_put(&r->out, body, len);
+}
+
+/* Appends the JSON error body for err. */
+void
+lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err)
+{
+
+	lbx_buf_puts(b, "{\"error\":\"");
+	lbx_buf_puts(b, lbauth_err_code(err));
+	lbx_buf_puts(b, "\",\"message\":");
+	lbx_buf_json_str(b, lbauth_strerror(err),
+	    strlen(lbauth_strerror(err)));
+	lbx_buf_putc(b, '}');
+}
