@@ -116,8 +116,8 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	if ((rc = lbx_minter_init(&a->minter, &a->sign_key, c->project_id,
 	    c->token_ttl)) != LBAUTH_OK)
 		goto err;
-	if (c->token == LBX_TOKEN_ACCESS &&
-	    (rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
+	/* Opened for ID tokens too: a bad policy line is an error anyway. */
+	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {
 		key_error(a, LBX_CONF_POLICY, why, err, errsz);
 		goto err;
@@ -237,7 +237,8 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	origin = param(arg, "HTTP_ORIGIN");
 	method = lbx_req_method(param(arg, "REQUEST_METHOD"));
 	rc = lbx_req_origin(origin, scheme(param, arg),
-	    param(arg, "HTTP_HOST"), a->conf.origins, &cross);
+	    param(arg, "HTTP_HOST"), param(arg, "SERVER_PORT"),
+	    a->conf.origins, &cross);
 	if (rc != LBAUTH_OK)
 		goto out;
 	if (method == LBX_METHOD_OPTIONS) {

@@ -290,7 +290,7 @@ enum lbauth_err lbx_req_length(const char *, size_t, size_t *) LBAUTH_WUR;
 enum lbauth_err lbx_req_body(struct lbauth_request *, const char *, size_t,
 		    const char **) LBAUTH_WUR;
 enum lbauth_err lbx_req_origin(const char *, const char *, const char *,
-		    char *const *, bool *) LBAUTH_WUR;
+		    const char *, char *const *, bool *) LBAUTH_WUR;
 void	lbx_req_clear(struct lbauth_request *);
 
 /* ---------------------------------------------------------------------

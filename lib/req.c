@@ -136,8 +136,37 @@ lbx_req_body(struct lbauth_request *req, const char *body, size_t len,
 }
 
 /*
+ * Whether origin is scheme "://" host, with ":" port appended to host
+ * when port is given and host has none of its own.
+ */
+static bool
+is_self(const char *origin, const char *scheme, const char *host,
+    const char *port)
+{
+	size_t		 slen = strlen(scheme), hlen = strlen(host);
+	const char	*o, *rb;
+
+	if (strncasecmp(origin, scheme, slen) != 0 ||
+	    strncmp(origin + slen, "://", 3) != 0)
+		return false;
+	o = origin + slen + 3;
+	if (strncasecmp(o, host, hlen) != 0)
+		return false;
+	o += hlen;
+	if (*o == '\0')
+		return true;
+	/* Debian's fastcgi_params pass $host, which drops the port. */
+	rb = strrchr(host, ']');
+	if (port == NULL || *o != ':' ||
+	    strchr(rb != NULL ? rb : host, ':') != NULL)
+		return false;
+	return strcmp(o + 1, port) == 0;
+}
+
+/*
  * Checks the Origin header (RFC 6454) origin against this endpoint's
- * own origin, scheme "://" host (from HTTP_HOST), and the
+ * own origin, scheme "://" host (HTTP_HOST, plus ":" SERVER_PORT port
+ * when HTTP_HOST has no port: nginx's $host drops it), and the
  * NULL-terminated list allowed.  Returns LBAUTH_OK with *cross_r false
  * when origin is NULL or our own (no CORS headers needed), LBAUTH_OK
  * with *cross_r true when it is listed (answer with CORS headers), and
@@ -145,20 +174,15 @@ lbx_req_body(struct lbauth_request *req, const char *body, size_t len,
  */
 enum lbauth_err
 lbx_req_origin(const char *origin, const char *scheme, const char *host,
-    char *const *allowed, bool *cross_r)
+    const char *port, char *const *allowed, bool *cross_r)
 {
-	size_t	 slen;
 
 	*cross_r = false;
 	if (origin == NULL)
 		return LBAUTH_OK;
-	if (scheme != NULL && host != NULL && *host != '\0') {
-		slen = strlen(scheme);
-		if (strncasecmp(origin, scheme, slen) == 0 &&
-		    strncmp(origin + slen, "://", 3) == 0 &&
-		    strcasecmp(origin + slen + 3, host) == 0)
-			return LBAUTH_OK;
-	}
+	if (scheme != NULL && host != NULL && *host != '\0' &&
+	    is_self(origin, scheme, host, port))
+		return LBAUTH_OK;
 	for (; allowed != NULL && *allowed != NULL; allowed++)
 		if (strcmp(origin, *allowed) == 0) {
 			*cross_r = true;

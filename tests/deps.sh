@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs what lbauth needs to build, run and test, on Debian 12, once:
+# Debian packages through apt-get (as root, or with sudo) and the
+# test-only npm packages pinned by package-lock.json through "npm ci".
+# Run by "make test" and "make run"; does nothing when all is there.
+set -eu
+cd "$(dirname "$0")/.."
+
+missing=""
+need() {	# need PACKAGE TEST...: PACKAGE is missing when TEST fails
+	pkg=$1; shift
+	"$@" >/dev/null 2>&1 || missing="$missing $pkg"
+}
+need build-essential	command -v cc
+need make		command -v make
+need pkg-config		command -v pkg-config
+need libfcgi-dev	test -f /usr/include/fcgiapp.h
+need libfcgi-bin	command -v cgi-fcgi
+need libjson-c-dev	pkg-config --exists json-c
+need libsodium-dev	pkg-config --exists libsodium
+need spawn-fcgi		command -v spawn-fcgi
+need nginx-light	command -v nginx
+need curl		command -v curl
+need nodejs		command -v node
+need npm		command -v npm
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $missing >/dev/null
+	# The nginx package starts a system nginx on port 80; lbauth's
+	# tests and "make run" start their own, so leave the system alone
+	# but do not depend on it.
+fi
+
+# npm ci only when the lock changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] ||
+    [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "deps: npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+fi

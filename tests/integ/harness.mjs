@@ -1,0 +1,325 @@
+// harness.mjs: starts the real parts the integration tests talk to
+// (lbauth under spawn-fcgi, nginx, lbauth as plain CGI) on loopback,
+// each in a fresh temporary folder, and stops them by PID.
+//
+// Nothing here fakes lbauth: every request goes through the real
+// binary, either as FastCGI behind a real nginx or as a CGI process
+// with a CGI environment and stdin (RFC 3875).
+
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const LBAUTH = path.join(ROOT, "lbauth");
+export const LBAUTHCTL = path.join(ROOT, "lbauthctl");
+
+const started = new Set();
+
+// Stops everything a test file started, even when a test failed.
+export function stopAll() {
+  for (const p of started) p.stop();
+}
+process.on("exit", stopAll);
+
+export function tmpdir(prefix = "lbauth-test-") {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o755);
+  return d;
+}
+
+// A free TCP port on 127.0.0.1, chosen by the kernel.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function ctl(args, opts = {}) {
+  return execFileSync(LBAUTHCTL, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+}
+
+// Runs lbauthctl and returns {status, stdout, stderr} without throwing.
+export function ctlResult(args, opts = {}) {
+  try {
+    return { status: 0, stdout: ctl(args, opts), stderr: "" };
+  } catch (e) {
+    return { status: e.status, stdout: String(e.stdout ?? ""), stderr: String(e.stderr ?? "") };
+  }
+}
+
+// A config folder: keys made by lbauthctl, a config file with the given
+// lines, and helpers to mint session cookies for it.
+//   cookieAlg: "HS256" (cookie_secret_file) or "EdDSA" (app key pair)
+export function makeSetup({ cookieAlg = "HS256", conf = [] } = {}) {
+  const dir = tmpdir();
+  ctl(["keygen", "-o", path.join(dir, "sign.key")]);
+  const lines = ["backend = local", "signing_key_file = sign.key", "project_id = test-project"];
+  if (cookieAlg === "HS256") {
+    ctl(["keygen", "-t", "hs256", "-o", path.join(dir, "cookie.secret")]);
+    lines.push("cookie_secret_file = cookie.secret");
+  } else {
+    ctl(["keygen", "-o", path.join(dir, "app.key"), "-p", path.join(dir, "app.pub")]);
+    lines.push("cookie_public_key_file = app.pub");
+  }
+  lines.push(...conf);
+  const confPath = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(confPath, lines.join("\n") + "\n");
+  const setup = {
+    dir,
+    conf: confPath,
+    cookieAlg,
+    // A session cookie minted by lbauthctl cookie.
+    cookie({ sub, org, groups, rooms, name, avatar, info, ttl } = {}) {
+      const a = ["cookie", "-c", confPath, "-s", sub];
+      if (cookieAlg === "EdDSA") a.push("-k", path.join(dir, "app.key"));
+      if (org) a.push("-o", org);
+      if (groups) a.push("-g", groups.join(","));
+      if (rooms) a.push("-r", rooms.join(","));
+      if (name) a.push("-n", name);
+      if (avatar) a.push("-a", avatar);
+      if (info) a.push("-i", JSON.stringify(info));
+      if (ttl !== undefined) a.push("-t", String(ttl));
+      return ctl(a).trim();
+    },
+    // The HS256 secret as the app would hold it (file minus newline).
+    secret() {
+      return fs.readFileSync(path.join(dir, "cookie.secret"), "utf8").replace(/\n$/, "");
+    },
+    jwks() {
+      return JSON.parse(ctl(["jwks", "-c", confPath]));
+    },
+  };
+  return setup;
+}
+
+function track(child, name, logFile) {
+  const proc = {
+    name,
+    pid: child.pid,
+    child,
+    logFile,
+    exited: false,
+    stop() {
+      if (proc.exited) return;
+      try { process.kill(proc.pid, "SIGTERM"); } catch {}
+      started.delete(proc);
+    },
+    log() {
+      return logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+    },
+  };
+  child.on("exit", () => { proc.exited = true; started.delete(proc); });
+  started.add(proc);
+  return proc;
+}
+
+async function waitFor(check, what, ms = 5000) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// lbauth as a FastCGI server on a unix socket, started by spawn-fcgi
+// with -n, so that spawn-fcgi execs lbauth in the process it started
+// and the PID we hold is lbauth's.  Its stderr (the request log) goes
+// to a file.
+export async function startFcgi(setup, { env = {} } = {}) {
+  const sock = path.join(setup.dir, "lbauth.sock");
+  const logFile = path.join(setup.dir, "lbauth.log");
+  const log = fs.openSync(logFile, "a");
+  const child = spawn("spawn-fcgi", ["-n", "-s", sock, "-M", "0666", "--", LBAUTH], {
+    env: { PATH: process.env.PATH, LBAUTH_CONFIG: setup.conf, ...env },
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  const proc = track(child, "lbauth", logFile);
+  proc.sock = sock;
+  await waitFor(() => fs.existsSync(sock) || proc.exited, "the FastCGI socket");
+  if (proc.exited) throw new Error(`lbauth exited: ${proc.log()}`);
+  return proc;
+}
+
+// A real nginx on 127.0.0.1:<free port> with /api/liveblocks-auth
+// passed to the FastCGI socket (the same location block as
+// nginx/lbauth.conf) and the JWKS served as a static file.
+export async function startNginx(setup, fcgi, { extra = "" } = {}) {
+  const port = await freePort();
+  const dir = path.join(setup.dir, "nginx");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(setup.dir, "jwks.json"), JSON.stringify(setup.jwks()));
+  const conf = `
+${process.getuid() === 0 ? "user root;" : ""}
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  fastcgi_temp_path ${dir}/fastcgi;
+  proxy_temp_path ${dir}/proxy;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /api/liveblocks-auth {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_pass unix:${fcgi.sock};
+      fastcgi_request_buffering on;
+      client_max_body_size 64k;
+    }
+    location = /.well-known/jwks.json {
+      alias ${setup.dir}/jwks.json;
+      default_type application/json;
+    }
+    ${extra}
+  }
+}
+`;
+  const confPath = path.join(dir, "nginx.conf");
+  fs.writeFileSync(confPath, conf);
+  const child = spawn("nginx", ["-p", dir, "-c", confPath, "-e", path.join(dir, "error.log")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const proc = track(child, "nginx", path.join(dir, "error.log"));
+  proc.port = port;
+  proc.url = `http://127.0.0.1:${port}/api/liveblocks-auth`;
+  await waitFor(() => new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
+    s.on("error", () => resolve(false));
+  }), "nginx");
+  return proc;
+}
+
+// Sends raw bytes as one HTTP/1.1 request and parses the answer.  Raw,
+// so that tests can send what fetch() refuses to (a wrong
+// Content-Length, two Cookie headers, no method token).
+export function rawHttp(port, bytes, { timeout = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let done = false;
+    const finish = (err) => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      const text = Buffer.concat(chunks).toString("latin1");
+      if (err && text === "") reject(err);
+      else resolve(parseHttp(firstResponse(text), true));
+    };
+    const s = net.connect(port, "127.0.0.1", () => s.write(bytes));
+    s.setTimeout(timeout, () => finish(new Error("raw HTTP timeout")));
+    s.on("data", (d) => {
+      chunks.push(d);
+      // Done once the first response is complete (by Content-Length).
+      const text = Buffer.concat(chunks).toString("latin1");
+      const sep = text.indexOf("\r\n\r\n");
+      const m = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, sep));
+      if (sep >= 0 && m && text.length >= sep + 4 + Number(m[1])) finish();
+    });
+    s.on("error", (e) => finish(e));
+    s.on("close", () => finish(new Error("closed")));
+  });
+}
+
+// The first HTTP response of text (a pipelined answer may follow).
+function firstResponse(text) {
+  const sep = text.indexOf("\r\n\r\n");
+  const m = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, sep));
+  return sep >= 0 && m ? text.slice(0, sep + 4 + Number(m[1])) : text;
+}
+
+// Parses an HTTP (or CGI, with a Status: header) response.
+export function parseHttp(text, isHttp) {
+  const sep = text.indexOf("\r\n\r\n");
+  const head = sep < 0 ? text : text.slice(0, sep);
+  const body = sep < 0 ? "" : text.slice(sep + 4);
+  const lines = head.split("\r\n");
+  let status = 0;
+  const headers = {};
+  if (isHttp) {
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines.shift() ?? "");
+    status = m ? Number(m[1]) : 0;
+  }
+  for (const l of lines) {
+    const i = l.indexOf(":");
+    if (i < 0) continue;
+    const k = l.slice(0, i).trim().toLowerCase();
+    const v = l.slice(i + 1).trim();
+    headers[k] = headers[k] === undefined ? v : headers[k] + ", " + v;
+  }
+  if (!isHttp && headers.status) status = Number(headers.status.slice(0, 3));
+  return { status, headers, body, json: tryJson(body) };
+}
+
+function tryJson(s) {
+  try { return JSON.parse(s); } catch { return undefined; }
+}
+
+// Runs lbauth as a CGI program with the given request and returns the
+// parsed response and its stderr.
+export function cgi(setup, { method = "POST", contentType = "application/json", body = "", cookie, headers = {}, env = {}, args = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const buf = Buffer.from(body);
+    const e = {
+      PATH: process.env.PATH,
+      LBAUTH_CONFIG: setup.conf,
+      GATEWAY_INTERFACE: "CGI/1.1",
+      SERVER_PROTOCOL: "HTTP/1.1",
+      REQUEST_METHOD: method,
+      SCRIPT_NAME: "/cgi-bin/lbauth",
+      HTTP_HOST: "127.0.0.1",
+      ...(method === "POST" ? { CONTENT_LENGTH: String(buf.length) } : {}),
+      ...(contentType ? { CONTENT_TYPE: contentType } : {}),
+      ...(cookie ? { HTTP_COOKIE: cookie } : {}),
+      ...Object.fromEntries(Object.entries(headers).map(([k, v]) => ["HTTP_" + k.toUpperCase().replace(/-/g, "_"), v])),
+      ...env,
+    };
+    for (const [k, v] of Object.entries(e)) if (v === undefined) delete e[k];
+    const child = spawn(LBAUTH, args, { env: e, stdio: ["pipe", "pipe", "pipe"] });
+    const out = [], err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const r = parseHttp(Buffer.concat(out).toString("utf8"), false);
+      r.code = code;
+      r.stderr = Buffer.concat(err).toString("utf8");
+      resolve(r);
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(buf);
+  });
+}
+
+// POSTs through nginx with fetch, as a browser's client would.
+export async function post(url, { body = "{}", cookie, contentType = "application/json", headers = {}, method = "POST" } = {}) {
+  const h = { ...headers };
+  if (contentType) h["content-type"] = contentType;
+  if (cookie) h.cookie = cookie;
+  const res = await fetch(url, { method, headers: h, body: method === "GET" || method === "HEAD" ? undefined : body });
+  const text = await res.text();
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: text, json: tryJson(text) };
+}
+
+// The payload of a compact JWS, decoded without verification.
+export function payload(token) {
+  return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+}
+
+export function header(token) {
+  return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+}
