@@ -200,3 +200,29 @@ describe("policy plugin", () => {
     assert.equal(fcgi.exited, false);
   });
 });
+
+describe("documentation", () => {
+  const conf = fs.readFileSync(path.join(ROOT, "lib/conf.c"), "utf8");
+  const keys = [...conf.matchAll(/K\(LBX_CONF_\w+, "(\w+)"/g)].map((m) => m[1]);
+  test("the config table has keys", () => assert.ok(keys.length >= 17, keys.join(",")));
+  const sample = fs.readFileSync(path.join(ROOT, "nginx/lbauth.conf"), "utf8");
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  for (const k of keys) {
+    test(`${k} is in the sample config and README`, () => {
+      assert.match(sample, new RegExp(`^#?${k} = `, "m"));
+      assert.ok(readme.includes("| `" + k + "` |"), `README config table lacks ${k}`);
+    });
+  }
+  test("the sample config is valid as shipped", () => {
+    const d = tmpdir();
+    fs.copyFileSync(path.join(ROOT, "nginx/lbauth.conf"), path.join(d, "lbauth.conf"));
+    ctlResult(["keygen", "-o", path.join(d, "signing.key")]);
+    ctlResult(["keygen", "-t", "hs256", "-o", path.join(d, "cookie.secret")]);
+    const r = ctlResult(["check", "-c", path.join(d, "lbauth.conf")]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  test("every lbauthctl command is in README", () => {
+    for (const c of ["keygen", "pubkey", "jwks", "cookie", "verify", "check"])
+      assert.ok(readme.includes("| `" + c), `README lacks lbauthctl ${c}`);
+  });
+});

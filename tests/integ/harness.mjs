@@ -160,36 +160,14 @@ export async function startNginx(setup, fcgi, { extra = "" } = {}) {
   const dir = path.join(setup.dir, "nginx");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(setup.dir, "jwks.json"), JSON.stringify(setup.jwks()));
-  const conf = `
-${process.getuid() === 0 ? "user root;" : ""}
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  fastcgi_temp_path ${dir}/fastcgi;
-  proxy_temp_path ${dir}/proxy;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location = /api/liveblocks-auth {
-      include /etc/nginx/fastcgi_params;
-      fastcgi_pass unix:${fcgi.sock};
-      fastcgi_request_buffering on;
-      client_max_body_size 64k;
-    }
-    location = /.well-known/jwks.json {
-      alias ${setup.dir}/jwks.json;
-      default_type application/json;
-    }
-    ${extra}
-  }
-}
-`;
+  // The same nginx config "make run" starts (nginx/dev.conf.in).
+  const conf = fs.readFileSync(path.join(ROOT, "nginx/dev.conf.in"), "utf8")
+    .replaceAll("@USER_LINE@", process.getuid() === 0 ? "user root;" : "")
+    .replaceAll("@PREFIX@", dir)
+    .replaceAll("@PORT@", String(port))
+    .replaceAll("@SOCK@", fcgi.sock)
+    .replaceAll("@JWKS@", path.join(setup.dir, "jwks.json"))
+    .replaceAll("@EXTRA@", extra);
   const confPath = path.join(dir, "nginx.conf");
   fs.writeFileSync(confPath, conf);
   const child = spawn("nginx", ["-p", dir, "-c", confPath, "-e", path.join(dir, "error.log")], {
