@@ -30,7 +30,8 @@ LDLIBS	 = $(PKG_LIBS) -ldl
 
 LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
-	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/utf8.c
+	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
+	   lib/apibody.c lib/utf8.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test-*.c))
 PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so

@@ -23,6 +23,10 @@ struct lbauth_app {
 	struct lbx_key		 sign_key;
 	struct lbx_minter	 minter;
 	struct lbx_policy	 policy;
+	struct lbx_upstream	 upstream;	/* backend = liveblocks */
+	bool			 has_upstream;
+	struct lbx_buf		 apibody;	/* scratch: the API request */
+	struct lbx_buf		 answer;	/* scratch: the API answer */
 	char			*body;		/* max_body + 1 bytes */
 };
 
@@ -57,6 +61,29 @@ load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
 	return rc;
 }
 
+/* Loads the Liveblocks secret and prepares the API client. */
+static enum lbauth_err
+open_upstream(struct lbauth_app *a, char *err, size_t errsz)
+{
+	unsigned char	*secret;
+	size_t		 len;
+	char		 why[512];
+	enum lbauth_err	 rc;
+
+	if ((rc = lbx_keyfile_api_secret(a->conf.liveblocks_secret_file,
+	    &secret, &len, why, sizeof(why))) != LBAUTH_OK) {
+		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, why, err, errsz);
+		return rc;
+	}
+	rc = lbx_upstream_init(&a->upstream, a->conf.liveblocks_base_url,
+	    secret, len, a->conf.upstream_timeout_ms, why, sizeof(why));
+	sodium_free(secret);
+	a->has_upstream = true;
+	if (rc == LBAUTH_ECONFIG)
+		key_error(a, LBX_CONF_BACKEND, why, err, errsz);
+	return rc;
+}
+
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
@@ -88,16 +115,17 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		    "trust_remote_user = yes)", c->file);
 		goto err;
 	}
-	if (c->backend == LBX_BACKEND_LIVEBLOCKS) {
-		key_error(a, LBX_CONF_BACKEND, "the liveblocks backend is not "
-		    "available in this build; use backend = local", err,
-		    errsz);
-		goto err;
-	}
-	if (c->signing_key_file == NULL) {
+	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
 		key_error(a, LBX_CONF_SIGNING_KEY_FILE, "required with "
 		    "backend = local (create one with \"lbauthctl keygen -o "
 		    "FILE\")", err, errsz);
+		goto err;
+	}
+	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
+	    c->liveblocks_secret_file == NULL) {
+		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required with "
+		    "backend = liveblocks: a file holding your project's "
+		    "secret key (sk_...), mode 0600", err, errsz);
 		goto err;
 	}
 	if (c->cookie_secret_file != NULL &&
@@ -110,11 +138,14 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	    c->cookie_public_key_file, LBX_KEY_ED25519_PUB, &a->cookie_key, err,
 	    errsz)) != LBAUTH_OK)
 		goto err;
-	if ((rc = load_key(a, LBX_CONF_SIGNING_KEY_FILE, c->signing_key_file,
-	    LBX_KEY_ED25519_PRIV, &a->sign_key, err, errsz)) != LBAUTH_OK)
+	if (c->backend == LBX_BACKEND_LOCAL &&
+	    ((rc = load_key(a, LBX_CONF_SIGNING_KEY_FILE, c->signing_key_file,
+	    LBX_KEY_ED25519_PRIV, &a->sign_key, err, errsz)) != LBAUTH_OK ||
+	    (rc = lbx_minter_init(&a->minter, &a->sign_key, c->project_id,
+	    c->token_ttl)) != LBAUTH_OK))
 		goto err;
-	if ((rc = lbx_minter_init(&a->minter, &a->sign_key, c->project_id,
-	    c->token_ttl)) != LBAUTH_OK)
+	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
+	    (rc = open_upstream(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
 	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
@@ -143,6 +174,10 @@ lbauth_app_free(struct lbauth_app *a)
 	if (a == NULL)
 		return;
 	lbx_policy_close(&a->policy);
+	if (a->has_upstream)
+		lbx_upstream_clear(&a->upstream);
+	lbx_buf_clear(&a->apibody);
+	lbx_buf_clear(&a->answer);
 	lbx_minter_clear(&a->minter);
 	lbx_key_clear(&a->cookie_key);
 	lbx_key_clear(&a->sign_key);
@@ -207,6 +242,45 @@ since(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+/*
+ * Has Liveblocks issue the token (backend = liveblocks): POSTs the
+ * session to /v2/authorize-user (access tokens) or the identity to
+ * /v2/identify-user (ID tokens), as @liveblocks/node does, leaving the
+ * answer in a->answer and its status, mapped as @liveblocks/node maps
+ * it (2xx -> 200, >= 500 -> 503, anything else as is), in *status_r.
+ * Returns LBAUTH_OK when an answer came, else LBAUTH_EUPSTREAM (with
+ * libcurl's static reason in *reason_r) or LBAUTH_ENOMEM.
+ */
+static enum lbauth_err
+ask_liveblocks(struct lbauth_app *a, const struct lbauth_user *u,
+    const struct lbauth_session *s, long *status_r, const char **reason_r)
+{
+	const char	*org, *path;
+	long		 conns;
+	enum lbauth_err	 rc;
+
+	org = a->conf.forward_organization ? u->org : NULL;
+	lbx_buf_reset(&a->apibody);
+	if (a->conf.token == LBX_TOKEN_ID) {
+		path = "/v2/identify-user";
+		lbx_apibody_identify(&a->apibody, u, org);
+	} else {
+		path = "/v2/authorize-user";
+		lbx_apibody_authorize(&a->apibody, u, s, org);
+	}
+	if (a->apibody.oom)
+		return LBAUTH_ENOMEM;
+	rc = lbx_upstream_post(&a->upstream, path, a->apibody.p,
+	    a->apibody.len, status_r, &a->answer, &conns, reason_r);
+	if (rc != LBAUTH_OK)
+		return rc;
+	if (*status_r >= 200 && *status_r < 300)
+		*status_r = 200;
+	else if (*status_r >= 500 || *status_r < 100)
+		*status_r = 503;
+	return LBAUTH_OK;
+}
+
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
@@ -219,6 +293,9 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	struct timespec		 t0;
 	const struct lbauth_session *logsess = NULL;
 	const char		*origin, *remote, *reason = NULL;
+	const char		*message = NULL;
+	char			 msg[600];
+	long			 status;
 	enum lbx_method		 method;
 	enum lbauth_decision	 d;
 	enum lbauth_err		 rc;
@@ -285,10 +362,7 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	if (rc != LBAUTH_OK)
 		goto out;
 
-	lbx_buf_puts(&resp->token, "{\"token\":\"");
-	if (a->conf.token == LBX_TOKEN_ID)
-		lbx_token_id(&resp->token, &a->minter, &user, now);
-	else {
+	if (a->conf.token == LBX_TOKEN_ACCESS) {
 		d = a->policy.ops->decide(a->policy.ctx, &req, &user, &sess);
 		logsess = &sess;
 		if (d == LBAUTH_DECISION_ERROR) {
@@ -299,8 +373,29 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 			rc = LBAUTH_EDENIED;
 			goto out;
 		}
-		lbx_token_access(&resp->token, &a->minter, &user, &sess, now);
 	}
+	if (a->conf.backend == LBX_BACKEND_LIVEBLOCKS) {
+		if ((rc = ask_liveblocks(a, &user, &sess, &status, &reason)) !=
+		    LBAUTH_OK) {
+			if (rc == LBAUTH_EUPSTREAM) {
+				snprintf(msg, sizeof(msg), "Could not reach %s "
+				    "(%s); try again later.",
+				    lbx_upstream_url(&a->upstream), reason);
+				message = msg;
+			}
+			goto out;
+		}
+		lbx_resp_begin(resp, (int)status, "application/json");
+		if (cross)
+			cors(resp, origin);
+		lbx_resp_end(resp, a->answer.p, a->answer.len);
+		goto done;
+	}
+	lbx_buf_puts(&resp->token, "{\"token\":\"");
+	if (a->conf.token == LBX_TOKEN_ID)
+		lbx_token_id(&resp->token, &a->minter, &user, now);
+	else
+		lbx_token_access(&resp->token, &a->minter, &user, &sess, now);
 	lbx_buf_puts(&resp->token, "\"}");
 	if (resp->token.oom) {
 		rc = LBAUTH_ENOMEM;
@@ -314,7 +409,7 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	goto done;
 out:
 	lbx_buf_reset(&resp->token);
-	lbx_resp_error_body(&resp->token, rc);
+	lbx_resp_error_body(&resp->token, rc, message);
 	lbx_resp_begin(resp, lbauth_err_status(rc), "application/json");
 	if (rc == LBAUTH_EMETHOD)
 		lbx_resp_header(resp, "Allow", "POST, OPTIONS");

@@ -33,7 +33,8 @@ enum vtype {
 	V_BOOL,		/* yes/no, true/false, on/off, 1/0 */
 	V_BACKEND,	/* local | liveblocks */
 	V_TOKEN,	/* access | id */
-	V_ORIGINS	/* blank-separated list of scheme://host[:port] */
+	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
+	V_URL		/* http:// or https:// URL, no query or fragment */
 };
 
 static const struct {
@@ -68,6 +69,14 @@ static const struct {
 	    0, 0),
 	K(LBX_CONF_MAX_BODY, "max_body", V_LONG, max_body, 16, 65536),
 	K(LBX_CONF_LOG_REQUESTS, "log_requests", V_BOOL, log_requests, 0, 0),
+	K(LBX_CONF_LIVEBLOCKS_SECRET_FILE, "liveblocks_secret_file", V_PATH,
+	    liveblocks_secret_file, 0, 0),
+	K(LBX_CONF_LIVEBLOCKS_BASE_URL, "liveblocks_base_url", V_URL,
+	    liveblocks_base_url, 0, 0),
+	K(LBX_CONF_UPSTREAM_TIMEOUT_MS, "upstream_timeout_ms", V_LONG,
+	    upstream_timeout_ms, 100, 60000),
+	K(LBX_CONF_FORWARD_ORGANIZATION, "forward_organization", V_BOOL,
+	    forward_organization, 0, 0),
 #undef K
 };
 
@@ -85,8 +94,9 @@ defaults(struct lbauth_conf *c)
 {
 
 	memset(c, 0, sizeof(*c));
-	c->backend = LBX_BACKEND_LOCAL;
+	c->backend = LBX_BACKEND_LIVEBLOCKS;
 	c->token = LBX_TOKEN_ACCESS;
+	c->upstream_timeout_ms = 5000;
 	c->clock_skew = 60;
 	c->token_ttl = 3600;
 	c->max_body = 4096;
@@ -212,6 +222,21 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 			*(bool *)field = false;
 		else
 			return "must be yes or no";
+		return NULL;
+	case V_URL:
+		if (!((n > 7 && strncmp(v, "http://", 7) == 0) ||
+		    (n > 8 && strncmp(v, "https://", 8) == 0)))
+			return "must begin with https:// (or http://)";
+		for (i = 0; i < n; i++)
+			if ((unsigned char)v[i] <= ' ' || v[i] == '?' ||
+			    v[i] == '#' || (unsigned char)v[i] >= 0x7f)
+				return "must be a URL without blanks, query or "
+				    "fragment";
+		while (n > 0 && v[n - 1] == '/')
+			n--;	/* the API paths begin with '/' */
+		if ((s = dupn(v, n)) == NULL)
+			*oom = 1;
+		*(char **)field = s;
 		return NULL;
 	case V_BACKEND:
 		if (n == 5 && strncmp(v, "local", 5) == 0)
@@ -363,6 +388,9 @@ lbx_conf_parse(struct lbauth_conf *c, const char *file, const char *buf,
 	if (c->project_id == NULL && (c->project_id = strdup("lbauth")) ==
 	    NULL)
 		return LBAUTH_ENOMEM;
+	if (c->liveblocks_base_url == NULL && (c->liveblocks_base_url =
+	    strdup("https://api.liveblocks.io")) == NULL)
+		return LBAUTH_ENOMEM;
 	return LBAUTH_OK;
 }
 
@@ -424,7 +452,8 @@ lbx_conf_clear(struct lbauth_conf *c)
 	int	 k;
 
 	for (k = 0; k < LBX_CONF__MAX; k++)
-		if (keys[k].type == V_STR || keys[k].type == V_PATH)
+		if (keys[k].type == V_STR || keys[k].type == V_PATH ||
+		    keys[k].type == V_URL)
 			free(*(char **)((char *)c + keys[k].off));
 	for (i = 0; i < c->norigins; i++)
 		free(c->origins[i]);

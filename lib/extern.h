@@ -109,6 +109,10 @@ enum lbx_conf_key {
 	LBX_CONF_ALLOWED_ORIGINS,
 	LBX_CONF_MAX_BODY,
 	LBX_CONF_LOG_REQUESTS,
+	LBX_CONF_LIVEBLOCKS_SECRET_FILE,
+	LBX_CONF_LIVEBLOCKS_BASE_URL,
+	LBX_CONF_UPSTREAM_TIMEOUT_MS,
+	LBX_CONF_FORWARD_ORGANIZATION,
 	LBX_CONF__MAX
 };
 
@@ -133,6 +137,10 @@ struct lbauth_conf {
 	size_t		 norigins;
 	long		 max_body;
 	bool		 log_requests;
+	char		*liveblocks_secret_file;
+	char		*liveblocks_base_url;
+	long		 upstream_timeout_ms;
+	bool		 forward_organization;
 };
 
 enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,
@@ -186,6 +194,8 @@ enum lbx_keykind {
 
 enum lbauth_err lbx_key_load(struct lbx_key *, const char *,
 		    enum lbx_keykind, char *, size_t) LBAUTH_WUR;
+enum lbauth_err lbx_keyfile_api_secret(const char *, unsigned char **,
+		    size_t *, char *, size_t) LBAUTH_WUR;
 void	lbx_key_clear(struct lbx_key *);
 void	lbx_key_pem_sk(struct lbx_buf *, const struct lbx_key *);
 void	lbx_key_pem_pk(struct lbx_buf *, const struct lbx_key *);
@@ -327,6 +337,38 @@ void	lbx_token_id(struct lbx_buf *, struct lbx_minter *,
 		    const struct lbauth_user *, time_t);
 
 /* ---------------------------------------------------------------------
+ * upstream.c: POSTs to the Liveblocks API over a dlopen()ed libcurl.
+ */
+#define LBX_UPSTREAM_MAX	65536	/* bytes of an upstream answer */
+
+struct lbx_upstream {
+	void			*dl;		/* libcurl */
+	struct lbx_curl		*curl;		/* its functions */
+	void			*h;		/* the easy handle, or NULL */
+	struct curl_slist	*headers;	/* Authorization etc. */
+	const char		*base;		/* borrowed */
+	long			 timeout_ms;
+	struct lbx_buf		 url;
+};
+
+enum lbauth_err lbx_upstream_init(struct lbx_upstream *, const char *,
+		    const unsigned char *, size_t, long, char *, size_t)
+		    LBAUTH_WUR;
+enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
+		    const char *, size_t, long *, struct lbx_buf *, long *,
+		    const char **) LBAUTH_WUR;
+const char *lbx_upstream_url(const struct lbx_upstream *);
+void	lbx_upstream_clear(struct lbx_upstream *);
+
+/* ---------------------------------------------------------------------
+ * apibody.c: the JSON bodies of the Liveblocks API requests.
+ */
+void	lbx_apibody_authorize(struct lbx_buf *, const struct lbauth_user *,
+		    const struct lbauth_session *, const char *);
+void	lbx_apibody_identify(struct lbx_buf *, const struct lbauth_user *,
+		    const char *);
+
+/* ---------------------------------------------------------------------
  * resp.c: one whole CGI response in one buffer.
  */
 struct lbauth_resp {
@@ -339,7 +381,7 @@ void	lbx_resp_reset(struct lbauth_resp *);
 void	lbx_resp_begin(struct lbauth_resp *, int, const char *);
 void	lbx_resp_header(struct lbauth_resp *, const char *, const char *);
 void	lbx_resp_end(struct lbauth_resp *, const char *, size_t);
-void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err);
+void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
 
 /* ---------------------------------------------------------------------
  * log.c: one line per request.  It takes no argument that could carry a

@@ -377,3 +377,52 @@ lbx_key_load(struct lbx_key *key, const char *path, enum lbx_keykind kind,
 		    reason != NULL ? reason : "out of memory");
 	return rc;
 }
+
+/*
+ * Loads the Liveblocks secret key file at path (checked as a secret)
+ * into new sodium_malloc() memory at *buf_r, *len_r bytes, one trailing
+ * newline removed; release with sodium_free().  The key must look as
+ * @liveblocks/node requires: "sk_" and then [A-Za-z0-9_-] only.
+ * Returns LBAUTH_OK; LBAUTH_EKEYFILE with "path: reason" in err (never
+ * any of the key); LBAUTH_ENOMEM.
+ */
+enum lbauth_err
+lbx_keyfile_api_secret(const char *path, unsigned char **buf_r,
+    size_t *len_r, char *err, size_t errsz)
+{
+	unsigned char	*buf;
+	size_t		 len, i;
+	enum lbauth_err	 rc;
+
+	*buf_r = NULL;
+	*len_r = 0;
+	if ((rc = lbx_keyfile_read(path, true, 512, &buf, &len, err,
+	    errsz)) != LBAUTH_OK) {
+		if (rc == LBAUTH_ENOMEM)
+			snprintf(err, errsz, "%s: out of memory", path);
+		return rc;
+	}
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len < 4 || memcmp(buf, "sk_", 3) != 0) {
+		snprintf(err, errsz, "%s: a Liveblocks secret key begins "
+		    "with sk_ (copy it from the dashboard's API keys page)",
+		    path);
+		sodium_free(buf);
+		return LBAUTH_EKEYFILE;
+	}
+	for (i = 0; i < len; i++)
+		if (!((buf[i] >= 'a' && buf[i] <= 'z') ||
+		    (buf[i] >= 'A' && buf[i] <= 'Z') ||
+		    (buf[i] >= '0' && buf[i] <= '9') ||
+		    buf[i] == '_' || buf[i] == '-')) {
+			snprintf(err, errsz, "%s: the secret key holds a "
+			    "character other than letters, digits, '_' and "
+			    "'-' (at byte %zu)", path, i + 1);
+			sodium_free(buf);
+			return LBAUTH_EKEYFILE;
+		}
+	*buf_r = buf;
+	*len_r = len;
+	return LBAUTH_OK;
+}

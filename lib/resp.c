@@ -107,15 +107,20 @@ lbx_resp_end(struct lbauth_resp *r, const char *body, size_t len)
 	lbx_buf_put(&r->out, body, len);
 }
 
-/* Appends the JSON error body for err. */
+/*
+ * Appends the JSON error body for err, with message as its "message"
+ * (NULL: err's default sentence).  message must hold no secret.
+ */
 void
-lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err)
+lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err,
+    const char *message)
 {
 
+	if (message == NULL)
+		message = lbauth_strerror(err);
 	lbx_buf_puts(b, "{\"error\":\"");
 	lbx_buf_puts(b, lbauth_err_code(err));
 	lbx_buf_puts(b, "\",\"message\":");
-	lbx_buf_json_str(b, lbauth_strerror(err),
-	    strlen(lbauth_strerror(err)));
+	lbx_buf_json_str(b, message, strlen(message));
 	lbx_buf_putc(b, '}');
 }

@@ -60,10 +60,17 @@ export function ctlResult(args, opts = {}) {
 // A config folder: keys made by lbauthctl, a config file with the given
 // lines, and helpers to mint session cookies for it.
 //   cookieAlg: "HS256" (cookie_secret_file) or "EdDSA" (app key pair)
-export function makeSetup({ cookieAlg = "HS256", conf = [] } = {}) {
+//   backend: "local" (a signing key) or "liveblocks" (baseUrl, secret)
+export function makeSetup({ cookieAlg = "HS256", conf = [], backend = "local", baseUrl, secret = "sk_localdev" } = {}) {
   const dir = tmpdir();
-  ctl(["keygen", "-o", path.join(dir, "sign.key")]);
-  const lines = ["backend = local", "signing_key_file = sign.key", "project_id = test-project"];
+  const lines = [];
+  if (backend === "local") {
+    ctl(["keygen", "-o", path.join(dir, "sign.key")]);
+    lines.push("backend = local", "signing_key_file = sign.key", "project_id = test-project");
+  } else {
+    fs.writeFileSync(path.join(dir, "liveblocks.secret"), secret + "\n", { mode: 0o600 });
+    lines.push("backend = liveblocks", "liveblocks_secret_file = liveblocks.secret", `liveblocks_base_url = ${baseUrl}`);
+  }
   if (cookieAlg === "HS256") {
     ctl(["keygen", "-t", "hs256", "-o", path.join(dir, "cookie.secret")]);
     lines.push("cookie_secret_file = cookie.secret");
@@ -96,7 +103,7 @@ export function makeSetup({ cookieAlg = "HS256", conf = [] } = {}) {
       return fs.readFileSync(path.join(dir, "cookie.secret"), "utf8").replace(/\n$/, "");
     },
     jwks() {
-      return JSON.parse(ctl(["jwks", "-c", confPath]));
+      return backend === "local" ? JSON.parse(ctl(["jwks", "-c", confPath])) : { keys: [] };
     },
   };
   return setup;
@@ -136,7 +143,8 @@ async function waitFor(check, what, ms = 5000) {
 // with -n, so that spawn-fcgi execs lbauth in the process it started
 // and the PID we hold is lbauth's.  Its stderr (the request log) goes
 // to a file.
-export async function startFcgi(setup, { env = {} } = {}) {
+export async function startFcgi(setup, { env = {}, children = 0 } = {}) {
+  if (children > 0) return startFcgiChildren(setup, children, env);
   const sock = path.join(setup.dir, "lbauth.sock");
   const logFile = path.join(setup.dir, "lbauth.log");
   const log = fs.openSync(logFile, "a");
@@ -149,6 +157,65 @@ export async function startFcgi(setup, { env = {} } = {}) {
   proc.sock = sock;
   await waitFor(() => fs.existsSync(sock) || proc.exited, "the FastCGI socket");
   if (proc.exited) throw new Error(`lbauth exited: ${proc.log()}`);
+  return proc;
+}
+
+// Several lbauth processes on one socket: spawn-fcgi -F N forks them
+// and exits, printing their PIDs, which we keep to stop them.
+async function startFcgiChildren(setup, n, env) {
+  const sock = path.join(setup.dir, "lbauth.sock");
+  const logFile = path.join(setup.dir, "lbauth.log");
+  const log = fs.openSync(logFile, "a");
+  const r = await new Promise((resolve) => {
+    const child = spawn("spawn-fcgi", ["-s", sock, "-M", "0666", "-F", String(n), "--", LBAUTH], {
+      env: { PATH: process.env.PATH, LBAUTH_CONFIG: setup.conf, ...env },
+      stdio: ["ignore", "pipe", log],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("exit", (code) => resolve({ code, out }));
+  });
+  fs.closeSync(log);
+  const pids = [...r.out.matchAll(/PID: (\d+)/g)].map((m) => Number(m[1]));
+  if (pids.length !== n) throw new Error(`spawn-fcgi: ${r.out} ${fs.readFileSync(logFile, "utf8")}`);
+  const group = {
+    name: "lbauth",
+    pids,
+    sock,
+    get exited() { return pids.every((p) => !alive(p)); },
+    stop() { for (const p of pids) try { process.kill(p, "SIGTERM"); } catch {} started.delete(group); },
+    log() { return fs.readFileSync(logFile, "utf8"); },
+  };
+  started.add(group);
+  return group;
+}
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+// The open-source Liveblocks dev server (npm "liveblocks", run with
+// npm "bun") on a free loopback port.  It accepts only the secret
+// sk_localdev.
+export async function startDevServer() {
+  const port = await freePort();
+  const dir = tmpdir("lbauth-dev-");
+  const logFile = path.join(dir, "dev.log");
+  const log = fs.openSync(logFile, "a");
+  const child = spawn(path.join(ROOT, "node_modules/.bin/bun"),
+    [path.join(ROOT, "node_modules/liveblocks/dist/index.js"), "dev", "--no-check", "--no-persist", "-p", String(port)],
+    { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1" }, stdio: ["ignore", log, log] });
+  fs.closeSync(log);
+  const proc = track(child, "liveblocks dev", logFile);
+  proc.port = port;
+  proc.url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (proc.exited) throw new Error(`dev server exited: ${proc.log()}`);
+    try {
+      const r = await fetch(`${proc.url}/v2/rooms`, { headers: { authorization: "Bearer sk_localdev" } });
+      return r.status < 500;
+    } catch { return false; }
+  }, "the Liveblocks dev server", 20000);
   return proc;
 }
 

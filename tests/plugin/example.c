@@ -6,10 +6,11 @@
  *		policy_arg = admins
  *
  * Policy: rooms are named "<group>:<name>".  A member of that group
- * (the session cookie's "groups" claim) gets FULL_ACCESS on the room;
- * members of the admin group named by policy_arg get FULL_ACCESS on
- * every room ("*"); anyone else is denied.  Asked for no room, a user
- * gets READ_ACCESS on "<group>:*" for each of their first 10 groups.
+ * (the session cookie's "groups" claim) gets FULL_ACCESS on the room,
+ * a member of "<group>:viewer" READ_ACCESS; members of the admin group
+ * named by policy_arg get FULL_ACCESS on every room ("*"); anyone else
+ * is denied.  Asked for no room, a user gets READ_ACCESS on "<group>:*"
+ * for each of their first 10 groups.
  *
  * The tests also use it to reach the error path: a room beginning with
  * "fail:" makes decide() report an error, which lbauth must answer with
@@ -80,11 +81,19 @@ example_decide(void *ctx, const struct lbauth_request *req,
 		}
 		return LBAUTH_DECISION_ALLOW;
 	}
-	if ((colon = strchr(room, ':')) == NULL ||
-	    !in_group(user, room, (size_t)(colon - room)))
+	if ((colon = strchr(room, ':')) == NULL)
 		return LBAUTH_DECISION_DENY;
-	return lbauth_session_allow(session, room, lbauth_full_access) ==
-	    LBAUTH_OK ? LBAUTH_DECISION_ALLOW : LBAUTH_DECISION_ERROR;
+	if (in_group(user, room, (size_t)(colon - room)))
+		return lbauth_session_allow(session, room,
+		    lbauth_full_access) == LBAUTH_OK ?
+		    LBAUTH_DECISION_ALLOW : LBAUTH_DECISION_ERROR;
+	snprintf(pattern, sizeof(pattern), "%.*s:viewer",
+	    (int)(colon - room), room);
+	if (in_group(user, pattern, strlen(pattern)))
+		return lbauth_session_allow(session, room,
+		    lbauth_read_access) == LBAUTH_OK ?
+		    LBAUTH_DECISION_ALLOW : LBAUTH_DECISION_ERROR;
+	return LBAUTH_DECISION_DENY;
 }
 
 static void
