@@ -31,7 +31,7 @@ LDLIBS	 = $(PKG_LIBS) -ldl
 LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
-	   lib/apibody.c lib/utf8.c
+	   lib/apibody.c lib/utf8.c lib/verify.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test-*.c))
 PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so
@@ -46,13 +46,13 @@ liblbauth.a: $(LIB_OBJS)
 
 # -rdynamic: a policy plugin resolves lbauth_* (the LBAUTH_API symbols,
 # the only ones not hidden) against the binary.
-lbauth: cgi/lbauth.o liblbauth.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o liblbauth.a $(FCGI_LIBS) $(LDLIBS)
+lbauth: cgi/lbauth.o cgi/master.o liblbauth.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o liblbauth.a $(FCGI_LIBS) $(LDLIBS)
 
 lbauthctl: cgi/lbauthctl.o liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauthctl.o liblbauth.a $(LDLIBS)
 
-cgi/lbauth.o cgi/lbauthctl.o: lib/lbauth.h lib/extern.h
+cgi/lbauth.o cgi/lbauthctl.o cgi/master.o: lib/lbauth.h lib/extern.h cgi/master.h
 
 tests/plugin/%.so: tests/plugin/%.c lib/lbauth.h
 	$(CC) $(CFLAGS) -shared -o $@ $<

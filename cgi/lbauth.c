@@ -7,14 +7,20 @@
  *  - CGI: one request from the environment and stdin (RFC 3875), the
  *    answer on stdout.
  *
- * argv is ignored: a CGI request whose query string has no '=' arrives
- * as command-line words (RFC 3875 section 4.4), so nothing a request
- * can reach may act on them.  The config file comes from LBAUTH_CONFIG
- * or /etc/lbauth/lbauth.conf.  Parameters come only from the request
+ *  - Self-managed: "--listen unix:/path --workers N": master.c binds,
+ *    drops privileges and supervises N workers running the FastCGI loop.
+ *    A systemd socket (LISTEN_FDS) is used in place of --listen.
+ *
+ * Options are read only outside CGI (GATEWAY_INTERFACE unset): a CGI
+ * request whose query string has no '=' arrives as command-line words
+ * (RFC 3875 section 4.4), so in CGI mode argv is never looked at.  The
+ * config file comes from --config, LBAUTH_CONFIG or
+ * /etc/lbauth/lbauth.conf.  Parameters come only from the request
  * (FCGX_GetParam on the request's envp) in FastCGI mode: the daemon's
  * own environment never leaks into a request (fcgiwrap's lesson).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 #include <sodium.h>
 
 #include "../lib/lbauth.h"
+#include "master.h"
 
 #define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 
@@ -113,11 +120,19 @@ serve_cgi(struct lbauth_app *app, struct lbauth_resp *resp)
 	return write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
 }
 
-/* Serves FastCGI requests until shutdown; returns the exit status. */
+/*
+ * Serves FastCGI requests on fd 0 until SIGTERM/SIGINT, which end the
+ * loop between requests; returns the exit status.  Each connection is
+ * closed after its request, even when the web server asked to keep it
+ * (FCGI_KEEP_CONN, nginx's fastcgi_keep_conn): a single-threaded worker
+ * held by one idle kept connection would leave every other connection
+ * waiting.
+ */
 static int
-serve_fcgi(struct lbauth_app *app, struct lbauth_resp *resp)
+serve_fcgi(struct lbauth_app *app)
 {
 	FCGX_Request		 rq;
+	struct lbauth_resp	*resp;
 	struct sigaction	 sa;
 	const char		*out;
 	size_t			 len;
@@ -128,8 +143,14 @@ serve_fcgi(struct lbauth_app *app, struct lbauth_resp *resp)
 	/* No SA_RESTART: a blocked accept returns and the loop ends. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0) {
+	if ((resp = lbauth_resp_new()) == NULL) {
+		fprintf(stderr, "lbauth: out of memory\n");
+		return 1;
+	}
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "lbauth: cannot initialise FastCGI\n");
+		lbauth_resp_free(resp);
 		return 1;
 	}
 	while (FCGX_Accept_r(&rq) >= 0) {
@@ -141,44 +162,146 @@ serve_fcgi(struct lbauth_app *app, struct lbauth_resp *resp)
 			    rq.out);
 		else
 			FCGX_PutStr(out, (int)len, rq.out);
+		rq.keepConnection = 0;
 		FCGX_Finish_r(&rq);
 	}
+	lbauth_resp_free(resp);
 	return 0;
+}
+
+static int
+usage(void)
+{
+
+	fprintf(stderr, "usage: lbauth [--config FILE] [--listen "
+	    "unix:/path | host:port] [--workers N]\n"
+	    "              [--socket-mode MODE] [--user USER] [--group "
+	    "GROUP]\n"
+	    "Without options: FastCGI on the socket at fd 0 (spawn-fcgi, "
+	    "mod_fcgid),\nor one CGI request.  See lbauth(8).\n");
+	return 2;
+}
+
+/*
+ * The listening socket systemd passed (sd_listen_fds(3): LISTEN_PID is
+ * us, LISTEN_FDS >= 1, the first at fd 3), or -1.
+ */
+static int
+systemd_socket(void)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != getpid() ||
+	    strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
 }
 
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct master_opts	 mo;
 	struct lbauth_app	*app = NULL;
 	struct lbauth_resp	*resp = NULL;
-	const char		*path;
-	char			 err[1024];
-	int			 cgi, rc;
+	const char		*user = NULL, *group = NULL;
+	char			 err[1024], *end;
+	mode_t			 mode = 0660;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 cgi, rc, ch, lfd = -1;
+	long			 l;
 
-	(void)argc;
-	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	memset(&mo, 0, sizeof(mo));
+	if (getenv("GATEWAY_INTERFACE") == NULL) {
+		while ((ch = getopt_long(argc, argv, "c:l:w:m:u:g:h", longopts,
+		    NULL)) != -1)
+			switch (ch) {
+			case 'c': mo.config = optarg; break;
+			case 'l': mo.listen = optarg; break;
+			case 'w':
+				l = strtol(optarg, &end, 10);
+				if (*end != '\0' || l < 1 || l > 256)
+					return usage();
+				mo.workers = (int)l;
+				break;
+			case 'm':
+				l = strtol(optarg, &end, 8);
+				if (*end != '\0' || l < 0 || l > 0777)
+					return usage();
+				mode = (mode_t)l;
+				break;
+			case 'u': user = optarg; break;
+			case 'g': group = optarg; break;
+			default: return usage();
+			}
+		if (optind != argc)
+			return usage();
+		if (mo.config == NULL)
+			mo.config = getenv("LBAUTH_CONFIG");
+		if (mo.listen != NULL) {
+			master_ids(user, group, &uid, &gid);
+			if ((lfd = master_listen(mo.listen, mode, uid, gid)) ==
+			    -1)
+				return 1;
+		} else
+			lfd = systemd_socket();
+		if (lfd > 0) {
+			if (dup2(lfd, 0) == -1)
+				return 1;
+			close(lfd);
+		}
+		if (master_drop(user, group) == -1)
+			return 1;
+		if (mo.listen != NULL && mo.workers == 0) {
+			l = sysconf(_SC_NPROCESSORS_ONLN);
+			mo.workers = l < 1 ? 1 : l > 256 ? 256 : (int)l;
+		}
+	}
+	if (mo.config == NULL || *mo.config == '\0') {
+		mo.config = getenv("LBAUTH_CONFIG");
+		if (mo.config == NULL || *mo.config == '\0')
+			mo.config = DEFAULT_CONFIG;
+	}
 	cgi = FCGX_IsCGI();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lbauth: libsodium failed to initialise\n");
 		return 1;
 	}
-	if ((path = getenv("LBAUTH_CONFIG")) == NULL || *path == '\0')
-		path = DEFAULT_CONFIG;
-	if (lbauth_app_new(path, &app, err, sizeof(err)) != LBAUTH_OK) {
+	if (lbauth_app_new(mo.config, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauth: %s\n", err);
 		if (cgi)
 			write_all(STDOUT_FILENO, misconfigured,
 			    sizeof(misconfigured) - 1);
 		return 1;
 	}
-	if ((resp = lbauth_resp_new()) == NULL) {
-		fprintf(stderr, "lbauth: out of memory\n");
+	if (cgi) {
+		if ((resp = lbauth_resp_new()) == NULL) {
+			fprintf(stderr, "lbauth: out of memory\n");
+			lbauth_app_free(app);
+			return 1;
+		}
+		rc = serve_cgi(app, resp);
+		lbauth_resp_free(resp);
 		lbauth_app_free(app);
-		return 1;
+		return rc;
 	}
-	rc = cgi ? serve_cgi(app, resp) : serve_fcgi(app, resp);
-	lbauth_resp_free(resp);
+	if (mo.workers > 0)
+		return master_run(&mo, app, serve_fcgi);
+	rc = serve_fcgi(app);
 	lbauth_app_free(app);
 	return rc;
 }

@@ -129,13 +129,9 @@ cmd_keygen(int argc, char *argv[])
 static int
 load_any(struct lbx_key *key, const char *path)
 {
-	char	 err[1024], err2[1024];
+	char	 err[1024];
 
-	if (lbx_key_load(key, path, LBX_KEY_ED25519_PRIV, err, sizeof(err)) ==
-	    LBAUTH_OK)
-		return 0;
-	if (lbx_key_load(key, path, LBX_KEY_ED25519_PUB, err2,
-	    sizeof(err2)) == LBAUTH_OK)
+	if (lbx_key_load_any(key, path, err, sizeof(err)) == LBAUTH_OK)
 		return 0;
 	fprintf(stderr, "lbauthctl: %s\n", err);
 	return -1;
@@ -183,13 +179,24 @@ cmd_jwks(int argc, char *argv[])
 			lbx_conf_clear(&conf);
 			return 1;
 		}
-		if (conf.signing_key_file == NULL) {
-			fprintf(stderr, "lbauthctl: %s: no signing_key_file\n",
-			    conf.file);
+		if (conf.signing_key_file == NULL && conf.npublished == 0) {
+			fprintf(stderr, "lbauthctl: %s: no signing_key_file "
+			    "or published_key_files\n", conf.file);
 			rc = 1;
-		} else if (load_any(&key, conf.signing_key_file) == -1)
+		} else if (conf.signing_key_file != NULL &&
+		    load_any(&key, conf.signing_key_file) == -1)
 			rc = 1;
-		else {
+		else if (conf.signing_key_file != NULL) {
+			lbx_key_jwk(&b, &key);
+			lbx_key_clear(&key);
+		}
+		for (i = 0; rc == 0 && (size_t)i < conf.npublished; i++) {
+			if (load_any(&key, conf.published[i]) == -1) {
+				rc = 1;
+				break;
+			}
+			if (b.p[b.len - 1] != '[')
+				lbx_buf_putc(&b, ',');
 			lbx_key_jwk(&b, &key);
 			lbx_key_clear(&key);
 		}
@@ -346,54 +353,46 @@ out_conf:
 	return rc;
 }
 
-/* Verifies tok against every Ed25519 key of the JWKS file at path. */
-static enum lbauth_err
-verify_jwks(const struct lbx_jwt *jwt, const char *path)
+/*
+ * Verifies tok against the JWKS file at path with the library's own
+ * verifier (lbauth_token_verify), printing the payload on success.
+ */
+static int
+verify_jwks(const char *tok, const char *path)
 {
-	struct json_object	*jwks = NULL, *keys, *k;
-	struct lbx_key		 key;
-	unsigned char		 pk[64];
-	char			*buf = NULL;
-	const char		*x, *kid, *want;
-	size_t			 i, len, xlen, pklen;
+	struct lbauth_verifier	*v = NULL;
+	char			*buf, *payload = NULL;
+	size_t			 len;
 	FILE			*f;
-	enum lbauth_err		 rc = LBAUTH_ESIG;
+	enum lbauth_err		 rc;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		fprintf(stderr, "lbauthctl: %s: %s\n", path, strerror(errno));
-		return LBAUTH_EKEYFILE;
+		return 1;
 	}
-	buf = malloc(65536);
-	len = buf == NULL ? 0 : fread(buf, 1, 65536, f);
+	if ((buf = malloc(65536)) == NULL) {
+		fclose(f);
+		return 1;
+	}
+	len = fread(buf, 1, 65536, f);
 	fclose(f);
-	if (buf == NULL || lbx_json_parse(buf, len, &jwks) != LBAUTH_OK ||
-	    !json_object_object_get_ex(jwks, "keys", &keys) ||
-	    !json_object_is_type(keys, json_type_array)) {
-		fprintf(stderr, "lbauthctl: %s: not a JWKS\n", path);
-		free(buf);
-		json_object_put(jwks);
-		return LBAUTH_EKEYFILE;
-	}
-	want = lbx_json_get_str(jwt->header, "kid", NULL);
-	for (i = 0; i < json_object_array_length(keys); i++) {
-		k = json_object_array_get_idx(keys, i);
-		kid = lbx_json_get_str(k, "kid", NULL);
-		if ((x = lbx_json_get_str(k, "x", &xlen)) == NULL ||
-		    (want != NULL && kid != NULL && strcmp(kid, want) != 0))
-			continue;
-		if (lbx_b64url_decode(pk, sizeof(pk), &pklen, x, xlen) !=
-		    LBAUTH_OK || pklen != crypto_sign_PUBLICKEYBYTES)
-			continue;
-		if (lbx_key_ed25519_pk(&key, pk) == LBAUTH_OK &&
-		    lbx_jwt_verify(jwt, &key) == LBAUTH_OK)
-			rc = LBAUTH_OK;
-		lbx_key_clear(&key);
-		if (rc == LBAUTH_OK)
-			break;
-	}
+	rc = lbauth_verifier_new(buf, len, &v);
 	free(buf);
-	json_object_put(jwks);
-	return rc;
+	if (rc != LBAUTH_OK) {
+		fprintf(stderr, "lbauthctl: %s: not a JWKS with an Ed25519 "
+		    "key\n", path);
+		return 1;
+	}
+	rc = lbauth_token_verify(v, tok, strlen(tok), time(NULL), &payload);
+	lbauth_verifier_free(v);
+	if (rc != LBAUTH_OK) {
+		fprintf(stderr, "lbauthctl: invalid token: %s\n",
+		    lbauth_strerror(rc));
+		return 1;
+	}
+	printf("%s\n", payload);
+	free(payload);
+	return 0;
 }
 
 static int
@@ -419,26 +418,41 @@ cmd_verify(int argc, char *argv[])
 		return usage();
 	err[0] = '\0';
 	tok = argv[optind];
+	if (jwks != NULL)
+		return verify_jwks(tok, jwks);
 	rc = lbx_jwt_parse(&jwt, tok, strlen(tok), LBX_ALG_EDDSA, &reason);
 	if (rc != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: invalid token: %s\n", reason);
 		lbx_jwt_clear(&jwt);
 		return 1;
 	}
-	if (jwks != NULL)
-		rc = verify_jwks(&jwt, jwks);
-	else {
+	{
+		size_t i;
+
 		if (lbx_conf_load(&conf, config_path(conf_path), err,
-		    sizeof(err)) != LBAUTH_OK || conf.signing_key_file == NULL ||
-		    load_any(&key, conf.signing_key_file) == -1) {
+		    sizeof(err)) != LBAUTH_OK || (conf.signing_key_file == NULL &&
+		    conf.npublished == 0)) {
 			fprintf(stderr, "lbauthctl: %s\n", err[0] != '\0' ?
-			    err : "no usable signing_key_file");
+			    err : "no signing_key_file or published_key_files");
 			lbx_conf_clear(&conf);
 			lbx_jwt_clear(&jwt);
 			return 1;
 		}
-		rc = lbx_jwt_verify(&jwt, &key);
-		lbx_key_clear(&key);
+		/* The signing key, then every published (earlier) key. */
+		rc = LBAUTH_ESIG;
+		for (i = 0; rc != LBAUTH_OK && i <= conf.npublished; i++) {
+			const char *f = i == 0 ? conf.signing_key_file :
+			    conf.published[i - 1];
+
+			if (f == NULL)
+				continue;
+			if (load_any(&key, f) == -1) {
+				rc = LBAUTH_EKEYFILE;
+				break;
+			}
+			rc = lbx_jwt_verify(&jwt, &key);
+			lbx_key_clear(&key);
+		}
 		lbx_conf_clear(&conf);
 	}
 	if (rc == LBAUTH_OK)

@@ -93,6 +93,7 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	struct lbauth_conf	*c;
 	char			 why[512];
 	enum lbauth_err		 rc;
+	size_t			 i;
 
 	*app_r = NULL;
 	err[0] = '\0';
@@ -147,6 +148,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
 	    (rc = open_upstream(a, err, errsz)) != LBAUTH_OK)
 		goto err;
+	/* Only checked here: "lbauthctl jwks" publishes them. */
+	for (i = 0; i < c->npublished; i++) {
+		struct lbx_key k;
+
+		rc = lbx_key_load_any(&k, c->published[i], why, sizeof(why));
+		lbx_key_clear(&k);
+		if (rc != LBAUTH_OK) {
+			key_error(a, LBX_CONF_PUBLISHED_KEY_FILES, why, err,
+			    errsz);
+			goto err;
+		}
+	}
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
 	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {

@@ -34,7 +34,8 @@ enum vtype {
 	V_BACKEND,	/* local | liveblocks */
 	V_TOKEN,	/* access | id */
 	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
-	V_URL		/* http:// or https:// URL, no query or fragment */
+	V_URL,		/* http:// or https:// URL, no query or fragment */
+	V_PATHS		/* blank-separated V_PATH values */
 };
 
 static const struct {
@@ -77,6 +78,8 @@ static const struct {
 	    upstream_timeout_ms, 100, 60000),
 	K(LBX_CONF_FORWARD_ORGANIZATION, "forward_organization", V_BOOL,
 	    forward_organization, 0, 0),
+	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,
+	    published, 0, 0),
 #undef K
 };
 
@@ -161,6 +164,66 @@ is_origin(const char *o, size_t n)
 	return true;
 }
 
+/* v (n bytes) joined to the folder dir (dirlen bytes) unless absolute. */
+static char *
+join_path(const char *v, size_t n, const char *dir, size_t dirlen)
+{
+	char	*s;
+
+	if (v[0] == '/' || dirlen == 0)
+		return dupn(v, n);
+	if ((s = malloc(dirlen + 1 + n + 1)) != NULL) {
+		memcpy(s, dir, dirlen);
+		s[dirlen] = '/';
+		memcpy(s + dirlen + 1, v, n);
+		s[dirlen + 1 + n] = '\0';
+	}
+	return s;
+}
+
+/*
+ * Splits v (n bytes) at blanks and appends each word to the
+ * NULL-terminated list *list_r of *n_r entries (at most 64): checked
+ * by ok when given (origins), else as a path joined to dir.  Returns
+ * NULL or a static reason; sets *oom.
+ */
+static const char *
+add_words(char ***list_r, size_t *n_r, const char *v, size_t n,
+    bool (*ok)(const char *, size_t), const char *dir, size_t dirlen,
+    int *oom)
+{
+	size_t	 i, j;
+	char	**l;
+
+	for (i = 0; i < n; i = j) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		for (j = i; j < n && v[j] != ' ' && v[j] != '\t'; j++)
+			continue;
+		if (j == i)
+			break;
+		if (ok != NULL && !ok(v + i, j - i))
+			return "must list origins such as "
+			    "https://app.example.com (scheme, host, "
+			    "optional port; lower case; no path)";
+		if (*n_r >= 64)
+			return "lists more than 64 entries";
+		if ((l = realloc(*list_r, (*n_r + 2) * sizeof(*l))) == NULL) {
+			*oom = 1;
+			return NULL;
+		}
+		*list_r = l;
+		l[*n_r] = ok != NULL ? dupn(v + i, j - i) :
+		    join_path(v + i, j - i, dir, dirlen);
+		if (l[*n_r] == NULL) {
+			*oom = 1;
+			return NULL;
+		}
+		l[++*n_r] = NULL;
+	}
+	return NULL;
+}
+
 /*
  * Stores value v (n bytes, no leading/trailing blanks) for key k into
  * c.  dir is the config file's folder (for V_PATH).  Returns NULL, or a
@@ -173,7 +236,7 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 	void		*field = (char *)c + keys[k].off;
 	char		*end, *s;
 	long		 l;
-	size_t		 i, j;
+	size_t		 i;
 
 	switch (keys[k].type) {
 	case V_STR:
@@ -186,18 +249,15 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 	case V_PATH:
 		if (memchr(v, '\0', n) != NULL)
 			return "contains a NUL byte";
-		if (v[0] == '/' || dirlen == 0)
-			s = dupn(v, n);
-		else if ((s = malloc(dirlen + 1 + n + 1)) != NULL) {
-			memcpy(s, dir, dirlen);
-			s[dirlen] = '/';
-			memcpy(s + dirlen + 1, v, n);
-			s[dirlen + 1 + n] = '\0';
-		}
-		if (s == NULL)
+		if ((s = join_path(v, n, dir, dirlen)) == NULL)
 			*oom = 1;
 		*(char **)field = s;
 		return NULL;
+	case V_PATHS:
+		if (memchr(v, '\0', n) != NULL)
+			return "contains a NUL byte";
+		return add_words(&c->published, &c->npublished, v, n, NULL,
+		    dir, dirlen, oom);
 	case V_LONG:
 		for (i = 0; i < n; i++)
 			if (v[i] < '0' || v[i] > '9')
@@ -255,35 +315,8 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 			return "must be access or id";
 		return NULL;
 	case V_ORIGINS:
-		for (i = 0; i < n; i = j) {
-			char **o;
-
-			while (i < n && (v[i] == ' ' || v[i] == '\t'))
-				i++;
-			for (j = i; j < n && v[j] != ' ' && v[j] != '\t'; j++)
-				continue;
-			if (j == i)
-				break;
-			if (!is_origin(v + i, j - i))
-				return "must list origins such as "
-				    "https://app.example.com (scheme, host, "
-				    "optional port; lower case; no path)";
-			if (c->norigins >= 64)
-				return "lists more than 64 origins";
-			o = realloc(c->origins,
-			    (c->norigins + 2) * sizeof(*o));
-			if (o == NULL) {
-				*oom = 1;
-				return NULL;
-			}
-			c->origins = o;
-			if ((o[c->norigins] = dupn(v + i, j - i)) == NULL) {
-				*oom = 1;
-				return NULL;
-			}
-			o[++c->norigins] = NULL;
-		}
-		return NULL;
+		return add_words(&c->origins, &c->norigins, v, n, is_origin,
+		    NULL, 0, oom);
 	}
 	return "has an unknown type";
 }
@@ -458,6 +491,9 @@ lbx_conf_clear(struct lbauth_conf *c)
 	for (i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 	free(c->origins);
+	for (i = 0; i < c->npublished; i++)
+		free(c->published[i]);
+	free(c->published);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
 }

@@ -113,6 +113,7 @@ enum lbx_conf_key {
 	LBX_CONF_LIVEBLOCKS_BASE_URL,
 	LBX_CONF_UPSTREAM_TIMEOUT_MS,
 	LBX_CONF_FORWARD_ORGANIZATION,
+	LBX_CONF_PUBLISHED_KEY_FILES,
 	LBX_CONF__MAX
 };
 
@@ -141,6 +142,8 @@ struct lbauth_conf {
 	char		*liveblocks_base_url;
 	long		 upstream_timeout_ms;
 	bool		 forward_organization;
+	char		**published;	/* NULL-terminated key file paths */
+	size_t		 npublished;
 };
 
 enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,
@@ -194,6 +197,8 @@ enum lbx_keykind {
 
 enum lbauth_err lbx_key_load(struct lbx_key *, const char *,
 		    enum lbx_keykind, char *, size_t) LBAUTH_WUR;
+enum lbauth_err lbx_key_load_any(struct lbx_key *, const char *, char *,
+		    size_t) LBAUTH_WUR;
 enum lbauth_err lbx_keyfile_api_secret(const char *, unsigned char **,
 		    size_t *, char *, size_t) LBAUTH_WUR;
 void	lbx_key_clear(struct lbx_key *);

@@ -426,3 +426,27 @@ lbx_keyfile_api_secret(const char *path, unsigned char **buf_r,
 	*len_r = len;
 	return LBAUTH_OK;
 }
+
+/*
+ * Loads the key file at path for its public key: SPKI PEM (a public
+ * key; no ownership checks) when it begins with the public-key PEM
+ * line, else a PKCS#8 private key (checked as a secret).  For keys
+ * published in the JWKS: the current and earlier signing keys.
+ * Returns as lbx_key_load() does.
+ */
+enum lbauth_err
+lbx_key_load_any(struct lbx_key *key, const char *path, char *err,
+    size_t errsz)
+{
+	char	 head[sizeof(PEM_PK_BEGIN) - 1];
+	FILE	*f;
+	size_t	 n = 0;
+
+	if ((f = fopen(path, "re")) != NULL) {
+		n = fread(head, 1, sizeof(head), f);
+		fclose(f);
+	}
+	if (n == sizeof(head) && memcmp(head, PEM_PK_BEGIN, n) == 0)
+		return lbx_key_load(key, path, LBX_KEY_ED25519_PUB, err, errsz);
+	return lbx_key_load(key, path, LBX_KEY_ED25519_PRIV, err, errsz);
+}

@@ -268,4 +268,34 @@ LBAUTH_API enum lbauth_err lbauth_app_serve(struct lbauth_app *app,
 			    lbauth_param_fn param, lbauth_read_fn read,
 			    void *arg, struct lbauth_resp *resp, int logfd);
 
+/* ---------------------------------------------------------------------
+ * Verifying lbauth's tokens (backend = local) in a C realtime server:
+ * link liblbauth.a (pkg-config --cflags --libs lbauth).
+ */
+struct lbauth_verifier;	/* a set of Ed25519 public keys */
+
+/*
+ * Makes a verifier from a JWKS document (len bytes of JSON, as
+ * "lbauthctl jwks" prints it): every key with "kty":"OKP" and
+ * "crv":"Ed25519" is taken, others are skipped.  Stores it in *v_r
+ * (free with lbauth_verifier_free) and returns LBAUTH_OK; LBAUTH_EKEYFILE
+ * when the document is not a JWKS or holds no usable key; LBAUTH_ENOMEM.
+ */
+LBAUTH_API enum lbauth_err lbauth_verifier_new(const char *jwks, size_t len,
+			    struct lbauth_verifier **v_r) LBAUTH_WUR;
+/* Releases v.  NULL is a no-op. */
+LBAUTH_API void		 lbauth_verifier_free(struct lbauth_verifier *v);
+/*
+ * Verifies the compact JWS token (len bytes): header alg EdDSA (nothing
+ * else is accepted), signature by a key of v (the one whose kid matches,
+ * when the token names one), payload a JSON object whose "exp" is after
+ * now.  On success stores the payload JSON, NUL-terminated, in new
+ * memory at *payload_r (free() it) and returns LBAUTH_OK; otherwise
+ * returns LBAUTH_ETOKEN, LBAUTH_EALG, LBAUTH_ESIG, LBAUTH_EEXPIRED or
+ * LBAUTH_ENOMEM and *payload_r is NULL.
+ */
+LBAUTH_API enum lbauth_err lbauth_token_verify(const struct lbauth_verifier *v,
+			    const char *token, size_t len, time_t now,
+			    char **payload_r) LBAUTH_WUR;
+
 #endif /* !LBAUTH_H */

@@ -29,8 +29,8 @@ fi
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user root;"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$run/nginx|g" \
-    -e "s|@PORT@|$port|" -e "s|@SOCK@|$run/lbauth.sock|" \
-    -e "s|@JWKS@|$run/jwks.json|" -e "s|@EXTRA@||" \
+    -e "s|@PORT@|$port|" -e "s|@PASS@|unix:$run/lbauth.sock|" \
+    -e "s|@JWKS@|$run/jwks.json|" -e "s|@[A-Z_]*EXTRA@||" \
     nginx/dev.conf.in >"$run/nginx/nginx.conf"
 
 rm -f "$run/lbauth.sock"

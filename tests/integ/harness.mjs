@@ -222,7 +222,10 @@ export async function startDevServer() {
 // A real nginx on 127.0.0.1:<free port> with /api/liveblocks-auth
 // passed to the FastCGI socket (the same location block as
 // nginx/lbauth.conf) and the JWKS served as a static file.
-export async function startNginx(setup, fcgi, { extra = "" } = {}) {
+//   pass: the fastcgi_pass target (default: fcgi's unix socket);
+//   httpExtra / locationExtra / extra: lines for the http block, the
+//   auth location and the server block.
+export async function startNginx(setup, fcgi, { extra = "", httpExtra = "", locationExtra = "", pass } = {}) {
   const port = await freePort();
   const dir = path.join(setup.dir, "nginx");
   fs.mkdirSync(dir, { recursive: true });
@@ -232,7 +235,9 @@ export async function startNginx(setup, fcgi, { extra = "" } = {}) {
     .replaceAll("@USER_LINE@", process.getuid() === 0 ? "user root;" : "")
     .replaceAll("@PREFIX@", dir)
     .replaceAll("@PORT@", String(port))
-    .replaceAll("@SOCK@", fcgi.sock)
+    .replaceAll("@PASS@", pass ?? `unix:${fcgi.sock}`)
+    .replaceAll("@HTTP_EXTRA@", httpExtra)
+    .replaceAll("@LOCATION_EXTRA@", locationExtra)
     .replaceAll("@JWKS@", path.join(setup.dir, "jwks.json"))
     .replaceAll("@EXTRA@", extra);
   const confPath = path.join(dir, "nginx.conf");

@@ -1,0 +1,383 @@
+/*
+ * master.c: the optional supervisor of "lbauth --workers N" (php-fpm
+ * style): it binds the listening socket (or takes the one it was given),
+ * drops privileges, loads the config, preforks N workers running the
+ * plain accept loop, and then only watches them:
+ *
+ *	a worker dies		 -> another is forked in its place (with a
+ *				    pause when workers die right after
+ *				    start, so a crash loop does not spin)
+ *	SIGHUP			 -> the config and keys are loaded again; on
+ *				    success a new generation of workers is
+ *				    forked and the old one told to finish its
+ *				    requests and exit; on failure the reason
+ *				    is logged and the old workers go on
+ *	SIGTERM, SIGINT		 -> workers finish their requests and exit;
+ *				    the unix socket is removed
+ *
+ * Workers are told to stop with SIGTERM, which makes their accept loop
+ * end between requests (FCGX_ShutdownPending).  The listening socket is
+ * shared: the kernel hands each connection to one idle worker.  The
+ * master never accepts and never parses requests.
+ *
+ * Kept deliberately small (fcgiwrap's prefork bugs are the caution);
+ * each fault it claims to survive has a test in tests/integ/.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "master.h"
+
+#define MAX_WORKERS	256
+#define STOP_GRACE	30	/* seconds before SIGKILL on shutdown */
+
+static volatile sig_atomic_t	 got_chld, got_hup, got_term;
+
+static void
+on_signal(int sig)
+{
+
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+/*
+ * Binds addr ("unix:/path" or "host:port", "[v6]:port") and listens.
+ * A unix socket gets mode and, when given, owner uid/gid (so that the
+ * web server's user can connect: a socket it cannot write is nginx's
+ * "502 Bad Gateway").  Returns the socket, or -1 after printing why.
+ */
+int
+master_listen(const char *addr, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res = NULL, *ai;
+	char			 host[256], *port;
+	int			 fd = -1, one = 1, rc;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		addr += 5;
+		if (strlen(addr) >= sizeof(sun.sun_path)) {
+			fprintf(stderr, "lbauth: %s: socket path too long\n",
+			    addr);
+			return -1;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, addr);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			goto syserr;
+		/* A socket left by a dead lbauth; anything else stays. */
+		{
+			struct stat st;
+
+			if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode))
+				unlink(addr);
+		}
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    chmod(addr, mode) == -1 ||
+		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+		    chown(addr, uid, gid) == -1) ||
+		    listen(fd, 1024) == -1)
+			goto syserr;
+		return fd;
+	}
+	if (strlen(addr) >= sizeof(host))
+		goto usage;
+	strcpy(host, addr);
+	if ((port = strrchr(host, ':')) == NULL)
+		goto usage;
+	*port++ = '\0';
+	if (host[0] == '[' && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) !=
+	    0) {
+		fprintf(stderr, "lbauth: %s: %s\n", addr, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 1024) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		goto syserr;
+	return fd;
+usage:
+	fprintf(stderr, "lbauth: --listen %s: expected unix:/path or "
+	    "host:port\n", addr);
+	return -1;
+syserr:
+	fprintf(stderr, "lbauth: --listen %s: %s\n", addr, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Becomes user (and group, else the user's primary group) when running
+ * as root.  Returns 0 or -1 after printing why.
+ */
+int
+master_drop(const char *user, const char *group)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr = NULL;
+	gid_t		 gid;
+
+	if (user == NULL && group == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "lbauth: --user/--group need root\n");
+		return -1;
+	}
+	if (user != NULL && (pw = getpwnam(user)) == NULL) {
+		fprintf(stderr, "lbauth: no user %s\n", user);
+		return -1;
+	}
+	if (group != NULL && (gr = getgrnam(group)) == NULL) {
+		fprintf(stderr, "lbauth: no group %s\n", group);
+		return -1;
+	}
+	gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+	    (pw != NULL && setuid(pw->pw_uid) == -1)) {
+		fprintf(stderr, "lbauth: dropping privileges: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Looks up the uid and gid --user/--group name, for the socket. */
+void
+master_ids(const char *user, const char *group, uid_t *uid_r, gid_t *gid_r)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	*uid_r = (uid_t)-1;
+	*gid_r = (gid_t)-1;
+	if (user != NULL && (pw = getpwnam(user)) != NULL) {
+		*uid_r = pw->pw_uid;
+		*gid_r = pw->pw_gid;
+	}
+	if (group != NULL && (gr = getgrnam(group)) != NULL)
+		*gid_r = gr->gr_gid;
+}
+
+struct worker {
+	pid_t	 pid;		/* 0: free slot */
+	int	 gen;		/* generation: bumped by each reload */
+	time_t	 started;
+};
+
+static struct worker	 workers[MAX_WORKERS];
+
+/* Forks one worker of generation gen running run(app) in slot i. */
+static void
+spawn(int i, int gen, struct lbauth_app *app, master_worker_fn run)
+{
+	pid_t		 pid;
+	sigset_t	 none;
+
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "lbauth: fork: %s\n", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_IGN);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(run(app));
+	}
+	workers[i].pid = pid;
+	workers[i].gen = gen;
+	workers[i].started = time(NULL);
+}
+
+/* Sends sig to every worker of generation gen (-1: all). */
+static void
+signal_gen(int gen, int sig)
+{
+	int	 i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (workers[i].pid > 0 && (gen == -1 || workers[i].gen == gen))
+			kill(workers[i].pid, sig);
+}
+
+static int
+alive(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		n += workers[i].pid > 0;
+	return n;
+}
+
+/*
+ * Reaps dead workers.  A worker of the current generation that died
+ * while we are not stopping is replaced.  Returns how many were
+ * replaced.
+ */
+static int
+reap(int gen, bool stopping, struct lbauth_app *app, master_worker_fn run)
+{
+	pid_t	 pid;
+	int	 st, i, n = 0;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_WORKERS && workers[i].pid != pid; i++)
+			continue;
+		if (i == MAX_WORKERS)
+			continue;
+		workers[i].pid = 0;
+		if (stopping || workers[i].gen != gen)
+			continue;
+		if (WIFSIGNALED(st))
+			fprintf(stderr, "lbauth: worker %ld killed by signal "
+			    "%d; starting another\n", (long)pid,
+			    WTERMSIG(st));
+		else
+			fprintf(stderr, "lbauth: worker %ld exited with %d; "
+			    "starting another\n", (long)pid, WEXITSTATUS(st));
+		/* Dying within a second of its start: pause, no spin. */
+		if (time(NULL) - workers[i].started < 1)
+			sleep(1);
+		spawn(i, gen, app, run);
+		n++;
+	}
+	return n;
+}
+
+/* See master.h. */
+int
+master_run(const struct master_opts *o, struct lbauth_app *app,
+    master_worker_fn run)
+{
+	struct sigaction	 sa;
+	struct lbauth_app	*next;
+	sigset_t		 block, old;
+	char			 err[1024];
+	int			 i, gen = 0, n = o->workers;
+	time_t			 deadline;
+
+	if (n < 1 || n > MAX_WORKERS) {
+		fprintf(stderr, "lbauth: --workers must be 1 to %d\n",
+		    MAX_WORKERS);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Signals arrive only inside sigsuspend(): no lost wake-ups. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	for (i = 0; i < n; i++)
+		spawn(i, gen, app, run);
+	fprintf(stderr, "lbauth: master %ld serving with %d workers\n",
+	    (long)getpid(), n);
+
+	while (!got_term) {
+		if (!got_chld && !got_hup)
+			sigsuspend(&old);
+		if (got_chld) {
+			got_chld = 0;
+			reap(gen, false, app, run);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			if (lbauth_app_new(o->config, &next, err, sizeof(err)) !=
+			    LBAUTH_OK) {
+				fprintf(stderr, "lbauth: reload refused, the "
+				    "running workers go on: %s\n", err);
+				continue;
+			}
+			/*
+			 * The new generation starts before the old one is
+			 * told to stop, so someone always accepts.  Slots of
+			 * the old generation are reused once they are reaped.
+			 */
+			gen++;
+			for (i = 0; i < n; i++) {
+				int s;
+
+				for (s = 0; s < MAX_WORKERS &&
+				    workers[s].pid != 0; s++)
+					continue;
+				if (s < MAX_WORKERS)
+					spawn(s, gen, next, run);
+			}
+			signal_gen(gen - 1, SIGTERM);
+			lbauth_app_free(app);
+			app = next;
+			fprintf(stderr, "lbauth: reloaded %s\n", o->config);
+		}
+	}
+
+	/* Graceful stop: requests in flight finish; then SIGKILL. */
+	signal_gen(-1, SIGTERM);
+	deadline = time(NULL) + STOP_GRACE;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	while (alive() > 0) {
+		reap(gen, true, app, run);
+		if (alive() == 0)
+			break;
+		if (time(NULL) >= deadline) {
+			signal_gen(-1, SIGKILL);
+			deadline = time(NULL) + 5;
+		}
+		usleep(20000);
+	}
+	if (o->listen != NULL && strncmp(o->listen, "unix:", 5) == 0)
+		unlink(o->listen + 5);
+	lbauth_app_free(app);
+	fprintf(stderr, "lbauth: master %ld stopped\n", (long)getpid());
+	return 0;
+}

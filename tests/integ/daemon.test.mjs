@@ -1,0 +1,300 @@
+// daemon.test.mjs: lbauth as a production FastCGI daemon behind a real
+// nginx: the --workers master under concurrent load with nginx's
+// fastcgi_keep_conn, a worker killed with SIGKILL under load, a key
+// rotation reloaded with SIGHUP under load, a refused reload, a
+// graceful stop, and two lbauth instances in one nginx upstream.
+
+import { test, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
+import { LBAUTH, makeSetup, startFcgi, startNginx, ctl, stopAll } from "./harness.mjs";
+
+after(stopAll);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function children(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { return []; }
+}
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+// lbauth --listen unix:... --workers n, its master's PID kept to stop it.
+async function startMaster(setup, workers) {
+  const sock = path.join(setup.dir, "master.sock");
+  const logFile = path.join(setup.dir, "master.log");
+  const log = fs.openSync(logFile, "a");
+  const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
+    env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  const m = {
+    pid: child.pid, sock, child, exited: false,
+    log: () => fs.readFileSync(logFile, "utf8"),
+    workers: () => children(child.pid),
+    stop() { if (!m.exited) try { process.kill(m.pid, "SIGTERM"); } catch {} },
+  };
+  child.on("exit", (code) => { m.exited = true; m.code = code; });
+  const t0 = Date.now();
+  while (m.workers().length < workers || !fs.existsSync(sock)) {
+    if (m.exited || Date.now() - t0 > 5000) throw new Error(`master did not start: ${m.log()}`);
+    await sleep(20);
+  }
+  process.on("exit", () => m.stop());
+  after(() => m.stop());
+  return m;
+}
+
+// Sends requests over `connections` keep-alive connections until
+// `until()` says stop (or `count` are done); counts statuses.
+async function load(url, { connections = 32, count = Infinity, until = () => false, cookie, body = "{}", onToken } = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const u = new URL(url);
+  const res = { ok: 0, failed: 0, statuses: {}, errors: [] };
+  let sent = 0;
+  const one = () => new Promise((resolve) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), cookie } }, (r) => {
+      const chunks = [];
+      r.on("data", (d) => chunks.push(d));
+      r.on("end", () => {
+        res.statuses[r.statusCode] = (res.statuses[r.statusCode] ?? 0) + 1;
+        if (r.statusCode === 200) {
+          res.ok++;
+          onToken?.(JSON.parse(Buffer.concat(chunks).toString()).token);
+        } else res.failed++;
+        resolve();
+      });
+    });
+    req.on("error", (e) => { res.failed++; res.errors.push(e.code); resolve(); });
+    req.end(body);
+  });
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (sent < count && !until()) { sent++; await one(); }
+  }));
+  agent.destroy();
+  return res;
+}
+
+// lbauth closes each FastCGI connection after its request (so that a
+// kept connection can never pin a single-threaded worker).  nginx may
+// then pick a cached connection just as lbauth closes it; nginx retries
+// such a request only when told that POSTs may be retried, which is
+// safe here: asking for a token twice has no side effect.
+const RETRY = "fastcgi_next_upstream error timeout non_idempotent;";
+const keepConn = { httpExtra: "", locationExtra: `fastcgi_keep_conn on; ${RETRY}` };
+
+describe("--workers master behind nginx with fastcgi_keep_conn", () => {
+  test("32 connections, 4000 requests, 2 workers: no errors, no stall", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m, {
+      pass: "lbauth_pool",
+      httpExtra: `upstream lbauth_pool { server unix:${m.sock}; keepalive 16; }`,
+      locationExtra: `fastcgi_keep_conn on; ${RETRY}`,
+    });
+    const t0 = Date.now();
+    const r = await load(n.url, { connections: 32, count: 4000, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    const ms = Date.now() - t0;
+    assert.equal(r.failed, 0, JSON.stringify(r));
+    assert.equal(r.ok, 4000);
+    assert.ok(ms < 30000, `took ${ms} ms`);
+    assert.equal(m.workers().length, 2);
+  });
+
+  test("SIGKILL of a worker under load: replaced, at most its request in flight lost", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m, keepConn);
+    let stop = false;
+    const running = load(n.url, { connections: 16, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    await sleep(400);
+    const [victim] = m.workers();
+    process.kill(victim, "SIGKILL");
+    const t0 = Date.now();
+    while (m.workers().length < 2 || m.workers().includes(victim)) {
+      assert.ok(Date.now() - t0 < 3000, "no replacement worker");
+      await sleep(20);
+    }
+    await sleep(1500);
+    stop = true;
+    const r = await running;
+    assert.ok(r.ok > 500, JSON.stringify(r));
+    assert.ok(r.failed <= 1, `failed ${r.failed}: ${JSON.stringify(r.statuses)} ${r.errors}`);
+    assert.match(m.log(), new RegExp(`worker ${victim} killed by signal 9; starting another`));
+  });
+
+  test("SIGHUP with a rotated key under load: nothing fails; new kid; old tokens still verify", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m, keepConn);
+    const oldJwks = s.jwks();
+    const oldKid = oldJwks.keys[0].kid;
+    const tokens = [];
+    let stop = false;
+    const running = load(n.url, { connections: 16, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}`, onToken: (t) => tokens.push(t) });
+    await sleep(400);
+    // Rotate: a new signing key; the old one stays published.
+    ctl(["keygen", "-o", path.join(s.dir, "sign2.key")]);
+    const conf = fs.readFileSync(s.conf, "utf8").replace("signing_key_file = sign.key", "signing_key_file = sign2.key\npublished_key_files = sign.key");
+    fs.writeFileSync(s.conf, conf);
+    process.kill(m.pid, "SIGHUP");
+    const t0 = Date.now();
+    while (!/reloaded/.test(m.log())) { assert.ok(Date.now() - t0 < 3000); await sleep(20); }
+    await sleep(800);
+    stop = true;
+    const r = await running;
+    assert.equal(r.failed, 0, JSON.stringify(r));
+    const newJwks = s.jwks();
+    assert.equal(newJwks.keys.length, 2);
+    const newKid = newJwks.keys[0].kid;
+    assert.notEqual(newKid, oldKid);
+    assert.equal(newJwks.keys[1].kid, oldKid);
+    const kids = new Set(tokens.map((t) => decodeProtectedHeader(t).kid));
+    assert.ok(kids.has(oldKid) && kids.has(newKid), [...kids].join(","));
+    assert.equal(decodeProtectedHeader(tokens.at(-1)).kid, newKid);
+    const set = createLocalJWKSet(newJwks);
+    const first = tokens[0], last = tokens.at(-1);
+    assert.equal(decodeProtectedHeader(first).kid, oldKid);
+    await jwtVerify(first, set, { algorithms: ["EdDSA"] });
+    await jwtVerify(last, set, { algorithms: ["EdDSA"] });
+  });
+
+  test("a bad config on SIGHUP is refused and the old workers keep serving", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m, keepConn);
+    const before = m.workers();
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    fs.appendFileSync(s.conf, "token_ttl = forever\n");
+    process.kill(m.pid, "SIGHUP");
+    const t0 = Date.now();
+    while (!/reload refused/.test(m.log())) { assert.ok(Date.now() - t0 < 3000); await sleep(20); }
+    assert.match(m.log(), /lbauth\.conf:\d+: token_ttl is not a non-negative decimal number/);
+    assert.deepEqual(m.workers(), before);
+    const r = await load(n.url, { connections: 4, count: 50, cookie });
+    assert.equal(r.ok, 50);
+  });
+
+  test("SIGTERM: in-flight requests finish, workers exit, the socket is removed", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m, keepConn);
+    const workers = m.workers();
+    let stop = false;
+    const running = load(n.url, { connections: 8, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    await sleep(300);
+    process.kill(m.pid, "SIGTERM");
+    const t0 = Date.now();
+    while (!m.exited) { assert.ok(Date.now() - t0 < 5000, "master did not exit"); await sleep(20); }
+    stop = true;
+    const r = await running;
+    assert.equal(m.code, 0);
+    for (const w of workers) assert.equal(alive(w), false, `worker ${w} left running`);
+    assert.equal(fs.existsSync(m.sock), false);
+    // Requests after the stop fail at nginx (502); none before it did
+    // with anything but a clean answer.
+    assert.ok(r.ok > 0);
+    assert.deepEqual(Object.keys(r.statuses).filter((k) => k !== "200" && k !== "502"), []);
+  });
+});
+
+describe("two lbauth instances in one nginx upstream", () => {
+  test("stopping one: requests keep succeeding through the other", async () => {
+    const s = makeSetup();
+    const a = await startFcgi(s);
+    const s2 = { ...s, dir: fs.mkdtempSync(path.join(s.dir, "b-")) };
+    const b = await startFcgi(s2);
+    const n = await startNginx(s, a, {
+      pass: "lbauth_pair",
+      httpExtra: `upstream lbauth_pair { server unix:${a.sock} max_fails=1 fail_timeout=10s; server unix:${b.sock} max_fails=1 fail_timeout=10s; }`,
+      locationExtra: "fastcgi_next_upstream error timeout;",
+    });
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    let r = await load(n.url, { connections: 4, count: 200, cookie });
+    assert.equal(r.ok, 200);
+    assert.match(a.log(), /status=200/);
+    assert.match(b.log(), /status=200/);
+    a.stop();
+    await sleep(200);
+    r = await load(n.url, { connections: 4, count: 200, cookie });
+    assert.equal(r.ok, 200, JSON.stringify(r));
+  });
+});
+
+describe("nginx/site.conf as shipped", () => {
+  // The server block users copy, run with only its addresses changed:
+  // port 443 ssl -> a loopback port, /run/lbauth -> the test's socket,
+  // /var/www/app -> the test's web root.
+  async function startSite(s, sock) {
+    const { freePort } = await import("./harness.mjs");
+    const port = await freePort();
+    const dir = path.join(s.dir, "site");
+    fs.mkdirSync(path.join(dir, "www/.well-known"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "www/.well-known/jwks.json"), JSON.stringify(s.jwks()));
+    const site = fs.readFileSync(path.join(path.dirname(LBAUTH), "nginx/site.conf"), "utf8")
+      .replace("listen 443 ssl;", `listen 127.0.0.1:${port};`)
+      .replaceAll("/run/lbauth/lbauth.sock", sock)
+      .replace("root /var/www/app;", `root ${dir}/www;`)
+      .replace("include fastcgi_params;", "include /etc/nginx/fastcgi_params;");
+    assert.notEqual(site.indexOf(`127.0.0.1:${port}`), -1);
+    fs.writeFileSync(path.join(dir, "site.conf"), site);
+    const conf = `${process.getuid() === 0 ? "user root;" : ""}
+daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; fastcgi_temp_path ${dir}/fastcgi;
+  proxy_temp_path ${dir}/proxy; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  include /etc/nginx/mime.types;
+  include ${dir}/site.conf;
+}`;
+    fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+    const child = spawn("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")], { stdio: ["ignore", "ignore", "inherit"] });
+    after(() => { try { process.kill(child.pid, "SIGTERM"); } catch {} });
+    const url = `http://127.0.0.1:${port}`;
+    const t0 = Date.now();
+    for (;;) {
+      try { await fetch(url + "/.well-known/jwks.json"); break; } catch {}
+      assert.ok(Date.now() - t0 < 5000, "nginx with site.conf did not start");
+      await sleep(30);
+    }
+    return url;
+  }
+
+  test("tokens, the JWKS, JSON 429 past the rate limit, JSON 503 when lbauth is down", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const url = await startSite(s, m.sock);
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    const one = () => fetch(url + "/api/liveblocks-auth", { method: "POST", headers: { "content-type": "application/json", cookie }, body: "{}" });
+    let r = await one();
+    assert.equal(r.status, 200);
+    const tok = (await r.json()).token;
+    const jr = await fetch(url + "/.well-known/jwks.json");
+    assert.equal(jr.status, 200);
+    await jwtVerify(tok, createLocalJWKSet(await jr.json()), { algorithms: ["EdDSA"] });
+    // A burst well over rate 10r/s + burst 20 from one address.
+    const all = await Promise.all(Array.from({ length: 60 }, one));
+    const limited = all.filter((x) => x.status === 429);
+    assert.ok(limited.length > 0, "no request was rate limited");
+    assert.ok(all.filter((x) => x.status === 200).length >= 20);
+    const body = await limited[0].json();
+    assert.equal(body.error, "rate_limited");
+    assert.equal(limited[0].headers.get("content-type"), "application/json");
+    // lbauth stopped: nginx's 502 becomes a JSON 503.
+    m.stop();
+    const t0 = Date.now();
+    while (!m.exited) { assert.ok(Date.now() - t0 < 5000); await sleep(20); }
+    await sleep(1100);  // let the rate limit refill
+    r = await one();
+    assert.equal(r.status, 503);
+    assert.equal((await r.json()).error, "upstream_unavailable");
+  });
+});
