@@ -10,6 +10,9 @@
 PREFIX	?= /usr/local
 CC	?= cc
 PKGS	 = json-c libsodium
+# seccomp (Linux): the worker sandbox; built without it when absent.
+SECCOMP_CFLAGS := $(shell pkg-config --exists libseccomp 2>/dev/null && echo -DHAVE_SECCOMP)
+SECCOMP_LIBS   := $(shell pkg-config --libs libseccomp 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lsodium)
 FCGI_LIBS  := $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
@@ -34,7 +37,7 @@ LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/apibody.c lib/utf8.c lib/verify.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test-*.c))
-PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so
+PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so tests/plugin/forbidden.so
 
 all: lbauth lbauthctl $(PLUGINS)
 
@@ -46,13 +49,16 @@ liblbauth.a: $(LIB_OBJS)
 
 # -rdynamic: a policy plugin resolves lbauth_* (the LBAUTH_API symbols,
 # the only ones not hidden) against the binary.
-lbauth: cgi/lbauth.o cgi/master.o liblbauth.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o liblbauth.a $(FCGI_LIBS) $(LDLIBS)
+lbauth: cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a $(FCGI_LIBS) $(SECCOMP_LIBS) $(LDLIBS)
+
+cgi/sandbox.o: cgi/sandbox.c cgi/sandbox.h lib/lbauth.h
+	$(CC) $(CFLAGS) $(SECCOMP_CFLAGS) -c -o $@ cgi/sandbox.c
 
 lbauthctl: cgi/lbauthctl.o liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauthctl.o liblbauth.a $(LDLIBS)
 
-cgi/lbauth.o cgi/lbauthctl.o cgi/master.o: lib/lbauth.h lib/extern.h cgi/master.h
+cgi/lbauth.o cgi/lbauthctl.o cgi/master.o: lib/lbauth.h lib/extern.h cgi/master.h cgi/sandbox.h
 
 tests/plugin/%.so: tests/plugin/%.c lib/lbauth.h
 	$(CC) $(CFLAGS) -shared -o $@ $<

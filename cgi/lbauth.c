@@ -32,6 +32,7 @@
 
 #include "../lib/lbauth.h"
 #include "master.h"
+#include "sandbox.h"
 
 #define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 
@@ -106,6 +107,20 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+/* Enters the sandbox the config asks for; -1 if that fails. */
+static int
+confine(struct lbauth_app *app)
+{
+	char	 err[256];
+
+	if (sandbox_enter(lbauth_app_confinement(app), err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "lbauth: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Serves one CGI request; returns the exit status. */
 static int
 serve_cgi(struct lbauth_app *app, struct lbauth_resp *resp)
@@ -150,6 +165,10 @@ serve_fcgi(struct lbauth_app *app)
 	if (FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "lbauth: cannot initialise FastCGI\n");
+		lbauth_resp_free(resp);
+		return 1;
+	}
+	if (confine(app) == -1) {
 		lbauth_resp_free(resp);
 		return 1;
 	}
@@ -294,7 +313,7 @@ main(int argc, char *argv[])
 			lbauth_app_free(app);
 			return 1;
 		}
-		rc = serve_cgi(app, resp);
+		rc = confine(app) == -1 ? 1 : serve_cgi(app, resp);
 		lbauth_resp_free(resp);
 		lbauth_app_free(app);
 		return rc;

@@ -199,6 +199,18 @@ lbauth_app_free(struct lbauth_app *a)
 	free(a);
 }
 
+/* See lbauth.h. */
+enum lbauth_confine
+lbauth_app_confinement(const struct lbauth_app *a)
+{
+
+	if (!a->conf.sandbox)
+		return LBAUTH_CONFINE_OFF;
+	if (a->conf.backend == LBX_BACKEND_LOCAL && a->policy.dl == NULL)
+		return LBAUTH_CONFINE_STRICT;
+	return LBAUTH_CONFINE_NETWORK;
+}
+
 /* This request's scheme, for the same-origin check. */
 static const char *
 scheme(lbauth_param_fn param, void *arg)

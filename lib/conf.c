@@ -80,6 +80,7 @@ static const struct {
 	    forward_organization, 0, 0),
 	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,
 	    published, 0, 0),
+	K(LBX_CONF_SANDBOX, "sandbox", V_BOOL, sandbox, 0, 0),
 #undef K
 };
 
@@ -104,6 +105,7 @@ defaults(struct lbauth_conf *c)
 	c->token_ttl = 3600;
 	c->max_body = 4096;
 	c->log_requests = true;
+	c->sandbox = true;
 }
 
 static char *
@@ -234,7 +236,7 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
     size_t n, const char *dir, size_t dirlen, int *oom)
 {
 	void		*field = (char *)c + keys[k].off;
-	char		*end, *s;
+	char		*s;
 	long		 l;
 	size_t		 i;
 
@@ -264,7 +266,13 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 				return "is not a non-negative decimal number";
 		if (n > 9)
 			return "is out of range";
-		l = strtol(v, &end, 10);
+		/*
+		 * Not strtol(): v is not NUL-terminated, and on a last line
+		 * without a newline it would read past the buffer (found by
+		 * tests/fuzz/fuzz-conf, tests/regress/conf-long-eof.bin).
+		 */
+		for (l = 0, i = 0; i < n; i++)
+			l = l * 10 + (v[i] - '0');
 		if (l < keys[k].min || l > keys[k].max)
 			return "is out of range";
 		*(long *)field = l;

@@ -114,6 +114,7 @@ enum lbx_conf_key {
 	LBX_CONF_UPSTREAM_TIMEOUT_MS,
 	LBX_CONF_FORWARD_ORGANIZATION,
 	LBX_CONF_PUBLISHED_KEY_FILES,
+	LBX_CONF_SANDBOX,
 	LBX_CONF__MAX
 };
 
@@ -144,6 +145,7 @@ struct lbauth_conf {
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */
 	size_t		 npublished;
+	bool		 sandbox;
 };
 
 enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,

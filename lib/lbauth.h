@@ -239,6 +239,20 @@ struct lbauth_resp;	/* one response: status, headers, body */
 LBAUTH_API enum lbauth_err lbauth_app_new(const char *path,
 			    struct lbauth_app **app_r, char *err, size_t errsz)
 			    LBAUTH_WUR;
+/*
+ * The confinement app's config asks for a worker (README "Sandbox"):
+ * none (sandbox = no); strict (backend local with the built-in policy:
+ * no files, no network); or network (backend liveblocks or a policy
+ * plugin: no execve, fork, file changes or privilege changes).
+ */
+enum lbauth_confine {
+	LBAUTH_CONFINE_OFF = 0,
+	LBAUTH_CONFINE_STRICT,
+	LBAUTH_CONFINE_NETWORK
+};
+LBAUTH_API enum lbauth_confine lbauth_app_confinement(
+			    const struct lbauth_app *app);
+
 /* Wipes the keys and releases app.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_app_free(struct lbauth_app *app);
 

@@ -19,6 +19,7 @@ need libfcgi-bin	command -v cgi-fcgi
 need libjson-c-dev	pkg-config --exists json-c
 need libsodium-dev	pkg-config --exists libsodium
 need libcurl4-openssl-dev	pkg-config --exists libcurl
+need libseccomp-dev	pkg-config --exists libseccomp
 need spawn-fcgi		command -v spawn-fcgi
 need nginx-light	command -v nginx
 need curl		command -v curl

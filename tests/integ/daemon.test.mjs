@@ -298,3 +298,49 @@ http {
     assert.equal((await r.json()).error, "upstream_unavailable");
   });
 });
+
+describe("sandbox (seccomp)", () => {
+  const seccomp = (pid) => /Seccomp:\s*(\d)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  // A new worker confines itself right after FastCGI set-up: wait for it.
+  async function settled(pid, want) {
+    const t0 = Date.now();
+    while (seccomp(pid) !== want && Date.now() - t0 < 2000) await sleep(10);
+    return seccomp(pid);
+  }
+
+  test("workers run confined (strict profile: local backend, built-in policy); the master does not", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    for (const w of m.workers()) assert.equal(await settled(w, "2"), "2", `worker ${w} is not confined`);
+    assert.equal(seccomp(m.pid), "0");
+  });
+
+  test("sandbox = no leaves workers unconfined", async () => {
+    const s = makeSetup({ conf: ["sandbox = no"] });
+    const m = await startMaster(s, 1);
+    await sleep(300);
+    for (const w of m.workers()) assert.equal(seccomp(w), "0");
+  });
+
+  test("a forbidden system call kills the worker; the master replaces it; the endpoint keeps serving", async () => {
+    const escaped = "/tmp/lbauth-sandbox-escaped";
+    fs.rmSync(escaped, { force: true });
+    const s = makeSetup({ conf: [`policy = ${path.join(path.dirname(LBAUTH), "tests/plugin/forbidden.so")}`] });
+    const m = await startMaster(s, 2);
+    const n = await startNginx(s, m);
+    const cookie = `session=${s.cookie({ sub: "u1" })}`;
+    const ask = (room) => fetch(n.url, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ room }) });
+    const before = m.workers();
+    for (const w of before) assert.equal(await settled(w, "2"), "2");
+    const r = await ask("sandbox:execve");
+    assert.equal(r.status, 502);		// nginx: the worker died mid-request
+    assert.equal(fs.existsSync(escaped), false, "the program ran: no sandbox");
+    const t0 = Date.now();
+    while (!/killed by signal 31; starting another/.test(m.log())) {
+      assert.ok(Date.now() - t0 < 3000, m.log());
+      await sleep(20);
+    }
+    while (m.workers().length < 2) await sleep(20);
+    for (let i = 0; i < 10; i++) assert.equal((await ask("team:doc")).status, 200);
+  });
+});
