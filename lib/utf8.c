@@ -10,9 +10,11 @@
 /*
  * Returns the length of s (len bytes) in UTF-16 code units, or
  * SIZE_MAX if s is not valid UTF-8 (RFC 3629: no overlong forms, no
- * code points above U+10FFFF; encoded surrogates are let through, as
- * json-c produces them for lone "\udxxx" escapes and JavaScript strings
- * may hold them).
+ * code points above U+10FFFF, no encoded surrogates U+D800..U+DFFF).
+ * A lone "\udxxx" escape in JSON text is fine (lbx_json_parse() checks
+ * the text, not the strings); the string json-c makes of it holds an
+ * encoded surrogate, which this refuses, so such a room id, user id or
+ * group is refused as invalid text.
  */
 size_t
 lbx_utf8_len16(const char *s, size_t len)
@@ -44,7 +46,8 @@ lbx_utf8_len16(const char *s, size_t len)
 				return SIZE_MAX;
 			cp = (cp << 6) | (u[i + k] & 0x3f);
 		}
-		if (cp < min || cp > 0x10ffff)
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
 			return SIZE_MAX;
 		n += cp >= 0x10000 ? 2 : 1;
 		i += need + 1;
