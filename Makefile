@@ -83,7 +83,12 @@ asan:
 valgrind: all $(UNIT_TESTS)
 	@VALGRIND=1 sh tests/run.sh --unit-only $(UNIT_TESTS)
 
+# SOAK_REQUESTS (default 1000000) good and bad requests through nginx
+# to a 2-worker master; fails on any unexpected status or RSS growth.
+soak: deps all
+	@node tests/soak/soak.mjs
+
 clean:
 	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS)
 
-.PHONY: all deps test run asan valgrind clean
+.PHONY: all deps test run asan valgrind soak clean

@@ -35,6 +35,7 @@
 #include "sandbox.h"
 
 #define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
+#define DRAIN_MAX	(1024 * 1024)	/* unread CGI body discarded at exit */
 
 static const char misconfigured[] =
     "Status: 500 Internal Server Error\r\n"
@@ -107,6 +108,23 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+/*
+ * SIGTERM and SIGINT end the accept loop between requests.  No
+ * SA_RESTART: a blocked accept returns, and FCGI_FAIL_ACCEPT_ON_INTR
+ * makes FCGX_Accept_r give up.
+ */
+static void
+catch_term(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
 /* Enters the sandbox the config asks for; -1 if that fails. */
 static int
 confine(struct lbauth_app *app)
@@ -121,18 +139,51 @@ confine(struct lbauth_app *app)
 	return 0;
 }
 
+/*
+ * Reads and discards what is left of a CGI request body (up to
+ * CONTENT_LENGTH, at most DRAIN_MAX bytes).  An answer decided before
+ * the body was read (405, 413, 415, a bad Origin, a bad config) would
+ * otherwise leave it unread: when stdin and stdout are one unix socket,
+ * as under Apache's mod_cgid, closing it with unread data resets it, and
+ * Apache loses the answer it had not read yet.
+ */
+static void
+drain_stdin(void)
+{
+	const char	*cl = getenv("CONTENT_LENGTH");
+	char		 buf[4096];
+	unsigned long long left;
+	ssize_t		 n;
+
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return;
+	left = strtoull(cl, NULL, 10);
+	if (left > DRAIN_MAX)
+		left = DRAIN_MAX;
+	while (left > 0) {
+		n = read(STDIN_FILENO, buf, left < sizeof(buf) ?
+		    (size_t)left : sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (unsigned long long)n;
+	}
+}
+
 /* Serves one CGI request; returns the exit status. */
 static int
 serve_cgi(struct lbauth_app *app, struct lbauth_resp *resp)
 {
 	const char	*out;
 	size_t		 len;
+	int		 rc;
 
 	lbauth_app_serve(app, cgi_param, cgi_read, NULL, resp, STDERR_FILENO);
 	out = lbauth_resp_data(resp, &len);
-	if (len == 0)
-		return 1;
-	return write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
+	rc = len > 0 && write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
+	drain_stdin();
+	return rc;
 }
 
 /*
@@ -148,16 +199,10 @@ serve_fcgi(struct lbauth_app *app)
 {
 	FCGX_Request		 rq;
 	struct lbauth_resp	*resp;
-	struct sigaction	 sa;
 	const char		*out;
 	size_t			 len;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocked accept returns and the loop ends. */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	catch_term();
 	if ((resp = lbauth_resp_new()) == NULL) {
 		fprintf(stderr, "lbauth: out of memory\n");
 		return 1;
@@ -186,6 +231,24 @@ serve_fcgi(struct lbauth_app *app)
 	}
 	lbauth_resp_free(resp);
 	return 0;
+}
+
+/* Answers every FastCGI request with the "misconfigured" 500. */
+static int
+serve_misconfigured(void)
+{
+	FCGX_Request	 rq;
+
+	catch_term();
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+		return 1;
+	while (FCGX_Accept_r(&rq) >= 0) {
+		FCGX_PutStr(misconfigured, sizeof(misconfigured) - 1, rq.out);
+		rq.keepConnection = 0;
+		FCGX_Finish_r(&rq);
+	}
+	return 1;
 }
 
 static int
@@ -302,9 +365,21 @@ main(int argc, char *argv[])
 	}
 	if (lbauth_app_new(mo.config, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauth: %s\n", err);
-		if (cgi)
+		if (cgi) {
 			write_all(STDOUT_FILENO, misconfigured,
 			    sizeof(misconfigured) - 1);
+			drain_stdin();
+			return 1;
+		}
+		/*
+		 * Handed a socket (mod_fcgid, spawn-fcgi, systemd) rather
+		 * than binding one: exiting would only be restarted, again
+		 * and again, while clients get the web server's HTML error.
+		 * Answer every request with the JSON 500 instead; the reason
+		 * is in the log above.  A --workers master fails fast.
+		 */
+		if (mo.workers == 0)
+			return serve_misconfigured();
 		return 1;
 	}
 	if (cgi) {

@@ -329,7 +329,11 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 			sigsuspend(&old);
 		if (got_chld) {
 			got_chld = 0;
-			reap(gen, false, app, run);
+			/*
+			 * A SIGTERM to the whole process group reaches the
+			 * workers too: do not replace them when it is ours.
+			 */
+			reap(gen, got_term != 0, app, run);
 		}
 		if (got_hup) {
 			got_hup = 0;

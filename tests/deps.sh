@@ -22,9 +22,13 @@ need libcurl4-openssl-dev	pkg-config --exists libcurl
 need libseccomp-dev	pkg-config --exists libseccomp
 need spawn-fcgi		command -v spawn-fcgi
 need nginx-light	command -v nginx
+need apache2		test -x /usr/sbin/apache2
+need libapache2-mod-fcgid	test -f /usr/lib/apache2/modules/mod_fcgid.so
+need procps		command -v pgrep
 need curl		command -v curl
 need nodejs		command -v node
 need npm		command -v npm
+need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
@@ -34,9 +38,11 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $missing >/dev/null
-	# The nginx package starts a system nginx on port 80; lbauth's
-	# tests and "make run" start their own, so leave the system alone
-	# but do not depend on it.
+	# The nginx and apache2 packages start a system nginx or Apache
+	# on port 80 (whichever comes second finds the port taken and
+	# stays stopped, which apt does not count as an error); lbauth's
+	# tests and "make run" start their own on other ports with their
+	# own configs, so leave the system alone but do not depend on it.
 fi
 
 # npm ci only when the lock changed since the last install.

@@ -233,3 +233,27 @@ describe("documentation", () => {
       assert.ok(readme.includes("| `" + c), `README lacks lbauthctl ${c}`);
   });
 });
+
+describe("a bad config under a process manager", () => {
+  test("handed a socket (spawn-fcgi, mod_fcgid), lbauth answers every request with the JSON 500 instead of exiting", async () => {
+    const s = makeSetup();
+    addConf(s, ["token_ttl = never"]);
+    const f = await startFcgi(s);
+    const n = await startNginx(s, f);
+    for (let i = 0; i < 3; i++) {
+      const r = await post(n.url, { body: "{}" });
+      assert.equal(r.status, 500);
+      assert.equal(r.json.error, "misconfigured");
+    }
+    assert.equal(f.exited, false);
+    assert.match(f.log(), /lbauth\.conf:\d+: token_ttl is not a non-negative decimal number/);
+  });
+  test("the --workers master refuses to start instead", async () => {
+    const s = makeSetup();
+    addConf(s, ["token_ttl = never"]);
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(path.join(ROOT, "lbauth"), ["--listen", `unix:${path.join(s.dir, "m.sock")}`, "--workers", "1", "--config", s.conf], { encoding: "utf8", timeout: 5000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /token_ttl is not a non-negative decimal number/);
+  });
+});
