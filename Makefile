@@ -26,7 +26,8 @@ ifeq ($(CI),true)
 CFLAGS	+= -Werror
 endif
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -O1 \
+	   -DLBAUTH_SANITIZE
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 LDLIBS	 = $(PKG_LIBS) -ldl
@@ -70,8 +71,18 @@ tests/unit/%: tests/unit/%.c tests/test.h liblbauth.a
 deps:
 	@sh tests/deps.sh
 
+# In CI (CI=true) "make test" also fuzzes every parser for
+# CI_FUZZ_SECONDS (two at a time) and reruns the whole suite built with
+# AddressSanitizer and UBSan ("make asan").
+CI_FUZZ_SECONDS ?= 60
+
 test: deps all $(UNIT_TESTS)
-	@sh tests/run.sh $(UNIT_TESTS)
+	@$(MAKE) -s fuzz-replay
+	@SANITIZE=$(SANITIZE) sh tests/run.sh $(UNIT_TESTS)
+ifeq ($(CI)$(SANITIZE),true)
+	@$(MAKE) -s -j2 fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
+	@$(MAKE) -s asan
+endif
 
 run: deps all
 	@sh nginx/run.sh
@@ -92,3 +103,95 @@ clean:
 	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS)
 
 .PHONY: all deps test run asan valgrind soak clean
+
+# --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
+#
+#	make fuzz [FUZZ_SECONDS=60]	runs each libFuzzer target in turn
+#			for FUZZ_SECONDS from its corpus and dictionary;
+#			fails on any crash, sanitizer report or leak
+#	make fuzz-replay	runs every corpus file and tests/regress/*.bin
+#			through each harness built as a plain replayer
+#			under ASan/UBSan (seconds)
+#
+# Everything built or found goes under tests/fuzz/build/: new inputs to
+# corpus/<target>/ (the committed corpus is only read), crashes to
+# crash-<target>-*, each run's output to fuzz-<target>.log.  "make fuzz"
+# needs clang and its libFuzzer runtime (Debian: clang,
+# libclang-rt-14-dev).
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_TARGETS	 = req cookie jwt json conf params
+FUZZ_DIR	 = tests/fuzz/build
+FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_BASE	 = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -g -O1
+FUZZ_CFLAGS	 = $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN)
+REPLAY_CFLAGS	 = $(FUZZ_BASE) $(FUZZ_SAN) -DFUZZ_REPLAY
+FUZZ_LIB_OBJS	 = $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/fuzz/%.o)
+REPLAY_LIB_OBJS	 = $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/replay/%.o)
+
+$(FUZZ_DIR)/fuzz/%.o: lib/%.c lib/lbauth.h lib/extern.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/replay/%.o: lib/%.c lib/lbauth.h lib/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(REPLAY_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+
+$(FUZZ_DIR)/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(REPLAY_LIB_OBJS)
+	$(CC) $(REPLAY_CFLAGS) -o $@ $< $(REPLAY_LIB_OBJS) $(LDLIBS)
+
+# One rule per target, so that "make -j2 fuzz" fuzzes two at a time.
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+
+fuzz-run-%: $(FUZZ_DIR)/fuzz-%
+	@mkdir -p $(FUZZ_DIR)/corpus/$*
+	@log=$(FUZZ_DIR)/fuzz-$*.log; \
+	if $(FUZZ_DIR)/fuzz-$* -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=8192 -timeout=10 -print_final_stats=1 \
+	    -dict=tests/fuzz/$*.dict \
+	    -artifact_prefix=$(FUZZ_DIR)/crash-$*- \
+	    $(FUZZ_DIR)/corpus/$* tests/fuzz/corpus/$* >$$log 2>&1; then \
+		echo "ok   fuzz-$* ($(FUZZ_SECONDS) s:" \
+		    "$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log) runs," \
+		    "$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$log)/s," \
+		    "$$(grep -o 'cov: [0-9]*' $$log | tail -n 1))"; \
+	else \
+		echo "FAIL fuzz-$* (crash input in $(FUZZ_DIR)/crash-$*-*):"; \
+		tail -n 60 $$log | sed 's/^/     /'; \
+		exit 1; \
+	fi
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/replay-%)
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		n=0; bad=0; log=$(FUZZ_DIR)/replay-$$t.log; \
+		for f in tests/fuzz/corpus/$$t/* tests/regress/*.bin; do \
+			[ -f "$$f" ] || continue; \
+			n=$$((n + 1)); \
+			if ! $(FUZZ_DIR)/replay-$$t "$$f" </dev/null \
+			    >$$log 2>&1; then \
+				echo "FAIL replay-$$t $$f"; \
+				sed 's/^/     /' $$log | head -n 40; \
+				bad=1; \
+			fi; \
+		done; \
+		if [ $$bad -eq 0 ]; then \
+			echo "ok   replay-$$t ($$n files)"; \
+		else \
+			fail=1; \
+		fi; \
+	done; \
+	exit $$fail
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)
+
+# Only pattern rules name them: keep make from deleting them as intermediate.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(REPLAY_LIB_OBJS)
+
+clean: fuzz-clean
+
+.PHONY: fuzz fuzz-replay fuzz-clean

@@ -218,9 +218,19 @@ lbx_json_parse(const char *buf, size_t len, struct json_object **obj_r)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	off = json_tokener_get_parse_end(tok);
+	if (obj == NULL &&
+	    json_tokener_get_error(tok) == json_tokener_continue) {
+		/*
+		 * A number or literal that ends the text ("4", "true"):
+		 * json-c waits for more.  Its end of input is a NUL byte.
+		 */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		off = len;
+	}
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
 		goto out;
-	for (off = json_tokener_get_parse_end(tok); off < len; off++)
+	for (; off < len; off++)
 		if (buf[off] != ' ' && buf[off] != '\t' &&
 		    buf[off] != '\n' && buf[off] != '\r')
 			goto out;

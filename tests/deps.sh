@@ -20,6 +20,8 @@ need libjson-c-dev	pkg-config --exists json-c
 need libsodium-dev	pkg-config --exists libsodium
 need libcurl4-openssl-dev	pkg-config --exists libcurl
 need libseccomp-dev	pkg-config --exists libseccomp
+need clang		command -v clang
+need libclang-rt-14-dev	test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 need spawn-fcgi		command -v spawn-fcgi
 need nginx-light	command -v nginx
 need apache2		test -x /usr/sbin/apache2

@@ -19,6 +19,16 @@ static const struct {
 	bool		 ok;
 } parse[] = {
 	{ S("{}"), true },				/* empty object */
+	/* Scalars that end the text (fuzz: tests/regress/json-top-scalar). */
+	{ S("4"), true },				/* number at the end */
+	{ S("1e5"), true },				/* exponent at the end */
+	{ S("-0.5"), true },				/* fraction at the end */
+	{ S("true"), true },				/* literal at the end */
+	{ S("null"), false },		/* json-c has no object for null: refused */
+	{ S("4\r"), true },				/* number + CR */
+	{ S("tru"), false },				/* cut literal */
+	{ S("1e"), false },				/* cut exponent */
+	{ S("-"), false },				/* lone minus */
 	{ S("[]"), true },				/* empty array */
 	{ S("{\"a\":[1,2,{\"b\":null}]}"), true },	/* nested */
 	{ S("{} \t\r\n"), true },			/* trailing white space */
