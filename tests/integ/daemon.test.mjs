@@ -347,3 +347,28 @@ describe("sandbox (seccomp)", { skip: SANITIZED && "sanitizer build: the sandbox
     for (let i = 0; i < 10; i++) assert.equal((await ask("team:doc")).status, 200);
   });
 });
+
+describe("systemd socket activation", () => {
+  // systemd-socket-activate(1) binds the socket and starts lbauth with
+  // LISTEN_FDS=1 and the socket at fd 3, as lbauth.socket + lbauth.service
+  // do; lbauth --workers supervises workers on it.
+  test("LISTEN_FDS: lbauth serves on the socket systemd passed, with its workers", async () => {
+    const s = makeSetup();
+    const sock = path.join(s.dir, "activated.sock");
+    const child = spawn("systemd-socket-activate", ["-l", sock, LBAUTH, "--workers", "2", "--config", s.conf], {
+      env: { PATH: process.env.PATH }, stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    after(() => { try { process.kill(child.pid, "SIGTERM"); } catch {} });
+    const t0 = Date.now();
+    while (!fs.existsSync(sock)) { assert.ok(Date.now() - t0 < 5000, err); await sleep(20); }
+    const n = await startNginx(s, { sock });
+    // systemd-socket-activate starts lbauth on the first connection.
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    const r = await load(n.url, { connections: 4, count: 40, cookie });
+    assert.equal(r.ok, 40, JSON.stringify(r) + err);
+    assert.match(err, /master \d+ serving with 2 workers/);
+    assert.equal(children(child.pid).length, 2);
+  });
+});
