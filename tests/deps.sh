@@ -27,6 +27,7 @@ need nginx-light	command -v nginx
 need apache2		test -x /usr/sbin/apache2
 need libapache2-mod-fcgid	test -f /usr/lib/apache2/modules/mod_fcgid.so
 need procps		command -v pgrep
+need systemd		command -v systemd-socket-activate
 need curl		command -v curl
 need nodejs		command -v node
 need npm		command -v npm
