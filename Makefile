@@ -198,3 +198,21 @@ fuzz-clean:
 clean: fuzz-clean
 
 .PHONY: fuzz fuzz-replay fuzz-clean
+
+# --- The "make run" demo (nginx/run.sh): demo/login ---------------------
+#
+# demo/login is the demo page's sign-in helper (a FastCGI responder that
+# sets the session cookie for a sample user); a demo tool, never
+# installed.  "make" builds it, so that "make run" and the browser test
+# (tests/integ/demo.test.mjs, run by "make test") find it.
+demo/login: demo/login.c liblbauth.a lib/lbauth.h lib/extern.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ demo/login.c liblbauth.a $(FCGI_LIBS) $(LDLIBS)
+
+all: demo/login
+
+clean: demo-clean
+
+demo-clean:
+	rm -f demo/login
+
+.PHONY: demo-clean

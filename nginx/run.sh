@@ -1,79 +1,201 @@
 #!/bin/sh
-# make run: lbauth as FastCGI (spawn-fcgi) behind a local nginx on
-# 127.0.0.1:$PORT (default 8080), with development keys and config
-# generated under run/ (git-ignored) on first use.  Ctrl-C stops both.
+# make run: the whole thing on loopback, as a collaborative demo page.
+#
+#	Liveblocks dev server	bun, 127.0.0.1:$LB_PORT (default 1153, or a
+#				free port when 1153 is taken)
+#	lbauth			backend = liveblocks (tokens from the dev
+#				server), policy org, "--listen unix:... --workers 2"
+#	demo/login		the demo's sign-in helper (sets the session
+#				cookie), FastCGI via spawn-fcgi
+#	nginx			127.0.0.1:$PORT (default 8080): the demo page
+#				at /, /api/liveblocks-auth -> lbauth, /login
+#				and /logout -> demo/login
+#
+# Keys, config, logs and the page's bundle are generated under run/
+# (git-ignored; RUN_DIR=/elsewhere moves it).  One real sign-in and
+# token request must succeed before the URL is printed.  Ctrl-C (or
+# SIGTERM) stops everything started here, by PID.
 set -eu
+case ${RUN_DIR:-} in
+"" | /*) ;;
+*) RUN_DIR=$PWD/$RUN_DIR ;;
+esac
 cd "$(dirname "$0")/.."
 top=$PWD
-run=$top/run
+run=${RUN_DIR:-$top/run}
 port=${PORT:-8080}
 
-mkdir -p "$run/nginx"
+die() {
+	echo "make run: $*" >&2
+	exit 1
+}
+for f in lbauth lbauthctl demo/login node_modules/.bin/bun \
+    node_modules/.bin/esbuild; do
+	[ -x "$f" ] || die "$f is missing: use \"make run\" (it builds and installs what is needed)"
+done
+
+# Everything started is stopped by PID on exit, Ctrl-C or SIGTERM.
+pids=""
+stop() {
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null || :
+		wait 2>/dev/null || :
+		pids=""
+		rm -f "$run/login.sock" "$run/selftest.cookies"
+	fi
+}
+trap 'stop; exit 0' INT TERM
+trap 'stop' EXIT
+
+# A port on 127.0.0.1: $1 if it is free, else one the kernel picks.
+pick_port() {
+	node -e '
+const net = require("net");
+const listen = (p, next) => {
+  const s = net.createServer();
+  s.on("error", next);
+  s.listen(p, "127.0.0.1", () => { const a = s.address().port; s.close(() => console.log(a)); });
+};
+listen(Number(process.argv[1]), () => listen(0, (e) => { throw e; }));' "$1"
+}
+
+# Waits up to $2 tenths of a second for command $3... to succeed while
+# process $1 lives.
+await() {
+	pid=$1 n=$2
+	shift 2
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -le "$n" ] && kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+
+mkdir -p "$run/nginx" "$run/demo" "$run/liveblocks"
 chmod 700 "$run"
-[ -f "$run/signing.key" ] || ./lbauthctl keygen -o "$run/signing.key" >/dev/null
-[ -f "$run/cookie.secret" ] || ./lbauthctl keygen -t hs256 -o "$run/cookie.secret"
-if [ ! -f "$run/lbauth.conf" ]; then
-	cat >"$run/lbauth.conf" <<CONF
-# Development config written by "make run"; see nginx/lbauth.conf for
-# every key.  Edit freely: it is not overwritten.
-backend = local
+[ -f "$run/cookie.secret" ] ||
+    ./lbauthctl keygen -t hs256 -o "$run/cookie.secret" >/dev/null
+[ -f "$run/liveblocks.secret" ] ||
+    (umask 077 && printf 'sk_localdev\n' >"$run/liveblocks.secret")
+
+# The Liveblocks dev server (it accepts only the secret sk_localdev);
+# rooms and storage persist in run/liveblocks/.liveblocks/.
+lbport=${LB_PORT:-$(pick_port 1153)}
+lburl=http://127.0.0.1:$lbport
+(cd "$run/liveblocks" && HOME=$run/liveblocks NO_COLOR=1 exec \
+    "$top/node_modules/.bin/bun" "$top/node_modules/liveblocks/dist/index.js" \
+    dev --no-check --host 127.0.0.1 -p "$lbport") \
+    >"$run/liveblocks/dev.log" 2>&1 &
+dev=$!
+pids="$pids $dev"
+
+# lbauth's config, written at each start: the dev server's port may
+# change from one run to the next.
+cat >"$run/lbauth.conf" <<CONF
+# Written by "make run" at each start; see nginx/lbauth.conf for every
+# key.  Tokens come from the local Liveblocks dev server.
+backend = liveblocks
+liveblocks_secret_file = liveblocks.secret
+liveblocks_base_url = $lburl
 cookie_secret_file = cookie.secret
-signing_key_file = signing.key
-project_id = dev
-allowed_origins = http://localhost:5173 http://127.0.0.1:5173
+policy = org
 CONF
-fi
-./lbauthctl check -c "$run/lbauth.conf"
-./lbauthctl jwks -c "$run/lbauth.conf" >"$run/jwks.json"
+./lbauthctl check -c "$run/lbauth.conf" >/dev/null
+echo '{"keys":[]}' >"$run/jwks.json"	# the liveblocks backend signs nothing
+
+# The page: app.js and @liveblocks/client bundled, and where the
+# client finds the dev server.
+node_modules/.bin/esbuild demo/app.js --bundle --format=esm \
+    --target=es2020 --minify --sourcemap --log-level=warning \
+    --outfile="$run/demo/app.bundle.js"
+cat >"$run/demo/config.js" <<JS
+// Written by "make run": the Liveblocks dev server the page connects to.
+window.LBAUTH_DEMO = { baseUrl: "$lburl" };
+JS
 
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user root;"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$run/nginx|g" \
     -e "s|@PORT@|$port|" -e "s|@PASS@|unix:$run/lbauth.sock|" \
-    -e "s|@JWKS@|$run/jwks.json|" -e "s|@[A-Z_]*EXTRA@||" \
+    -e "s|@JWKS@|$run/jwks.json|" \
+    -e "s|@EXTRA@|include $run/nginx/demo.conf;|" \
+    -e "s|@[A-Z_]*EXTRA@||" \
     nginx/dev.conf.in >"$run/nginx/nginx.conf"
+sed -e "s|@DEMO@|$top/demo|g" -e "s|@OUT@|$run/demo|g" \
+    -e "s|@LOGIN_PASS@|unix:$run/login.sock|g" \
+    nginx/demo.conf.in >"$run/nginx/demo.conf"
 
-rm -f "$run/lbauth.sock"
-LBAUTH_CONFIG="$run/lbauth.conf" spawn-fcgi -n -s "$run/lbauth.sock" \
-    -M 0666 -- "$top/lbauth" &
-fcgi=$!
+rm -f "$run/lbauth.sock" "$run/login.sock"
+"$top/lbauth" --listen "unix:$run/lbauth.sock" --workers 2 \
+    --config "$run/lbauth.conf" &
+auth=$!
+pids="$pids $auth"
+spawn-fcgi -n -s "$run/login.sock" -M 0600 -- \
+    "$top/demo/login" "$run/lbauth.conf" &
+login=$!
+pids="$pids $login"
 nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" -e "$run/nginx/error.log" &
 web=$!
-trap 'kill $fcgi $web 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM
-trap 'kill $fcgi $web 2>/dev/null' EXIT
+pids="$pids $web"
 
-url=http://127.0.0.1:$port/api/liveblocks-auth
-i=0
-until curl -s -o /dev/null "$url" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 50 ] || ! kill -0 $web 2>/dev/null || ! kill -0 $fcgi 2>/dev/null; then
-		echo "make run: nginx or lbauth did not start (port $port in use? try PORT=8081 make run)" >&2
-		exit 1
-	fi
-	sleep 0.1
+base=http://127.0.0.1:$port
+url=$base/api/liveblocks-auth
+await "$dev" 300 curl -sf -o /dev/null -H 'Authorization: Bearer sk_localdev' \
+    "$lburl/v2/rooms" ||
+    die "the Liveblocks dev server did not start on port $lbport (in use? try LB_PORT=1154 make run); its log: $run/liveblocks/dev.log
+$(tail -n 20 "$run/liveblocks/dev.log")"
+await "$web" 50 curl -sf -o /dev/null "$base/" ||
+    die "nginx did not start (port $port in use? try PORT=8081 make run); $run/nginx/error.log:
+$(tail -n 5 "$run/nginx/error.log")"
+for p in "$auth" "$login"; do
+	kill -0 "$p" 2>/dev/null || die "lbauth or demo/login did not start"
 done
 
-cookie=$(./lbauthctl cookie -c "$run/lbauth.conf" -s ada -o acme -n Ada -t 86400)
-answer=$(curl -s -X POST -H 'Content-Type: application/json' \
-    -b "session=$cookie" -d '{"room":"acme:doc-1"}' "$url")
+# Self-test: sign in as ada through the helper, then one token request
+# through nginx and lbauth, which the dev server must answer.
+jar=$run/selftest.cookies
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" "$base/login?user=ada")
+[ "$code" = 303 ] || die "self-test: GET /login?user=ada answered $code"
+answer=$(curl -s -b "$jar" -X POST -H 'Content-Type: application/json' \
+    -d '{"room":"acme:whiteboard"}' "$url")
+rm -f "$jar"
 case $answer in
 *'"token"'*) ;;
-*) echo "make run: self-test failed: $answer" >&2; exit 1 ;;
+*) die "self-test: the token request failed: $answer" ;;
 esac
+curl -sf -o /dev/null "$base/app.bundle.js" ||
+    die "self-test: the page's bundle is not served"
 
 cat <<MSG
 
-lbauth is running: $url
-  (FastCGI via spawn-fcgi, pid $fcgi; nginx pid $web; config $run/lbauth.conf)
-  public keys: http://127.0.0.1:$port/.well-known/jwks.json
+The demo is running: $base/
 
-Try it, as user "ada" of org "acme":
-  COOKIE=\$(./lbauthctl cookie -c run/lbauth.conf -s ada -o acme -n Ada)
-  curl -s -X POST -H 'Content-Type: application/json' -b "session=\$COOKIE" \\
-      -d '{"room":"acme:doc-1"}' $url
-  ./lbauthctl verify -c run/lbauth.conf TOKEN
+  Open it in two browser windows (one of them private), sign in as ada
+  and bob (org acme) and open the same room: avatars, live cursors, a
+  shared counter.  cy (org globex) and gus (no org) get no access to
+  acme's rooms; the page lists lbauth's decision for each token request.
 
-Request log below.  Ctrl-C stops lbauth and nginx.
+  nginx        pid $web, $base (error log $run/nginx/error.log)
+  lbauth       pid $auth, 2 workers on $run/lbauth.sock, config $run/lbauth.conf
+  demo/login   pid $login (the demo's sign-in helper; a demo tool only)
+  Liveblocks   pid $dev, dev server $lburl (log $run/liveblocks/dev.log)
+
+  Without a browser:
+    curl -s -c /tmp/jar '$base/login?user=ada'
+    curl -s -b /tmp/jar -X POST -H 'Content-Type: application/json' \\
+        -d '{"room":"acme:whiteboard"}' $url
+
+Request log below.  Ctrl-C stops everything.
 
 MSG
-wait
+# Watch: if one of them exits, stop the others.
+while :; do
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null ||
+		    die "process $p exited (logs under $run); stopping the others"
+	done
+	sleep 1 &
+	wait $! || :
+done
