@@ -10,9 +10,12 @@
 PREFIX	?= /usr/local
 CC	?= cc
 PKGS	 = json-c libsodium
-# seccomp (Linux): the worker sandbox; built without it when absent.
+# seccomp (Linux): the worker sandbox.  libseccomp is needed to build
+# (cgi/mkfilter compiles the filters into cgi/filter.h), not to run;
+# without it lbauth is built without the sandbox.
 SECCOMP_CFLAGS := $(shell pkg-config --exists libseccomp 2>/dev/null && echo -DHAVE_SECCOMP)
 SECCOMP_LIBS   := $(shell pkg-config --libs libseccomp 2>/dev/null)
+SANDBOX_DEPS   := $(if $(SECCOMP_CFLAGS),cgi/filter.h)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lsodium)
 FCGI_LIBS  := $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
@@ -50,11 +53,29 @@ liblbauth.a: $(LIB_OBJS)
 
 # -rdynamic: a policy plugin resolves lbauth_* (the LBAUTH_API symbols,
 # the only ones not hidden) against the binary.
-lbauth: cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a $(FCGI_LIBS) $(SECCOMP_LIBS) $(LDLIBS)
+# STATIC=1 (the default when the archives are installed) links libfcgi,
+# json-c and libsodium into lbauth: a CGI start then loads no shared
+# library but libc, measured 1.84 ms against 2.04 ms per request (a
+# trivial C CGI: 1.40 ms).  Rebuild after a security update of those
+# libraries, or build with STATIC=0 to follow the system's copies.
+STATIC ?= $(if $(wildcard /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null)/libsodium.a),1,0)
+ifeq ($(STATIC),1)
+LBAUTH_LIBS = -Wl,-Bstatic -lfcgi -ljson-c -lsodium -Wl,-Bdynamic -ldl -lpthread
+else
+LBAUTH_LIBS = $(FCGI_LIBS) $(LDLIBS)
+endif
 
-cgi/sandbox.o: cgi/sandbox.c cgi/sandbox.h lib/lbauth.h
+lbauth: cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a $(LBAUTH_LIBS)
+
+cgi/sandbox.o: cgi/sandbox.c cgi/sandbox.h lib/lbauth.h $(SANDBOX_DEPS)
 	$(CC) $(CFLAGS) $(SECCOMP_CFLAGS) -c -o $@ cgi/sandbox.c
+
+cgi/mkfilter: cgi/mkfilter.c lib/lbauth.h
+	$(CC) $(CFLAGS) -o $@ cgi/mkfilter.c $(SECCOMP_LIBS)
+
+cgi/filter.h: cgi/mkfilter
+	./cgi/mkfilter > $@.tmp && mv $@.tmp $@
 
 lbauthctl: cgi/lbauthctl.o liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauthctl.o liblbauth.a $(LDLIBS)
@@ -103,7 +124,8 @@ soak: deps all
 	@node tests/soak/soak.mjs
 
 clean:
-	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS)
+	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS) \
+	    cgi/mkfilter cgi/filter.h
 
 .PHONY: all deps test run asan valgrind soak clean
 
