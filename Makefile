@@ -127,7 +127,45 @@ clean:
 	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS) \
 	    cgi/mkfilter cgi/filter.h
 
-.PHONY: all deps test run asan valgrind soak clean
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binaries, the
+# header, static library and pkg-config file (for C servers that verify
+# lbauth's tokens), the man pages, and under share/doc/lbauth the sample
+# config and the nginx, Apache and systemd files.  Nothing goes to /etc:
+# copy the sample config there yourself.  Both binaries go to bin/:
+# lbauth is also run as a CGI by users, not only as a system daemon.
+BINDIR	= $(DESTDIR)$(PREFIX)/bin
+INCDIR	= $(DESTDIR)$(PREFIX)/include
+LIBDIR	= $(DESTDIR)$(PREFIX)/lib
+MANDIR	= $(DESTDIR)$(PREFIX)/share/man
+DOCDIR	= $(DESTDIR)$(PREFIX)/share/doc/lbauth
+SHAREDIR = $(DESTDIR)$(PREFIX)/share/lbauth
+
+install: lbauth lbauthctl liblbauth.a
+	install -d $(BINDIR) $(INCDIR) $(LIBDIR)/pkgconfig $(MANDIR)/man1 \
+	    $(MANDIR)/man5 $(MANDIR)/man8 $(DOCDIR) $(SHAREDIR)
+	install -m 0755 lbauth lbauthctl $(BINDIR)
+	install -m 0644 lib/lbauth.h $(INCDIR)
+	install -m 0644 liblbauth.a $(LIBDIR)
+	sed 's|@PREFIX@|$(PREFIX)|' lbauth.pc.in > $(LIBDIR)/pkgconfig/lbauth.pc
+	chmod 0644 $(LIBDIR)/pkgconfig/lbauth.pc
+	install -m 0644 man/lbauthctl.1 $(MANDIR)/man1
+	install -m 0644 man/lbauth.conf.5 $(MANDIR)/man5
+	install -m 0644 man/lbauth.8 $(MANDIR)/man8
+	install -m 0644 README.md nginx/site.conf systemd/lbauth.service \
+	    systemd/lbauth.socket apache/lbauth-fcgid.conf \
+	    apache/lbauth-cgi.conf apache/htaccess.example $(DOCDIR)
+	install -m 0644 nginx/lbauth.conf $(DOCDIR)/lbauth.conf.sample
+	install -m 0644 tests/plugin/example.c $(SHAREDIR)/example-policy.c
+
+uninstall:
+	rm -f $(BINDIR)/lbauth $(BINDIR)/lbauthctl $(INCDIR)/lbauth.h \
+	    $(LIBDIR)/liblbauth.a $(LIBDIR)/pkgconfig/lbauth.pc \
+	    $(MANDIR)/man1/lbauthctl.1 $(MANDIR)/man5/lbauth.conf.5 \
+	    $(MANDIR)/man8/lbauth.8 $(SHAREDIR)/example-policy.c
+	rm -rf $(DOCDIR)
+	-rmdir $(SHAREDIR) 2>/dev/null
+
+.PHONY: all deps test run asan valgrind soak install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #

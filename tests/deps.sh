@@ -28,6 +28,8 @@ need apache2		test -x /usr/sbin/apache2
 need libapache2-mod-fcgid	test -f /usr/lib/apache2/modules/mod_fcgid.so
 need procps		command -v pgrep
 need systemd		command -v systemd-socket-activate
+need mandoc		command -v mandoc
+need man-db		command -v man
 need curl		command -v curl
 need nodejs		command -v node
 need npm		command -v npm
