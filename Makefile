@@ -118,6 +118,12 @@ valgrind: deps all $(UNIT_TESTS)
 	@VALGRIND=1 sh tests/run.sh --unit-only $(UNIT_TESTS)
 	@node tests/valgrind/fcgi.mjs
 
+# The benchmark (tests/bench/README.md): every target behind one nginx,
+# wrk, hyperfine for CGI starts, callgrind for instructions per request
+# (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
+bench: deps all
+	@node tests/bench/bench.mjs
+
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
 # to a 2-worker master; fails on any unexpected status or RSS growth.
 soak: deps all
@@ -165,7 +171,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan valgrind soak install uninstall clean
+.PHONY: all deps test run asan valgrind soak bench install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #

@@ -30,6 +30,9 @@ need procps		command -v pgrep
 need systemd		command -v systemd-socket-activate
 need mandoc		command -v mandoc
 need man-db		command -v man
+need valgrind		command -v callgrind_annotate
+need wrk		command -v wrk		# make bench
+need hyperfine		command -v hyperfine	# make bench
 need curl		command -v curl
 need nodejs		command -v node
 need npm		command -v npm

@@ -1,0 +1,195 @@
+// bench.mjs: make bench.  Starts every target on loopback behind one
+// nginx, checks each answers 200 with a valid token, loads each with wrk
+// (same request, 32 connections, BENCH_SECONDS after a warm-up), and
+// prints requests/s, p50, p99, CPU microseconds per request (utime +
+// stime of nginx's workers and the target's processes, from /proc), RSS
+// per worker, and ratios to the floor measured in the same run.  Then
+// CGI starts (hyperfine: lbauth vs a trivial C CGI) and the hot path's
+// instructions per request (callgrind, crypto vs the rest).  Results go
+// to stdout and tests/bench/results.json.  Everything started is stopped
+// by PID.
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { ROOT, LBAUTH, makeSetup, startDevServer, freePort, tmpdir, stopAll } from "../integ/harness.mjs";
+import { measureInsns, writeInsns } from "./insns.mjs";
+
+const SECS = Number(process.env.BENCH_SECONDS ?? 10);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const CONNS = 32;
+const B = path.join(ROOT, "tests/bench");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const procs = [];
+process.on("exit", () => { for (const p of procs) try { process.kill(p.pid, "SIGTERM"); } catch {} stopAll(); });
+function start(cmd, args, opts = {}) {
+  const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"], ...opts });
+  procs.push(c);
+  return c;
+}
+const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
+const cpuTicks = (pid) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+const rssKiB = (pid) => { try { return Number(/VmRSS:\s*(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return NaN; } };
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+async function waitSock(p) { for (let i = 0; i < 250 && !fs.existsSync(p); i++) await sleep(20); if (!fs.existsSync(p)) throw new Error(`no socket ${p}`); }
+async function waitPort(port) {
+  for (let i = 0; i < 500; i++) {
+    if (await new Promise((r) => { const s = net.connect(port, "127.0.0.1", () => { s.end(); r(true); }); s.on("error", () => r(false)); })) return;
+    await sleep(20);
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+// --- build the peers ---------------------------------------------------
+const dir = tmpdir("lbauth-bench-");
+const fcgiFlags = execFileSync("sh", ["-c", "pkg-config --libs fcgi 2>/dev/null || echo -lfcgi"], { encoding: "utf8" }).trim().split(/\s+/);
+execFileSync("cc", ["-O2", "-o", path.join(dir, "floor"), path.join(B, "floor.c"), ...fcgiFlags]);
+execFileSync("cc", ["-O2", "-o", path.join(dir, "trivial-cgi"), path.join(B, "trivial-cgi.c")]);
+
+// --- lbauth, local backend ----------------------------------------------
+const local = makeSetup({ conf: ["log_requests = no"] });
+const cookie = `session=${local.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
+const lbLocalSock = path.join(dir, "lbauth-local.sock");
+const lbLocal = start(LBAUTH, ["--listen", `unix:${lbLocalSock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", local.conf]);
+// --- the floor, same number of processes --------------------------------
+const floorSock = path.join(dir, "floor.sock");
+const floorOut = execFileSync("spawn-fcgi", ["-s", floorSock, "-M", "0666", "-F", String(WORKERS), "--", path.join(dir, "floor")], { encoding: "utf8" });
+const floorPids = [...floorOut.matchAll(/PID: (\d+)/g)].map((m) => Number(m[1]));
+for (const pid of floorPids) procs.push({ pid });
+// --- Node endpoint -------------------------------------------------------
+const nodePort = await freePort();
+const node = start(process.execPath, [path.join(B, "node-endpoint.mjs")], { env: { ...process.env, PORT: String(nodePort), WORKERS: String(WORKERS), COOKIE_SECRET: local.secret(), SIGNING_KEY_PEM: fs.readFileSync(path.join(local.dir, "sign.key"), "utf8") } });
+// --- Liveblocks dev server, lbauth on it, the SvelteKit guide app --------
+const dev = await startDevServer();
+const lb = makeSetup({ backend: "liveblocks", baseUrl: dev.url, conf: ["log_requests = no"] });
+const lbCookie = `session=${lb.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
+const lbSock = path.join(dir, "lbauth-lb.sock");
+const lbLive = start(LBAUTH, ["--listen", `unix:${lbSock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", lb.conf]);
+const svk = path.join(B, "sveltekit");
+let svelte = null, sveltePort = null;
+try {
+  if (!fs.existsSync(path.join(svk, "node_modules/.package-lock.json")))
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: svk, stdio: "inherit" });
+  execFileSync("npx", ["vite", "build", "--logLevel", "error"], { cwd: svk, stdio: ["ignore", "ignore", "inherit"] });
+  sveltePort = await freePort();
+  svelte = start(process.execPath, [path.join(svk, "build/index.js")], { env: { ...process.env, PORT: String(sveltePort), HOST: "127.0.0.1", ORIGIN: `http://127.0.0.1:${sveltePort}`, LIVEBLOCKS_BASE_URL: dev.url, LIVEBLOCKS_SECRET: "sk_localdev", COOKIE_SECRET: lb.secret() } });
+} catch (e) { console.error(`bench: the SvelteKit peer could not be built: ${e.message}`); }
+
+await Promise.all([waitSock(lbLocalSock), waitSock(floorSock), waitSock(lbSock), waitPort(nodePort), ...(sveltePort ? [waitPort(sveltePort)] : [])]);
+// --- one nginx for all ----------------------------------------------------
+const nginxPort = await freePort();
+const nd = path.join(dir, "nginx");
+fs.mkdirSync(nd);
+const loc = (p, pass) => `location = ${p} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${pass}; fastcgi_request_buffering on; }`;
+fs.writeFileSync(path.join(nd, "nginx.conf"), `${process.getuid() === 0 ? "user root;" : ""}
+worker_processes ${WORKERS}; daemon off; pid ${nd}/nginx.pid; error_log ${nd}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path ${nd}/b; fastcgi_temp_path ${nd}/f; proxy_temp_path ${nd}/p; uwsgi_temp_path ${nd}/u; scgi_temp_path ${nd}/s;
+  upstream node { server 127.0.0.1:${nodePort}; keepalive 32; }
+  ${sveltePort ? `upstream svelte { server 127.0.0.1:${sveltePort}; keepalive 32; }` : ""}
+  server {
+    listen 127.0.0.1:${nginxPort};
+    ${loc("/floor", floorSock)}
+    ${loc("/lbauth", lbLocalSock)}
+    ${loc("/lbauth-liveblocks", lbSock)}
+    location = /node { proxy_pass http://node/; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    ${sveltePort ? `location = /svelte { proxy_pass http://svelte/api/liveblocks-auth; proxy_http_version 1.1; proxy_set_header Connection ""; }` : ""}
+  }
+}`);
+const nginx = start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
+await waitPort(nginxPort);
+await sleep(300);
+const nginxWorkers = () => children(nginx.pid);
+
+// --- targets ----------------------------------------------------------
+const base = `http://127.0.0.1:${nginxPort}`;
+const targets = [
+  { name: "floor (trivial libfcgi responder)", url: `${base}/floor`, cookie, pids: () => floorPids, group: "local" },
+  { name: "lbauth, local backend", url: `${base}/lbauth`, cookie, pids: () => children(lbLocal.pid), group: "local", verify: local },
+  { name: "Node endpoint (node:http + node:crypto, cluster)", url: `${base}/node`, cookie, pids: () => [node.pid, ...children(node.pid)], group: "local" },
+  { name: "Liveblocks dev server, direct (its ceiling)", url: `${dev.url}/v2/authorize-user`, cookie: "", auth: "Bearer sk_localdev", body: '{"userId":"ada","permissions":{"acme:doc-1":["*:write"]},"userInfo":{"name":"Ada"}}', pids: () => [dev.pid, ...children(dev.pid)], group: "liveblocks", direct: true },
+  { name: "lbauth, liveblocks backend", url: `${base}/lbauth-liveblocks`, cookie: lbCookie, pids: () => [...children(lbLive.pid), dev.pid], group: "liveblocks" },
+  ...(sveltePort ? [{ name: "SvelteKit guide endpoint (@liveblocks/node)", url: `${base}/svelte`, cookie: lbCookie, pids: () => [svelte.pid, dev.pid], group: "liveblocks" }] : []),
+];
+
+async function check(t) {
+  const r = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", cookie: t.cookie, ...(t.auth ? { authorization: t.auth } : {}) }, body: t.body ?? '{"room":"acme:doc-1"}' });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`${t.name}: ${r.status} ${text.slice(0, 200)}`);
+  const tok = JSON.parse(text).token;
+  if (typeof tok !== "string" || tok.split(".").length !== 3) throw new Error(`${t.name}: no token`);
+  if (t.verify) execFileSync(path.join(ROOT, "lbauthctl"), ["verify", "-c", t.verify.conf, tok], { stdio: "ignore" });
+}
+
+function wrk(t, secs) {
+  const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
+    { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: t.body ?? '{"room":"acme:doc-1"}', ...(t.auth ? { BENCH_AUTH: t.auth } : {}) } });
+  const out = r.stdout;
+  const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
+  const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(out); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
+  return { rps: Number(num(/Requests\/sec:\s+([\d.]+)/)), requests: Number(num(/(\d+) requests in/)), non2xx: Number(num(/Non-2xx or 3xx responses: (\d+)/) ?? 0) + Number(num(/Socket errors: connect (\d+)/) ?? 0), p50: lat(50), p99: lat(99), raw: out };
+}
+
+function tcpConnects(port) {
+  // Connections to port in any state, from ss: a measure of reuse.
+  const r = spawnSync("ss", ["-Htn", "state", "all", `dport = :${port}`], { encoding: "utf8" });
+  return r.stdout.trim() ? r.stdout.trim().split("\n").length : 0;
+}
+
+const results = [];
+for (const t of targets) {
+  await check(t);
+  wrk(t, 2);	// warm-up
+  const pids = [...new Set([...t.pids(), ...(t.direct ? [] : nginxWorkers())])];
+  const before = pids.map(cpuTicks);
+  let connsBefore = t.group === "liveblocks" && !t.direct ? tcpConnects(dev.port) : 0;
+  const w = wrk(t, SECS);
+  const after = pids.map(cpuTicks);
+  const cpuUs = after.reduce((a, v, i) => a + v - before[i], 0) * TICK_US;
+  const row = { name: t.name, group: t.group, rps: Math.round(w.rps), p50: w.p50, p99: w.p99, errors: w.non2xx,
+    cpuUsPerReq: Math.round(cpuUs / w.requests), rssKiB: t.pids().filter((p) => p !== dev.pid).map(rssKiB), requests: w.requests };
+  if (t.group === "liveblocks" && !t.direct) row.connsPer1000 = Math.round((tcpConnects(dev.port) - connsBefore) * 1000 / w.requests * 10) / 10;
+  results.push(row);
+}
+
+// --- CGI starts --------------------------------------------------------
+// hyperfine runs both through the same shell (for the stdin redirect),
+// so its cost is in both figures.
+const cgiEnv = { LBAUTH_CONFIG: local.conf, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: cookie };
+const bodyFile = path.join(dir, "body");
+fs.writeFileSync(bodyFile, '{"room":"acme:doc-1"}');
+const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "500", "--export-json", path.join(dir, "cgi.json"),
+  `${LBAUTH} < ${bodyFile}`, `${path.join(dir, "trivial-cgi")} < ${bodyFile}`], { encoding: "utf8", env: { ...process.env, ...cgiEnv } });
+let cgi = null;
+try {
+  const j = JSON.parse(fs.readFileSync(path.join(dir, "cgi.json"), "utf8")).results;
+  cgi = { lbauthMs: j[0].mean * 1000, trivialMs: j[1].mean * 1000 };
+} catch { console.error(hf.stderr); }
+
+// --- instructions per request -------------------------------------------
+const insns = measureInsns(local.conf, cookie, dir);
+
+// --- report -------------------------------------------------------------
+const floor = results[0];
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+console.log(`\nmachine: ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores, ${execFileSync("uname", ["-sr"], { encoding: "utf8" }).trim()}; ${WORKERS} workers per target; wrk ${CONNS} connections, ${SECS} s; one nginx`);
+console.log("target".padEnd(52), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "CPU us/req".padStart(11), "RSS KiB/worker".padStart(16), "vs floor".padStart(9), "errors".padStart(7));
+for (const r of results) {
+  const ratio = r.group === "local" ? fmt(r.rps / floor.rps, 2) : "";
+  console.log(r.name.padEnd(52), String(r.rps).padStart(8), fmt(r.p50, 2).padStart(8), fmt(r.p99, 2).padStart(8), String(r.cpuUsPerReq).padStart(11), r.rssKiB.join("/").padStart(16), ratio.padStart(9), String(r.errors).padStart(7) + (r.errors ? " INVALID" : ""));
+}
+const get = (n) => results.find((r) => r.name.startsWith(n));
+const lbL = get("lbauth, local"), nodeR = get("Node endpoint"), devR = get("Liveblocks dev server"), lbR = get("lbauth, liveblocks"), svR = get("SvelteKit");
+console.log("\nratios (same run):");
+console.log(`  lbauth local / floor req/s        ${fmt(lbL.rps / floor.rps, 2)}   (target >= 0.85)`);
+console.log(`  lbauth local / floor p99          ${fmt(lbL.p99 / floor.p99, 2)}   (target <= 1.5)`);
+console.log(`  lbauth local / Node endpoint      ${fmt(lbL.rps / nodeR.rps, 2)}   (target >= 1.5)`);
+console.log(`  lbauth liveblocks / dev server    ${fmt(lbR.rps / devR.rps, 2)}   (target >= 0.8)`);
+if (svR) console.log(`  lbauth liveblocks / SvelteKit     ${fmt(lbR.rps / svR.rps, 2)}   (target >= 5)`);
+console.log(`  TCP connects to the API per 1000 requests: ${lbR.connsPer1000}`);
+if (cgi) console.log(`  CGI: lbauth ${fmt(cgi.lbauthMs, 3)} ms, trivial C CGI ${fmt(cgi.trivialMs, 3)} ms: ${fmt(cgi.lbauthMs / cgi.trivialMs, 2)}   (target <= 1.5)`);
+console.log(`  instructions per request: ${insns.total} (crypto ${insns.crypto}, other ${insns.other}): other/crypto ${fmt(insns.other / insns.crypto, 3)}   (target <= 0.25)`);
+writeInsns(insns);
+fs.writeFileSync(path.join(ROOT, "tests/out/bench.json"), JSON.stringify({ results, cgi, insns }, null, 1));
+process.exit(results.some((r) => r.errors > 0) ? 1 : 0);
