@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
 import { LBAUTH, makeSetup, startFcgi, startNginx, ctl, stopAll } from "./harness.mjs";
 
@@ -370,5 +370,42 @@ describe("systemd socket activation", () => {
     assert.equal(r.ok, 40, JSON.stringify(r) + err);
     assert.match(err, /master \d+ serving with 2 workers/);
     assert.equal(children(child.pid).length, 2);
+  });
+});
+
+describe("--user/--group", () => {
+  test("binds as root, serves as the given user, the socket owned by it", { skip: process.getuid() !== 0 && "needs root" }, async () => {
+    const { setupCopyFor } = await import("./harness.mjs");
+    const s = makeSetup();
+    // Keys must belong to the user lbauth runs as: a www-data copy.
+    const conf = setupCopyFor(s, "www-data");
+    const sock = path.join(s.dir, "user.sock");
+    const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", "2", "--user", "www-data", "--group", "www-data", "--socket-mode", "0660", "--config", conf], { env: { PATH: process.env.PATH }, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    after(() => { try { process.kill(child.pid, "SIGTERM"); } catch {} });
+    const t0 = Date.now();
+    while (children(child.pid).length < 2) { assert.ok(Date.now() - t0 < 5000, err); await sleep(20); }
+    const uid = Number(execFileSync("id", ["-u", "www-data"], { encoding: "utf8" }));
+    const gid = Number(execFileSync("id", ["-g", "www-data"], { encoding: "utf8" }));
+    for (const pid of [child.pid, ...children(child.pid)]) {
+      const st = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      assert.match(st, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, "m"), `pid ${pid}`);
+      assert.match(st, new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, "m"));
+    }
+    const st = fs.statSync(sock);
+    assert.equal(st.uid, uid);
+    assert.equal(st.mode & 0o777, 0o660);
+    const n = await startNginx(s, { sock });
+    const r = await load(n.url, { connections: 2, count: 10, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    assert.equal(r.ok, 10, JSON.stringify(r) + err);
+  });
+  test("keys owned by root are refused after dropping to www-data", { skip: process.getuid() !== 0 && "needs root" }, async () => {
+    const s = makeSetup();
+    const r = spawnSync(LBAUTH, ["--listen", `unix:${path.join(s.dir, "x.sock")}`, "--workers", "1", "--user", "www-data", "--config", s.conf], { encoding: "utf8", timeout: 5000 });
+    assert.equal(r.status, 1);
+    // www-data cannot even open root's 0600 key file; either way the
+    // refusal names it.
+    assert.match(r.stderr, /(signing_key_file|cookie_secret_file): \/\S+: (Permission denied|is owned by uid 0)/);
   });
 });
