@@ -359,6 +359,11 @@ main(int argc, char *argv[])
 			mo.config = DEFAULT_CONFIG;
 	}
 	cgi = FCGX_IsCGI();
+	if (cgi && mo.workers > 0) {
+		fprintf(stderr, "lbauth: --workers needs a socket: --listen, "
+		    "a systemd socket or one on standard input\n");
+		return 2;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lbauth: libsodium failed to initialise\n");
 		return 1;

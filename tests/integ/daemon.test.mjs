@@ -409,3 +409,11 @@ describe("--user/--group", () => {
     assert.match(r.stderr, /(signing_key_file|cookie_secret_file): \/\S+: (Permission denied|is owned by uid 0)/);
   });
 });
+
+test("--workers without a socket is a usage error, not a CGI run", () => {
+  const s = makeSetup();
+  const r = spawnSync(LBAUTH, ["--workers", "2", "--config", s.conf], { input: "{}", encoding: "utf8", timeout: 5000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--workers needs a socket/);
+  assert.equal(r.stdout, "");
+});
