@@ -30,6 +30,8 @@ need procps		command -v pgrep
 need systemd		command -v systemd-socket-activate
 need mandoc		command -v mandoc
 need man-db		command -v man
+need groff-base		command -v nroff
+need util-linux		command -v setpriv
 need valgrind		command -v callgrind_annotate
 need wrk		command -v wrk		# make bench
 need hyperfine		command -v hyperfine	# make bench

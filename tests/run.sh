@@ -45,10 +45,16 @@ if [ "$unit_only" = 0 ]; then
 		rc=$?
 		p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
 		x=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
+		k=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
 		p=${p:-0}
 		x=${x:-0}
+		k=${k:-0}
 		if [ "$rc" -eq 0 ] && [ "$x" -eq 0 ] && [ "$p" -gt 0 ]; then
-			echo "ok   $name ($p tests)"
+			echo "ok   $name ($p tests, $k skipped)"
+		elif [ "$rc" -eq 0 ] && [ "$x" -eq 0 ] && [ "$k" -gt 0 ]; then
+			# Every test of the file said why it cannot run here.
+			echo "skip $name ($k skipped: $(sed -n 's/^.*# SKIP *//p' \
+			    "$out/$name.log" | head -n 1))"
 		else
 			echo "FAIL $name ($p passed, $x failed, exit $rc)"
 			grep -B 3 -A 25 '^ *not ok' "$out/$name.log" | head -n 150 |
