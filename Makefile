@@ -282,3 +282,13 @@ demo-clean:
 	rm -f demo/login
 
 .PHONY: demo-clean
+
+# --- make bench-check (tests/bench/check.mjs) -----------------------------
+#
+# Seconds, no network: recounts the hot path's instructions per request
+# under callgrind and fails if the non-crypto part is more than twice
+# the committed tests/bench/insns.txt ("make bench" rewrites that file).
+bench-check: all
+	@node tests/bench/check.mjs
+
+.PHONY: bench-check

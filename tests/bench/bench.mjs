@@ -12,6 +12,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { createPrivateKey, createPublicKey, verify as edVerify } from "node:crypto";
 import { ROOT, LBAUTH, makeSetup, startDevServer, freePort, tmpdir, stopAll } from "../integ/harness.mjs";
 import { measureInsns, writeInsns } from "./insns.mjs";
 
@@ -21,7 +22,22 @@ const CONNS = 32;
 const B = path.join(ROOT, "tests/bench");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
-process.on("exit", () => { for (const p of procs) try { process.kill(p.pid, "SIGTERM"); } catch {} stopAll(); });
+// At exit, whatever the cause: SIGTERM to everything started, by PID,
+// wait up to 3 s for each to be gone (a zombie counts as gone), then
+// SIGKILL what is left.
+process.on("exit", () => {
+  const pids = procs.map((p) => p.pid).filter(Boolean);
+  for (const pid of pids) try { process.kill(pid, "SIGTERM"); } catch {}
+  stopAll();
+  const alive = (pid) => { try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; } };
+  const until = Date.now() + 3000;
+  while (pids.some(alive) && Date.now() < until) spawnSync("sleep", ["0.05"]);
+  for (const pid of pids.filter(alive)) { console.error(`bench: ${pid} ignored SIGTERM, killing`); try { process.kill(pid, "SIGKILL"); } catch {} }
+  for (const d of tmpdirs) try { fs.rmSync(d, { recursive: true, force: true }); } catch {}
+});
+const tmpdirs = [];	// removed at exit: the run's sockets, keys, configs
+// Ctrl-C, kill: run the exit handler above (it stops everything by PID).
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => { console.error(`bench: ${sig}, stopping`); process.exit(130); });
 function start(cmd, args, opts = {}) {
   const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"], ...opts });
   procs.push(c);
@@ -42,12 +58,14 @@ async function waitPort(port) {
 
 // --- build the peers ---------------------------------------------------
 const dir = tmpdir("lbauth-bench-");
+tmpdirs.push(dir);
 const fcgiFlags = execFileSync("sh", ["-c", "pkg-config --libs fcgi 2>/dev/null || echo -lfcgi"], { encoding: "utf8" }).trim().split(/\s+/);
 execFileSync("cc", ["-O2", "-o", path.join(dir, "floor"), path.join(B, "floor.c"), ...fcgiFlags]);
 execFileSync("cc", ["-O2", "-o", path.join(dir, "trivial-cgi"), path.join(B, "trivial-cgi.c")]);
 
 // --- lbauth, local backend ----------------------------------------------
 const local = makeSetup({ conf: ["log_requests = no"] });
+tmpdirs.push(local.dir);
 const cookie = `session=${local.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
 const lbLocalSock = path.join(dir, "lbauth-local.sock");
 const lbLocal = start(LBAUTH, ["--listen", `unix:${lbLocalSock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", local.conf]);
@@ -61,7 +79,10 @@ const nodePort = await freePort();
 const node = start(process.execPath, [path.join(B, "node-endpoint.mjs")], { env: { ...process.env, PORT: String(nodePort), WORKERS: String(WORKERS), COOKIE_SECRET: local.secret(), SIGNING_KEY_PEM: fs.readFileSync(path.join(local.dir, "sign.key"), "utf8") } });
 // --- Liveblocks dev server, lbauth on it, the SvelteKit guide app --------
 const dev = await startDevServer();
+procs.push({ pid: dev.pid });
+tmpdirs.push(path.dirname(dev.logFile));
 const lb = makeSetup({ backend: "liveblocks", baseUrl: dev.url, conf: ["log_requests = no"] });
+tmpdirs.push(lb.dir);
 const lbCookie = `session=${lb.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
 const lbSock = path.join(dir, "lbauth-lb.sock");
 const lbLive = start(LBAUTH, ["--listen", `unix:${lbSock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", lb.conf]);
@@ -107,7 +128,7 @@ const base = `http://127.0.0.1:${nginxPort}`;
 const targets = [
   { name: "floor (trivial libfcgi responder)", url: `${base}/floor`, cookie, pids: () => floorPids, group: "local" },
   { name: "lbauth, local backend", url: `${base}/lbauth`, cookie, pids: () => children(lbLocal.pid), group: "local", verify: local },
-  { name: "Node endpoint (node:http + node:crypto, cluster)", url: `${base}/node`, cookie, pids: () => [node.pid, ...children(node.pid)], group: "local" },
+  { name: "Node endpoint (node:http + node:crypto, cluster)", url: `${base}/node`, cookie, pids: () => [node.pid, ...children(node.pid)], group: "local", verifyKey: createPublicKey(createPrivateKey(fs.readFileSync(path.join(local.dir, "sign.key")))) },
   { name: "Liveblocks dev server, direct (its ceiling)", url: `${dev.url}/v2/authorize-user`, cookie: "", auth: "Bearer sk_localdev", body: '{"userId":"ada","permissions":{"acme:doc-1":["*:write"]},"userInfo":{"name":"Ada"}}', pids: () => [dev.pid, ...children(dev.pid)], group: "liveblocks", direct: true },
   { name: "lbauth, liveblocks backend", url: `${base}/lbauth-liveblocks`, cookie: lbCookie, pids: () => [...children(lbLive.pid), dev.pid], group: "liveblocks" },
   ...(sveltePort ? [{ name: "SvelteKit guide endpoint (@liveblocks/node)", url: `${base}/svelte`, cookie: lbCookie, pids: () => [svelte.pid, dev.pid], group: "liveblocks" }] : []),
@@ -120,36 +141,75 @@ async function check(t) {
   const tok = JSON.parse(text).token;
   if (typeof tok !== "string" || tok.split(".").length !== 3) throw new Error(`${t.name}: no token`);
   if (t.verify) execFileSync(path.join(ROOT, "lbauthctl"), ["verify", "-c", t.verify.conf, tok], { stdio: "ignore" });
+  const [h, p, s] = tok.split(".");
+  if (t.verifyKey && !edVerify(null, Buffer.from(`${h}.${p}`), t.verifyKey, Buffer.from(s, "base64url")))
+    throw new Error(`${t.name}: bad Ed25519 signature`);
+  if (t.group === "liveblocks") {	// issued by the dev server: its shape
+    const c = JSON.parse(Buffer.from(p, "base64url"));
+    if (c.k !== "acc" || c.uid !== "ada" || !c.perms?.["acme:doc-1"]?.includes("*:write"))
+      throw new Error(`${t.name}: unexpected token payload ${JSON.stringify(c)}`);
+  }
 }
 
-function wrk(t, secs) {
-  const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
-    { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: t.body ?? '{"room":"acme:doc-1"}', ...(t.auth ? { BENCH_AUTH: t.auth } : {}) } });
+// wrk, asynchronously (so that connections can be sampled meanwhile).
+async function wrk(t, secs) {
+  const c = start("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: t.body ?? '{"room":"acme:doc-1"}', ...(t.auth ? { BENCH_AUTH: t.auth } : {}) } });
+  const r = { stdout: "", stderr: "" };
+  c.stdout.on("data", (d) => (r.stdout += d));
+  c.stderr.on("data", (d) => (r.stderr += d));
+  [r.status] = await new Promise((res) => c.on("close", (...a) => res(a)));
+  procs.splice(procs.indexOf(c), 1);
   const out = r.stdout;
   const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
   const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(out); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
-  return { rps: Number(num(/Requests\/sec:\s+([\d.]+)/)), requests: Number(num(/(\d+) requests in/)), non2xx: Number(num(/Non-2xx or 3xx responses: (\d+)/) ?? 0) + Number(num(/Socket errors: connect (\d+)/) ?? 0), p50: lat(50), p99: lat(99), raw: out };
+  // Errors: non-2xx answers plus every socket error (connect, read,
+  // write, timeout); a wrk that failed to run counts as all errors.
+  const sockErrs = (/Socket errors: (.*)/.exec(out)?.[1].match(/\d+/g) ?? []).reduce((a, n) => a + Number(n), 0);
+  const requests = Number(num(/(\d+) requests in/));
+  if (r.status !== 0 || !requests) { console.error(`bench: wrk failed on ${t.url}: ${r.stderr}${out}`); return { rps: 0, requests: 0, non2xx: Infinity, p50: NaN, p99: NaN, raw: out }; }
+  return { rps: Number(num(/Requests\/sec:\s+([\d.]+)/)), requests, non2xx: Number(num(/Non-2xx or 3xx responses: (\d+)/) ?? 0) + sockErrs, p50: lat(50), p99: lat(99), raw: out };
 }
 
-function tcpConnects(port) {
-  // Connections to port in any state, from ss: a measure of reuse.
-  const r = spawnSync("ss", ["-Htn", "state", "all", `dport = :${port}`], { encoding: "utf8" });
-  return r.stdout.trim() ? r.stdout.trim().split("\n").length : 0;
+// TCP connections to port, by socket cookie (ss -e "sk:", unique per
+// socket): every client-side socket (any state) and every server-side
+// TIME-WAIT socket.  A connection closed by its client leaves a client
+// TIME-WAIT socket that lives at least 1 s even with loopback's
+// tcp_tw_reuse = 2; one closed by the server, a server TIME-WAIT for 60
+// s; one still open, its client socket.  So sampling every 250 ms during
+// a run and taking the cookies not seen before it counts the connections
+// opened during it (a port-based count would miss reused ports).
+function tcpSockets(port) {
+  const r = spawnSync("ss", ["-Htane", `( dport = :${port} or sport = :${port} )`], { encoding: "utf8" });
+  const ids = new Set();
+  for (const line of r.stdout.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    const sk = /\bsk:([0-9a-f]+)/.exec(line)?.[1];
+    if (f.length < 5 || !sk || f[0] === "LISTEN") continue;
+    const serverSide = f[3].endsWith(`:${port}`);
+    if (!serverSide) ids.add(`c${sk}`);
+    else if (f[0] === "TIME-WAIT") ids.add(`s${sk}`);
+  }
+  return ids;
 }
 
 const results = [];
 for (const t of targets) {
   await check(t);
-  wrk(t, 2);	// warm-up
+  await wrk(t, 2);	// warm-up
   const pids = [...new Set([...t.pids(), ...(t.direct ? [] : nginxWorkers())])];
   const before = pids.map(cpuTicks);
-  let connsBefore = t.group === "liveblocks" && !t.direct ? tcpConnects(dev.port) : 0;
-  const w = wrk(t, SECS);
+  const connsBefore = t.group === "liveblocks" ? tcpSockets(dev.port) : null;
+  const seen = new Set();
+  const sample = () => { for (const id of tcpSockets(dev.port)) if (!connsBefore.has(id)) seen.add(id); };
+  const timer = connsBefore ? setInterval(sample, 250) : null;
+  const w = await wrk(t, SECS);
+  if (timer) { clearInterval(timer); sample(); }
   const after = pids.map(cpuTicks);
   const cpuUs = after.reduce((a, v, i) => a + v - before[i], 0) * TICK_US;
   const row = { name: t.name, group: t.group, rps: Math.round(w.rps), p50: w.p50, p99: w.p99, errors: w.non2xx,
     cpuUsPerReq: Math.round(cpuUs / w.requests), rssKiB: t.pids().filter((p) => p !== dev.pid).map(rssKiB), requests: w.requests };
-  if (t.group === "liveblocks" && !t.direct) row.connsPer1000 = Math.round((tcpConnects(dev.port) - connsBefore) * 1000 / w.requests * 10) / 10;
+  if (connsBefore) { row.newConns = seen.size; row.connsPer1000 = Math.round(seen.size * 1000 / w.requests * 100) / 100; }
   results.push(row);
 }
 
@@ -164,7 +224,7 @@ const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "500", "--export-
 let cgi = null;
 try {
   const j = JSON.parse(fs.readFileSync(path.join(dir, "cgi.json"), "utf8")).results;
-  cgi = { lbauthMs: j[0].mean * 1000, trivialMs: j[1].mean * 1000 };
+  cgi = { lbauthMs: j[0].mean * 1000, trivialMs: j[1].mean * 1000, lbauthMedianMs: j[0].median * 1000, trivialMedianMs: j[1].median * 1000 };
 } catch { console.error(hf.stderr); }
 
 // --- instructions per request -------------------------------------------
@@ -174,11 +234,17 @@ const insns = measureInsns(local.conf, cookie, dir);
 const floor = results[0];
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 console.log(`\nmachine: ${execFileSync("nproc", { encoding: "utf8" }).trim()} cores, ${execFileSync("uname", ["-sr"], { encoding: "utf8" }).trim()}; ${WORKERS} workers per target; wrk ${CONNS} connections, ${SECS} s; one nginx`);
-console.log("target".padEnd(52), "req/s".padStart(8), "p50 ms".padStart(8), "p99 ms".padStart(8), "CPU us/req".padStart(11), "RSS KiB/worker".padStart(16), "vs floor".padStart(9), "errors".padStart(7));
+const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+const x = (a, b) => fmt(a / b, 2);
+console.log("".padEnd(52), "".padStart(8), "".padStart(7), "".padStart(7), "".padStart(7), "".padStart(17), " ratio to the floor:".padEnd(35));
+console.log("target".padEnd(52), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "CPU us".padStart(7), "RSS KiB/worker".padStart(17),
+  "req/s".padStart(6), "p50".padStart(6), "p99".padStart(6), "CPU".padStart(6), "RSS".padStart(6), "errors".padStart(8));
 for (const r of results) {
-  const ratio = r.group === "local" ? fmt(r.rps / floor.rps, 2) : "";
-  console.log(r.name.padEnd(52), String(r.rps).padStart(8), fmt(r.p50, 2).padStart(8), fmt(r.p99, 2).padStart(8), String(r.cpuUsPerReq).padStart(11), r.rssKiB.join("/").padStart(16), ratio.padStart(9), String(r.errors).padStart(7) + (r.errors ? " INVALID" : ""));
+  console.log(r.name.padEnd(52), String(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.cpuUsPerReq).padStart(7), r.rssKiB.join("/").padStart(17),
+    x(r.rps, floor.rps).padStart(6), x(r.p50, floor.p50).padStart(6), x(r.p99, floor.p99).padStart(6), x(r.cpuUsPerReq, floor.cpuUsPerReq).padStart(6), x(mean(r.rssKiB), mean(floor.rssKiB)).padStart(6),
+    String(r.errors).padStart(8) + (r.errors ? " INVALID" : ""));
 }
+console.log("(CPU us: CPU microseconds per request, the target's processes and nginx's workers; RSS: VmRSS after the run)");
 const get = (n) => results.find((r) => r.name.startsWith(n));
 const lbL = get("lbauth, local"), nodeR = get("Node endpoint"), devR = get("Liveblocks dev server"), lbR = get("lbauth, liveblocks"), svR = get("SvelteKit");
 console.log("\nratios (same run):");
@@ -187,8 +253,8 @@ console.log(`  lbauth local / floor p99          ${fmt(lbL.p99 / floor.p99, 2)} 
 console.log(`  lbauth local / Node endpoint      ${fmt(lbL.rps / nodeR.rps, 2)}   (target >= 1.5)`);
 console.log(`  lbauth liveblocks / dev server    ${fmt(lbR.rps / devR.rps, 2)}   (target >= 0.8)`);
 if (svR) console.log(`  lbauth liveblocks / SvelteKit     ${fmt(lbR.rps / svR.rps, 2)}   (target >= 5)`);
-console.log(`  TCP connects to the API per 1000 requests: ${lbR.connsPer1000}`);
-if (cgi) console.log(`  CGI: lbauth ${fmt(cgi.lbauthMs, 3)} ms, trivial C CGI ${fmt(cgi.trivialMs, 3)} ms: ${fmt(cgi.lbauthMs / cgi.trivialMs, 2)}   (target <= 1.5)`);
+console.log(`  TCP connects to the dev server per 1000 requests: lbauth ${lbR.connsPer1000} (${lbR.newConns} in ${lbR.requests})${svR ? `, SvelteKit ${svR.connsPer1000} (${svR.newConns})` : ""}; wrk direct ${devR.newConns}, the counter's check: wrk opens ${CONNS}`);
+if (cgi) console.log(`  CGI: lbauth ${fmt(cgi.lbauthMs, 3)} ms, trivial C CGI ${fmt(cgi.trivialMs, 3)} ms (means of 500): ${fmt(cgi.lbauthMs / cgi.trivialMs, 2)}   (target <= 1.5); medians ${fmt(cgi.lbauthMedianMs, 3)} / ${fmt(cgi.trivialMedianMs, 3)} ms: ${fmt(cgi.lbauthMedianMs / cgi.trivialMedianMs, 2)}`);
 console.log(`  instructions per request: ${insns.total} (crypto ${insns.crypto}, other ${insns.other}): other/crypto ${fmt(insns.other / insns.crypto, 3)}   (target <= 0.25)`);
 writeInsns(insns);
 fs.writeFileSync(path.join(ROOT, "tests/out/bench.json"), JSON.stringify({ results, cgi, insns }, null, 1));
