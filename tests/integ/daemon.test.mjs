@@ -417,3 +417,50 @@ test("--workers without a socket is a usage error, not a CGI run", () => {
   assert.match(r.stderr, /--workers needs a socket/);
   assert.equal(r.stdout, "");
 });
+
+describe("closing FastCGI connections", () => {
+  // One raw FastCGI request: BEGIN_REQUEST, PARAMS, STDIN (RFC-less but
+  // fixed by the FastCGI 1.0 spec).
+  function fcgiRequest(params, body) {
+    const rec = (type, content) => {
+      const pad = (8 - (content.length % 8)) % 8;
+      const h = Buffer.from([1, type, 0, 1, content.length >> 8, content.length & 255, pad, 0]);
+      return Buffer.concat([h, content, Buffer.alloc(pad)]);
+    };
+    const len = (n) => (n < 128 ? Buffer.from([n]) : Buffer.from([0x80 | (n >> 24), (n >> 16) & 255, (n >> 8) & 255, n & 255]));
+    const kv = Buffer.concat(Object.entries(params).map(([k, v]) => Buffer.concat([len(Buffer.byteLength(k)), len(Buffer.byteLength(v)), Buffer.from(k), Buffer.from(v)])));
+    return Buffer.concat([rec(1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])), rec(4, kv), rec(4, Buffer.alloc(0)), rec(5, Buffer.from(body)), rec(5, Buffer.alloc(0))]);
+  }
+  const net = () => import("node:net");
+
+  test("a worker is free for the next connection as soon as it has answered (no lingering close)", async () => {
+    const { createConnection } = await net();
+    const s = makeSetup();
+    const f = await startFcgi(s);	// one process: one request at a time
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    const params = { REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "2", HTTP_COOKIE: cookie };
+    // Client A reads its whole answer and EOF, but never closes.
+    const a = createConnection({ path: f.sock, allowHalfOpen: true });
+    const answerA = await new Promise((resolve) => {
+      const chunks = [];
+      a.on("data", (d) => chunks.push(d));
+      a.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      a.write(fcgiRequest(params, "{}"));
+    });
+    assert.match(answerA, /Status: 200 OK/);
+    // Client B must be served at once, not after A's 2 s linger.
+    const t0 = Date.now();
+    const b = createConnection(f.sock);
+    const answerB = await new Promise((resolve) => {
+      const chunks = [];
+      b.on("data", (d) => chunks.push(d));
+      b.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      b.write(fcgiRequest(params, "{}"));
+    });
+    const ms = Date.now() - t0;
+    a.destroy();
+    b.destroy();
+    assert.match(answerB, /Status: 200 OK/);
+    assert.ok(ms < 500, `the second connection waited ${ms} ms`);
+  });
+});
