@@ -59,20 +59,11 @@ void
 lbx_apibody_identify(struct lbx_buf *b, const struct lbauth_user *u,
     const char *org)
 {
-	size_t	 i, n;
 
 	user_id(b, u);
 	if (u->groups != NULL) {
-		lbx_buf_puts(b, ",\"groupIds\":[");
-		n = lbauth_user_ngroups(u);
-		for (i = 0; i < n; i++) {
-			const char *g = lbauth_user_group(u, i);
-
-			if (i > 0)
-				lbx_buf_putc(b, ',');
-			lbx_buf_json_str(b, g, strlen(g));
-		}
-		lbx_buf_putc(b, ']');
+		lbx_buf_puts(b, ",\"groupIds\":");
+		lbx_user_write_groups(b, u);
 	}
 	tail(b, u, org);
 }

@@ -351,6 +351,23 @@ lbx_user_remote(struct lbauth_user *u, const char *remote)
 	return LBAUTH_OK;
 }
 
+/* Appends u's groups as a JSON array of strings ("[]" for none). */
+void
+lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u)
+{
+	size_t		 i, n = lbauth_user_ngroups(u);
+	const char	*g;
+
+	lbx_buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		g = lbauth_user_group(u, i);
+		if (i > 0)
+			lbx_buf_putc(b, ',');
+		lbx_buf_json_str(b, g, strlen(g));
+	}
+	lbx_buf_putc(b, ']');
+}
+
 /* --- the public accessors a policy uses ----------------------------- */
 
 const char *

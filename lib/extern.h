@@ -261,6 +261,7 @@ enum lbauth_err lbx_cookie_verify(struct lbauth_user *, const char *,
 		    const struct lbx_claims_rules *, const char **) LBAUTH_WUR;
 enum lbauth_err lbx_user_remote(struct lbauth_user *, const char *)
 		    LBAUTH_WUR;
+void	lbx_user_write_groups(struct lbx_buf *, const struct lbauth_user *);
 void	lbx_user_init(struct lbauth_user *);
 void	lbx_user_clear(struct lbauth_user *);
 

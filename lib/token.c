@@ -110,19 +110,11 @@ void
 lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
     const struct lbauth_user *u, time_t now)
 {
-	size_t	 i, n = lbauth_user_ngroups(u);
 
 	begin(&m->payload, m, "id", u);
-	if (n > 0) {
-		lbx_buf_puts(&m->payload, ",\"gids\":[");
-		for (i = 0; i < n; i++) {
-			const char *g = lbauth_user_group(u, i);
-
-			if (i > 0)
-				lbx_buf_putc(&m->payload, ',');
-			lbx_buf_json_str(&m->payload, g, strlen(g));
-		}
-		lbx_buf_putc(&m->payload, ']');
+	if (lbauth_user_ngroups(u) > 0) {
+		lbx_buf_puts(&m->payload, ",\"gids\":");
+		lbx_user_write_groups(&m->payload, u);
 	}
 	finish(out, m, u, now);
 }
