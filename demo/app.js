@@ -335,15 +335,22 @@ function enterRoom(user, roomId, viewOnly) {
     else el.notice.replaceChildren(h("div", { class: "notice warn" }, `Liveblocks: ${e.message} (${e.code})`));
   });
   room.getStorage().then(({ root }) => {
+    // The counter is whatever root holds now, not the first object seen.
+    // Two writers who open a new room at the same moment each add the
+    // initial counter; the server keeps the later one, and the other
+    // window's object is replaced under it.  Following root keeps every
+    // window's clicks on the counter that everyone sees.
+    let unsubscribe = null;
     const pick = () => {
-      counter = root.get("counter");
-      if (counter) room.subscribe(counter, renderCounter);
+      const now = root.get("counter");
+      if (now === counter) return;
+      unsubscribe?.();
+      counter = now;
+      unsubscribe = counter ? room.subscribe(counter, renderCounter) : null;
       renderCounter();
     };
     pick();
-    if (!counter) {
-      const off = room.subscribe(root, () => { if (root.get("counter")) { off(); pick(); } });
-    }
+    room.subscribe(root, pick);
   });
   // Test and debugging hook: the room as the page sees it.
   window.demoRoom = room;

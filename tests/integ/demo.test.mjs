@@ -197,6 +197,24 @@ describe("make run: the demo page in Chromium", () => {
     await waitCounter(ada, start + 2);
   });
 
+  test("two writers who open a new room at the same moment share one counter", async () => {
+    // Both clients find the room's storage empty and both add the
+    // initial counter; the server keeps the later one.  The page must
+    // follow the counter that won, or one window's clicks go nowhere.
+    const room = `acme:race-${process.pid}`;
+    const url = `${stack.base}/?room=${encodeURIComponent(room)}`;
+    const [a, b] = await Promise.all([ada.context().newPage(), bob.context().newPage()]);
+    await Promise.all([a.goto(url), b.goto(url)]);
+    for (const p of [a, b]) await waitText(p, "#access", "can write");
+    assert.equal(await counterOf(a), 0);
+    assert.equal(await counterOf(b), 0);
+    await a.click("#counter-plus");
+    await b.click("#counter-plus");
+    await waitCounter(a, 2);
+    await waitCounter(b, 2);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test("live cursors: bob sees ada's pointer and ada sees bob's", async () => {
     const box = await ada.locator("#board").boundingBox();
     await ada.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.45);
