@@ -65,8 +65,8 @@ else
 LBAUTH_LIBS = $(FCGI_LIBS) $(LDLIBS)
 endif
 
-lbauth: cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/master.o cgi/sandbox.o liblbauth.a $(LBAUTH_LIBS)
+lbauth: cgi/lbauth.o cgi/accept.o cgi/master.o cgi/sandbox.o liblbauth.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/accept.o cgi/master.o cgi/sandbox.o liblbauth.a $(LBAUTH_LIBS)
 
 cgi/sandbox.o: cgi/sandbox.c cgi/sandbox.h lib/lbauth.h $(SANDBOX_DEPS)
 	$(CC) $(CFLAGS) $(SECCOMP_CFLAGS) -c -o $@ cgi/sandbox.c
@@ -80,7 +80,7 @@ cgi/filter.h: cgi/mkfilter
 lbauthctl: cgi/lbauthctl.o liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauthctl.o liblbauth.a $(LDLIBS)
 
-cgi/lbauth.o cgi/lbauthctl.o cgi/master.o: lib/lbauth.h lib/extern.h cgi/master.h cgi/sandbox.h
+cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o: lib/lbauth.h lib/extern.h cgi/master.h cgi/sandbox.h cgi/accept.h
 
 tests/plugin/%.so: tests/plugin/%.c lib/lbauth.h
 	$(CC) $(CFLAGS) -shared -o $@ $<

@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "../lib/lbauth.h"
+#include "accept.h"
 #include "master.h"
 #include "sandbox.h"
 
@@ -98,31 +99,6 @@ write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-static void
-on_term(int sig)
-{
-
-	(void)sig;
-	FCGX_ShutdownPending();
-}
-
-/*
- * SIGTERM and SIGINT end the accept loop between requests.  No
- * SA_RESTART: a blocked accept returns, and FCGI_FAIL_ACCEPT_ON_INTR
- * makes FCGX_Accept_r give up.
- */
-static void
-catch_term(void)
-{
-	struct sigaction	 sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 }
 
 /* Enters the sandbox the config asks for; -1 if that fails. */
@@ -212,12 +188,12 @@ finish(FCGX_Request *rq)
 }
 
 /*
- * Serves FastCGI requests on fd 0 until SIGTERM/SIGINT, which end the
- * loop between requests; returns the exit status.  Each connection is
- * closed after its request, even when the web server asked to keep it
- * (FCGI_KEEP_CONN, nginx's fastcgi_keep_conn): a single-threaded worker
- * held by one idle kept connection would leave every other connection
- * waiting.
+ * Serves FastCGI requests on fd 0 until SIGTERM, SIGINT or SIGUSR1,
+ * which end the loop between requests (accept.c); returns the exit
+ * status.  Each connection is closed after its request, even when the
+ * web server asked to keep it (FCGI_KEEP_CONN, nginx's
+ * fastcgi_keep_conn): a single-threaded worker held by one idle kept
+ * connection would leave every other connection waiting.
  */
 static int
 serve_fcgi(struct lbauth_app *app)
@@ -226,23 +202,23 @@ serve_fcgi(struct lbauth_app *app)
 	struct lbauth_resp	*resp;
 	const char		*out;
 	size_t			 len;
+	int			 rc;
 
-	catch_term();
-	if ((resp = lbauth_resp_new()) == NULL) {
-		fprintf(stderr, "lbauth: out of memory\n");
+	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&rq, 0, 0) != 0) {
+		fprintf(stderr, "lbauth: cannot initialise FastCGI: %s\n",
+		    strerror(errno));
 		return 1;
 	}
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		fprintf(stderr, "lbauth: cannot initialise FastCGI\n");
-		lbauth_resp_free(resp);
+	if ((resp = lbauth_resp_new()) == NULL) {
+		fprintf(stderr, "lbauth: out of memory\n");
 		return 1;
 	}
 	if (confine(app) == -1) {
 		lbauth_resp_free(resp);
 		return 1;
 	}
-	while (FCGX_Accept_r(&rq) >= 0) {
+	while ((rc = accept_next(&rq)) == 1) {
 		lbauth_app_serve(app, fcgi_param, fcgi_read, &rq, resp,
 		    STDERR_FILENO);
 		out = lbauth_resp_data(resp, &len);
@@ -253,8 +229,10 @@ serve_fcgi(struct lbauth_app *app)
 			FCGX_PutStr(out, (int)len, rq.out);
 		finish(&rq);
 	}
+	if (rc == -1)
+		fprintf(stderr, "lbauth: accept: %s\n", strerror(errno));
 	lbauth_resp_free(resp);
-	return 0;
+	return rc == -1 ? 1 : 0;
 }
 
 /* Answers every FastCGI request with the "misconfigured" 500. */
@@ -263,14 +241,12 @@ serve_misconfigured(void)
 {
 	FCGX_Request	 rq;
 
-	catch_term();
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&rq, 0, 0) != 0)
 		return 1;
-	while (FCGX_Accept_r(&rq) >= 0) {
+	while (accept_next(&rq) == 1) {
 		FCGX_PutStr(misconfigured, sizeof(misconfigured) - 1, rq.out);
-		rq.keepConnection = 0;
-		FCGX_Finish_r(&rq);
+		finish(&rq);
 	}
 	return 1;
 }

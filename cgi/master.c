@@ -15,8 +15,8 @@
  *	SIGTERM, SIGINT		 -> workers finish their requests and exit;
  *				    the unix socket is removed
  *
- * Workers are told to stop with SIGTERM, which makes their accept loop
- * end between requests (FCGX_ShutdownPending).  The listening socket is
+ * Workers are told to stop with SIGTERM, which ends their accept loop
+ * between requests (accept.c).  The listening socket is
  * shared: the kernel hands each connection to one idle worker.  The
  * master never accepts and never parses requests.
  *

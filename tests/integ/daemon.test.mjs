@@ -53,7 +53,10 @@ async function startMaster(setup, workers) {
 
 // Sends requests over `connections` keep-alive connections until
 // `until()` says stop (or `count` are done); counts statuses.
-async function load(url, { connections = 32, count = Infinity, until = () => false, cookie, body = "{}", onToken } = {}) {
+// A load never outlives maxMs, even if the test that started it failed
+// before saying stop.
+async function load(url, { connections = 32, count = Infinity, until = () => false, maxMs = 60000, cookie, body = "{}", onToken } = {}) {
+  const deadline = Date.now() + maxMs;
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const u = new URL(url);
   const res = { ok: 0, failed: 0, statuses: {}, errors: [] };
@@ -76,7 +79,7 @@ async function load(url, { connections = 32, count = Infinity, until = () => fal
     req.end(body);
   });
   await Promise.all(Array.from({ length: connections }, async () => {
-    while (sent < count && !until()) { sent++; await one(); }
+    while (sent < count && !until() && Date.now() < deadline) { sent++; await one(); }
   }));
   agent.destroy();
   return res;
@@ -108,12 +111,13 @@ describe("--workers master behind nginx with fastcgi_keep_conn", () => {
     assert.equal(m.workers().length, 2);
   });
 
-  test("SIGKILL of a worker under load: replaced, at most its request in flight lost", async () => {
+  test("SIGKILL of a worker under load: replaced, at most its request in flight lost", async (t) => {
     const s = makeSetup();
     const m = await startMaster(s, 2);
     const n = await startNginx(s, m, keepConn);
     let stop = false;
     const running = load(n.url, { connections: 16, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    t.after(() => { stop = true; });
     await sleep(400);
     const [victim] = m.workers();
     process.kill(victim, "SIGKILL");
@@ -130,7 +134,7 @@ describe("--workers master behind nginx with fastcgi_keep_conn", () => {
     assert.match(m.log(), new RegExp(`worker ${victim} killed by signal 9; starting another`));
   });
 
-  test("SIGHUP with a rotated key under load: nothing fails; new kid; old tokens still verify", async () => {
+  test("SIGHUP with a rotated key under load: nothing fails; new kid; old tokens still verify", async (t) => {
     const s = makeSetup();
     const m = await startMaster(s, 2);
     const n = await startNginx(s, m, keepConn);
@@ -139,6 +143,7 @@ describe("--workers master behind nginx with fastcgi_keep_conn", () => {
     const tokens = [];
     let stop = false;
     const running = load(n.url, { connections: 16, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}`, onToken: (t) => tokens.push(t) });
+    t.after(() => { stop = true; });
     await sleep(400);
     // Rotate: a new signing key; the old one stays published.
     ctl(["keygen", "-o", path.join(s.dir, "sign2.key")]);
@@ -182,13 +187,14 @@ describe("--workers master behind nginx with fastcgi_keep_conn", () => {
     assert.equal(r.ok, 50);
   });
 
-  test("SIGTERM: in-flight requests finish, workers exit, the socket is removed", async () => {
+  test("SIGTERM: in-flight requests finish, workers exit, the socket is removed", async (t) => {
     const s = makeSetup();
     const m = await startMaster(s, 2);
     const n = await startNginx(s, m, keepConn);
     const workers = m.workers();
     let stop = false;
     const running = load(n.url, { connections: 8, until: () => stop, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+    t.after(() => { stop = true; });
     await sleep(300);
     process.kill(m.pid, "SIGTERM");
     const t0 = Date.now();
@@ -418,19 +424,19 @@ test("--workers without a socket is a usage error, not a CGI run", () => {
   assert.equal(r.stdout, "");
 });
 
+// One raw FastCGI request: BEGIN_REQUEST, PARAMS, STDIN (RFC-less but
+// fixed by the FastCGI 1.0 spec).
+function fcgiRequest(params, body) {
+  const rec = (type, content) => {
+    const pad = (8 - (content.length % 8)) % 8;
+    const h = Buffer.from([1, type, 0, 1, content.length >> 8, content.length & 255, pad, 0]);
+    return Buffer.concat([h, content, Buffer.alloc(pad)]);
+  };
+  const len = (n) => (n < 128 ? Buffer.from([n]) : Buffer.from([0x80 | (n >> 24), (n >> 16) & 255, (n >> 8) & 255, n & 255]));
+  const kv = Buffer.concat(Object.entries(params).map(([k, v]) => Buffer.concat([len(Buffer.byteLength(k)), len(Buffer.byteLength(v)), Buffer.from(k), Buffer.from(v)])));
+  return Buffer.concat([rec(1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])), rec(4, kv), rec(4, Buffer.alloc(0)), rec(5, Buffer.from(body)), rec(5, Buffer.alloc(0))]);
+}
 describe("closing FastCGI connections", () => {
-  // One raw FastCGI request: BEGIN_REQUEST, PARAMS, STDIN (RFC-less but
-  // fixed by the FastCGI 1.0 spec).
-  function fcgiRequest(params, body) {
-    const rec = (type, content) => {
-      const pad = (8 - (content.length % 8)) % 8;
-      const h = Buffer.from([1, type, 0, 1, content.length >> 8, content.length & 255, pad, 0]);
-      return Buffer.concat([h, content, Buffer.alloc(pad)]);
-    };
-    const len = (n) => (n < 128 ? Buffer.from([n]) : Buffer.from([0x80 | (n >> 24), (n >> 16) & 255, (n >> 8) & 255, n & 255]));
-    const kv = Buffer.concat(Object.entries(params).map(([k, v]) => Buffer.concat([len(Buffer.byteLength(k)), len(Buffer.byteLength(v)), Buffer.from(k), Buffer.from(v)])));
-    return Buffer.concat([rec(1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])), rec(4, kv), rec(4, Buffer.alloc(0)), rec(5, Buffer.from(body)), rec(5, Buffer.alloc(0))]);
-  }
   const net = () => import("node:net");
 
   test("a worker is free for the next connection as soon as it has answered (no lingering close)", async () => {
@@ -462,5 +468,71 @@ describe("closing FastCGI connections", () => {
     b.destroy();
     assert.match(answerB, /Status: 200 OK/);
     assert.ok(ms < 500, `the second connection waited ${ms} ms`);
+  });
+});
+
+describe("stop signals", () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // libfcgi's own stop flag (FCGX_ShutdownPending), set from a signal
+  // handler while it waited for an accepted connection's first bytes,
+  // made libfcgi 2.4.2 poll and close the closed descriptor forever: the
+  // worker spun at 100% CPU and never exited.  lbauth keeps the stop
+  // signals blocked except while it waits for a connection (accept.c).
+  for (const sig of ["SIGTERM", "SIGUSR1"]) {
+    test(`${sig} while an accepted connection is silent: its request is answered, then the worker exits`, async () => {
+      const { createConnection } = await import("node:net");
+      const s = makeSetup();
+      const f = await startFcgi(s);
+      const params = { REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "2", HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` };
+      const c = createConnection({ path: f.sock, allowHalfOpen: true });
+      await new Promise((resolve) => c.on("connect", resolve));
+      await sleep(300);	// accepted; the worker waits for the first record
+      process.kill(f.pid, sig);
+      await sleep(300);
+      const answer = await new Promise((resolve) => {
+        const chunks = [];
+        c.on("data", (d) => chunks.push(d));
+        c.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
+        c.on("error", () => resolve(Buffer.concat(chunks).toString("latin1")));
+        c.write(fcgiRequest(params, "{}"));
+      });
+      c.destroy();
+      assert.match(answer, /Status: 200 OK/);
+      const t0 = Date.now();
+      while (!f.exited && Date.now() - t0 < 3000) await sleep(20);
+      assert.ok(f.exited, `the worker did not exit after ${sig}`);
+      assert.equal(f.child.exitCode, 0);
+    });
+  }
+
+  test("SIGTERM to an idle worker: it exits at once with status 0", async () => {
+    const s = makeSetup();
+    const f = await startFcgi(s);
+    await sleep(100);
+    const t0 = Date.now();
+    process.kill(f.pid, "SIGTERM");
+    while (!f.exited && Date.now() - t0 < 3000) await sleep(10);
+    assert.ok(f.exited, "the worker did not exit");
+    assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+    assert.equal(f.child.exitCode, 0);
+  });
+
+  test("SIGTERM to the master while nginx holds silent connections: all stop in time", async () => {
+    const { createConnection } = await import("node:net");
+    const s = makeSetup();
+    const m = await startMaster(s, 2);
+    const idle = [];
+    for (let i = 0; i < 4; i++) {
+      const c = createConnection({ path: m.sock });
+      c.on("error", () => {});
+      idle.push(c);
+    }
+    await sleep(300);
+    process.kill(m.pid, "SIGTERM");
+    const t0 = Date.now();
+    while (!m.exited && Date.now() - t0 < 8000) await sleep(20);
+    for (const c of idle) c.destroy();
+    assert.ok(m.exited, `master still running: ${m.log()}`);
+    assert.equal(m.code, 0);
   });
 });

@@ -1,0 +1,114 @@
+/*
+ * accept.c: waiting for the next FastCGI connection without libfcgi's
+ * signal handling.
+ *
+ * libfcgi stops its accept loop through a flag that its SIGTERM and
+ * SIGUSR1 handlers set (FCGX_ShutdownPending).  In libfcgi 2.4.2, when
+ * the signal interrupts the poll() in which OS_Accept waits for an
+ * accepted unix-socket connection's first bytes, OS_Accept closes that
+ * connection and loops with the closed descriptor: it then polls and
+ * closes it forever, at 100% CPU, and the worker never exits.  It
+ * happens whenever a stop or reload meets a connection that nginx has
+ * opened but not yet written to: under load, often.  Its accept() also
+ * has a window in which the signal is missed and the worker blocks
+ * until the next connection.
+ *
+ * So the stop signals never reach libfcgi: they are blocked all the
+ * time except inside ppoll(), which waits for the listening socket to
+ * become readable and unblocks them atomically (no lost wake-up).  A
+ * signal sets `stopping' and ends the wait; a request that has begun is
+ * always served to its end.  The listening socket is non-blocking, so
+ * when several workers wake for one connection the losers' accept()
+ * fails with EAGAIN and they wait again, instead of blocking in
+ * accept() where a signal could not reach them.  Connections accepted
+ * from it stay blocking (Linux accept() does not inherit O_NONBLOCK).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+
+#include "accept.h"
+
+static volatile sig_atomic_t	 stopping;
+static sigset_t			 waitmask;	/* mask while in ppoll() */
+
+static void
+on_stop(int sig)
+{
+
+	(void)sig;
+	stopping = 1;
+}
+
+/* See accept.h. */
+int
+accept_init(int lfd)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	struct sigaction	 sa, old;
+	sigset_t		 block;
+	size_t			 i;
+	int			 fl;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* An ignored signal stays ignored (the master's workers
+		 * ignore SIGINT, as do background jobs). */
+		if (sigaction(sigs[i], NULL, &old) == -1)
+			return -1;
+		if (old.sa_handler == SIG_IGN)
+			continue;
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return -1;
+		sigaddset(&block, sigs[i]);
+	}
+	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(&block, sigs[i]))
+			sigdelset(&waitmask, sigs[i]);
+	if ((fl = fcntl(lfd, F_GETFL)) == -1 ||
+	    fcntl(lfd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return 0;
+}
+
+/* See accept.h. */
+int
+accept_next(FCGX_Request *rq)
+{
+	struct pollfd	 pfd;
+	int		 rc;
+
+	pfd.fd = rq->listen_sock;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (stopping)
+			return 0;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (stopping)
+			return 0;
+		if ((rc = FCGX_Accept_r(rq)) >= 0)
+			return 1;
+		/*
+		 * Another worker took the connection, or it was gone
+		 * (libfcgi also drops a unix connection that sends nothing
+		 * for 2 s): wait again.
+		 */
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
+		    rc == -ECONNABORTED)
+			continue;
+		errno = rc < 0 && rc > -4096 ? -rc : EIO;
+		return -1;
+	}
+}
