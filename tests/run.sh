@@ -7,6 +7,7 @@
 #
 #	--unit-only	skip the integration tests
 #	VALGRIND=1	run the unit binaries under valgrind memcheck
+#	TEST_TIMEOUT=S	seconds one integration file may take (900)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -41,8 +42,12 @@ done
 if [ "$unit_only" = 0 ]; then
 	for f in tests/integ/*.test.mjs; do
 		name=$(basename "$f")
-		node --test --test-reporter=tap "$f" >"$out/$name.log" 2>&1
+		# A file that hangs fails after TEST_TIMEOUT seconds (exit
+		# 124) instead of holding the whole run.
+		timeout -k 10 "${TEST_TIMEOUT:-900}" \
+		    node --test --test-reporter=tap "$f" >"$out/$name.log" 2>&1
 		rc=$?
+		[ "$rc" -eq 124 ] && echo "# timed out after ${TEST_TIMEOUT:-900} s" >>"$out/$name.log"
 		p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
 		x=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
 		k=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$out/$name.log" | tail -n 1)
@@ -59,6 +64,7 @@ if [ "$unit_only" = 0 ]; then
 			echo "FAIL $name ($p passed, $x failed, exit $rc)"
 			grep -B 3 -A 25 '^ *not ok' "$out/$name.log" | head -n 150 |
 			    sed 's/^/     /'
+			grep '^# timed out' "$out/$name.log" | sed 's/^/     /'
 			[ "$x" -eq 0 ] && x=1
 		fi
 		passed=$((passed + p))
