@@ -103,6 +103,14 @@ build(enum lbauth_confine profile, scmp_filter_ctx *ctx_r, char *err,
 		snprintf(err, errsz, "seccomp_init failed");
 		return -1;
 	}
+	/*
+	 * A binary tree of system call numbers instead of a list.  When the
+	 * kernel installs a filter it runs it once for every system call
+	 * number to build its allow cache, and a list walks all its rules
+	 * for each number it does not allow: with the strict profile that
+	 * was about 70 us of every CGI request's 1 ms.
+	 */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (profile == LBAUTH_CONFINE_STRICT) {
 		for (i = 0; rc == 0 && i < sizeof(strict_calls) /
 		    sizeof(strict_calls[0]); i++)
