@@ -211,6 +211,14 @@ lbauth_app_confinement(const struct lbauth_app *a)
 	return LBAUTH_CONFINE_NETWORK;
 }
 
+/* See lbauth.h. */
+bool
+lbauth_app_waits_upstream(const struct lbauth_app *a)
+{
+
+	return a->conf.backend == LBX_BACKEND_LIVEBLOCKS;
+}
+
 /* This request's scheme, for the same-origin check. */
 static const char *
 scheme(lbauth_param_fn param, void *arg)

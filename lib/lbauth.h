@@ -253,6 +253,14 @@ enum lbauth_confine {
 LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 			    const struct lbauth_app *app);
 
+/*
+ * Whether app's requests wait on the network (backend = liveblocks): a
+ * worker then spends most of a request waiting, so more workers than
+ * CPUs keep the CPUs busy.
+ */
+LBAUTH_API bool		 lbauth_app_waits_upstream(
+			    const struct lbauth_app *app);
+
 /* Wipes the keys and releases app.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_app_free(struct lbauth_app *app);
 

@@ -85,7 +85,10 @@ const lb = makeSetup({ backend: "liveblocks", baseUrl: dev.url, conf: ["log_requ
 tmpdirs.push(lb.dir);
 const lbCookie = `session=${lb.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
 const lbSock = path.join(dir, "lbauth-lb.sock");
-const lbLive = start(LBAUTH, ["--listen", `unix:${lbSock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", lb.conf]);
+// Twice the workers, as "--listen" without "--workers" gives this
+// backend: its workers mostly wait for the API's answer.
+const LB_WORKERS = 2 * WORKERS;
+const lbLive = start(LBAUTH, ["--listen", `unix:${lbSock}`, "--workers", String(LB_WORKERS), "--socket-mode", "0666", "--config", lb.conf]);
 const svk = path.join(B, "sveltekit");
 let svelte = null, sveltePort = null;
 try {
@@ -130,7 +133,7 @@ const targets = [
   { name: "lbauth, local backend", url: `${base}/lbauth`, cookie, pids: () => children(lbLocal.pid), group: "local", verify: local },
   { name: "Node endpoint (node:http + node:crypto, cluster)", url: `${base}/node`, cookie, pids: () => [node.pid, ...children(node.pid)], group: "local", verifyKey: createPublicKey(createPrivateKey(fs.readFileSync(path.join(local.dir, "sign.key")))) },
   { name: "Liveblocks dev server, direct (its ceiling)", url: `${dev.url}/v2/authorize-user`, cookie: "", auth: "Bearer sk_localdev", body: '{"userId":"ada","permissions":{"acme:doc-1":["*:write"]},"userInfo":{"name":"Ada"}}', pids: () => [dev.pid, ...children(dev.pid)], group: "liveblocks", direct: true },
-  { name: "lbauth, liveblocks backend", url: `${base}/lbauth-liveblocks`, cookie: lbCookie, pids: () => [...children(lbLive.pid), dev.pid], group: "liveblocks" },
+  { name: `lbauth, liveblocks backend (${LB_WORKERS} workers)`, url: `${base}/lbauth-liveblocks`, cookie: lbCookie, pids: () => [...children(lbLive.pid), dev.pid], group: "liveblocks" },
   ...(sveltePort ? [{ name: "SvelteKit guide endpoint (@liveblocks/node)", url: `${base}/svelte`, cookie: lbCookie, pids: () => [svelte.pid, dev.pid], group: "liveblocks" }] : []),
 ];
 

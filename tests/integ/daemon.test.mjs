@@ -7,6 +7,7 @@
 import { test, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import http from "node:http";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
@@ -414,6 +415,31 @@ describe("--user/--group", () => {
     // refusal names it.
     assert.match(r.stderr, /(signing_key_file|cookie_secret_file): \/\S+: (Permission denied|is owned by uid 0)/);
   });
+});
+
+describe("--listen without --workers", () => {
+  const cpus = os.cpus().length;	// online CPUs, as sysconf(_SC_NPROCESSORS_ONLN)
+  for (const [backend, per] of [["local", 1], ["liveblocks", 2]]) {
+    test(`backend = ${backend}: ${per} worker(s) per CPU`, async () => {
+      const s = backend === "local" ? makeSetup() : makeSetup({ backend, baseUrl: "http://127.0.0.1:9" });
+      const sock = path.join(s.dir, "auto.sock");
+      const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--socket-mode", "0666", "--config", s.conf], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      const t0 = Date.now();
+      try {
+        while (!/serving with \d+ workers/.test(err)) {
+          assert.ok(Date.now() - t0 < 5000 && child.exitCode === null, err);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.match(err, new RegExp(`serving with ${cpus * per} workers`));
+        while (children(child.pid).length < cpus * per && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(children(child.pid).length, cpus * per);
+      } finally {
+        child.kill("SIGTERM");
+      }
+    });
+  }
 });
 
 test("--workers without a socket is a usage error, not a CGI run", () => {
