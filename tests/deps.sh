@@ -28,6 +28,7 @@ need apache2		test -x /usr/sbin/apache2
 need libapache2-mod-fcgid	test -f /usr/lib/apache2/modules/mod_fcgid.so
 need procps		command -v pgrep
 need systemd		command -v systemd-socket-activate
+need systemd-container	command -v systemd-nspawn	# tests/integ/systemd.test.mjs
 need mandoc		command -v mandoc
 need man-db		command -v man
 need groff-base		command -v nroff
