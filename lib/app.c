@@ -9,11 +9,16 @@
  * binary (cgi/lbauth.c) only supplies parameters and body bytes and
  * writes the finished response out.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -61,6 +66,30 @@ load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
 	return rc;
 }
 
+/*
+ * Whether the file at path is a regular file we can open for reading;
+ * LBAUTH_OK, or LBAUTH_EKEYFILE with "path: reason" in err.
+ */
+static enum lbauth_err
+readable(const char *path, char *err, size_t errsz)
+{
+	struct stat	 st;
+	int		 fd, er;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		er = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(er));
+		return LBAUTH_EKEYFILE;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: is not a regular file", path);
+		close(fd);
+		return LBAUTH_EKEYFILE;
+	}
+	close(fd);
+	return LBAUTH_OK;
+}
+
 /* Loads the Liveblocks secret and prepares the API client. */
 static enum lbauth_err
 open_upstream(struct lbauth_app *a, char *err, size_t errsz)
@@ -70,13 +99,21 @@ open_upstream(struct lbauth_app *a, char *err, size_t errsz)
 	char		 why[512];
 	enum lbauth_err	 rc;
 
+	/* Refused now rather than as a 503 at the first request. */
+	if (a->conf.upstream_ca_file != NULL &&
+	    (rc = readable(a->conf.upstream_ca_file, why, sizeof(why))) !=
+	    LBAUTH_OK) {
+		key_error(a, LBX_CONF_UPSTREAM_CA_FILE, why, err, errsz);
+		return rc;
+	}
 	if ((rc = lbx_keyfile_api_secret(a->conf.liveblocks_secret_file,
 	    &secret, &len, why, sizeof(why))) != LBAUTH_OK) {
 		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, why, err, errsz);
 		return rc;
 	}
 	rc = lbx_upstream_init(&a->upstream, a->conf.liveblocks_base_url,
-	    secret, len, a->conf.upstream_timeout_ms, why, sizeof(why));
+	    a->conf.upstream_ca_file, secret, len,
+	    a->conf.upstream_timeout_ms, why, sizeof(why));
 	sodium_free(secret);
 	a->has_upstream = true;
 	if (rc == LBAUTH_ECONFIG)

@@ -76,6 +76,8 @@ static const struct {
 	    liveblocks_base_url, 0, 0),
 	K(LBX_CONF_UPSTREAM_TIMEOUT_MS, "upstream_timeout_ms", V_LONG,
 	    upstream_timeout_ms, 100, 60000),
+	K(LBX_CONF_UPSTREAM_CA_FILE, "upstream_ca_file", V_PATH,
+	    upstream_ca_file, 0, 0),
 	K(LBX_CONF_FORWARD_ORGANIZATION, "forward_organization", V_BOOL,
 	    forward_organization, 0, 0),
 	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,

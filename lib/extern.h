@@ -112,6 +112,7 @@ enum lbx_conf_key {
 	LBX_CONF_LIVEBLOCKS_SECRET_FILE,
 	LBX_CONF_LIVEBLOCKS_BASE_URL,
 	LBX_CONF_UPSTREAM_TIMEOUT_MS,
+	LBX_CONF_UPSTREAM_CA_FILE,
 	LBX_CONF_FORWARD_ORGANIZATION,
 	LBX_CONF_PUBLISHED_KEY_FILES,
 	LBX_CONF_SANDBOX,
@@ -142,6 +143,7 @@ struct lbauth_conf {
 	char		*liveblocks_secret_file;
 	char		*liveblocks_base_url;
 	long		 upstream_timeout_ms;
+	char		*upstream_ca_file;	/* NULL: the system's CAs */
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */
 	size_t		 npublished;
@@ -354,13 +356,14 @@ struct lbx_upstream {
 	void			*h;		/* the easy handle, or NULL */
 	struct curl_slist	*headers;	/* Authorization etc. */
 	const char		*base;		/* borrowed */
+	const char		*ca_file;	/* borrowed; NULL: system */
 	long			 timeout_ms;
 	struct lbx_buf		 url;
 };
 
 enum lbauth_err lbx_upstream_init(struct lbx_upstream *, const char *,
-		    const unsigned char *, size_t, long, char *, size_t)
-		    LBAUTH_WUR;
+		    const char *, const unsigned char *, size_t, long, char *,
+		    size_t) LBAUTH_WUR;
 enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
 		    const char *, size_t, long *, struct lbx_buf *, long *,
 		    const char **) LBAUTH_WUR;

@@ -52,14 +52,15 @@ static const char *const sonames[] = {
 /*
  * Loads libcurl and prepares up to POST to base (borrowed: must outlive
  * up) with the API secret (len bytes, copied into the header list) and
- * a timeout of timeout_ms.  Nothing touches the network yet.  Returns
+ * a timeout of timeout_ms, trusting the CAs in the PEM file ca_file
+ * (borrowed too) or, when it is NULL, the system's.  Nothing touches the network yet.  Returns
  * LBAUTH_OK; LBAUTH_ECONFIG with a sentence in err when libcurl cannot
  * be loaded; LBAUTH_ENOMEM.
  */
 enum lbauth_err
 lbx_upstream_init(struct lbx_upstream *up, const char *base,
-    const unsigned char *secret, size_t len, long timeout_ms, char *err,
-    size_t errsz)
+    const char *ca_file, const unsigned char *secret, size_t len,
+    long timeout_ms, char *err, size_t errsz)
 {
 	struct lbx_curl	*c;
 	struct lbx_buf	 auth;
@@ -67,6 +68,7 @@ lbx_upstream_init(struct lbx_upstream *up, const char *base,
 
 	memset(up, 0, sizeof(*up));
 	up->base = base;
+	up->ca_file = ca_file;
 	up->timeout_ms = timeout_ms;
 	lbx_buf_init(&up->url);
 	if ((c = up->curl = calloc(1, sizeof(*c))) == NULL)
@@ -165,6 +167,11 @@ handle(struct lbx_upstream *up)
 	c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* upstream_ca_file: those CAs only, not the system's too. */
+	if (up->ca_file != NULL) {
+		c->easy_setopt(h, CURLOPT_CAINFO, up->ca_file);
+		c->easy_setopt(h, CURLOPT_CAPATH, (char *)NULL);
+	}
 	c->easy_setopt(h, CURLOPT_TIMEOUT_MS, up->timeout_ms);
 	c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, up->timeout_ms);
 	c->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);

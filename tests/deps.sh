@@ -37,6 +37,7 @@ need valgrind		command -v callgrind_annotate
 need wrk		command -v wrk		# make bench
 need hyperfine		command -v hyperfine	# make bench
 need curl		command -v curl
+need openssl		command -v openssl	# test CA for the https upstream test
 need nodejs		command -v node
 need npm		command -v npm
 need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs

@@ -351,3 +351,96 @@ describe("liveblocks_secret_file checks", () => {
     });
   }
 });
+
+describe("https to the API: certificate verification, upstream_ca_file, under the sandbox", () => {
+  // A private CA and a server certificate for 127.0.0.1 (openssl), and a
+  // TLS front (node:https) that forwards to the dev server: the path the
+  // real https://api.liveblocks.io takes (TLS handshake, CA file read,
+  // connection reuse), run inside the worker's seccomp filter.
+  const SANITIZED = process.env.SANITIZE === "1";	// the sandbox is compiled out there
+  let dev, dir, ca, front, tls = 0, requests = 0;
+  before(async () => {
+    const fs = await import("node:fs");
+    const https = await import("node:https");
+    const { execFileSync } = await import("node:child_process");
+    const { tmpdir } = await import("./harness.mjs");
+    dev = await startDevServer();
+    dir = tmpdir("lbauth-tls-");
+    const ossl = (...a) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+      "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=lbauth test CA",
+      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
+    fs.writeFileSync(path.join(dir, "ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+      "-days", "2", "-extfile", "ext", "-out", "srv.pem");
+    ca = path.join(dir, "ca.pem");
+    front = https.createServer({ key: fs.readFileSync(path.join(dir, "srv.key")), cert: fs.readFileSync(path.join(dir, "srv.pem")) }, (req, res) => {
+      requests++;
+      const up = http.request(`${dev.url}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      up.on("error", () => { res.writeHead(502); res.end(); });
+      req.pipe(up);
+    });
+    front.on("secureConnection", () => tls++);
+    await new Promise((r) => front.listen(0, "127.0.0.1", r));
+  });
+  after(async () => {
+    front?.close();
+    front?.closeAllConnections?.();
+    const fs = await import("node:fs");
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const base = () => `https://127.0.0.1:${front.address().port}`;
+  const seccompOf = async (pid) => (await import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8").match(/^Seccomp:\s+(\d)/m)[1];
+
+  test("upstream_ca_file trusts the private CA: tokens over one reused TLS connection, in the sandbox", async () => {
+    const s = makeSetup({ backend: "liveblocks", baseUrl: base(), conf: [`upstream_ca_file = ${ca}`] });
+    const f = await startFcgi(s);
+    const n = await startNginx(s, f);
+    const cookie = `session=${s.cookie({ sub: "ada", org: "acme", name: "Ada" })}`;
+    const tls0 = tls, req0 = requests;
+    for (let i = 0; i < 5; i++) {
+      const r = await post(n.url, { body: '{"room":"acme:doc-1"}', cookie });
+      assert.equal(r.status, 200, r.body);
+      const p = payload(r.json.token);
+      assert.equal(p.k, "acc");
+      assert.equal(p.uid, "ada");
+      assert.deepEqual(p.perms["acme:doc-1"], ["*:write"]);
+    }
+    assert.equal(requests - req0, 5);
+    assert.equal(tls - tls0, 1, "libcurl reuses its TLS connection");
+    assert.equal(await seccompOf(f.pid), SANITIZED ? "0" : "2");
+    f.stop();
+    n.stop();
+  });
+
+  test("without upstream_ca_file the system's CAs do not know it: 503, no request got through", async () => {
+    const s = makeSetup({ backend: "liveblocks", baseUrl: base() });
+    const f = await startFcgi(s);
+    const n = await startNginx(s, f);
+    const cookie = `session=${s.cookie({ sub: "ada", org: "acme" })}`;
+    const req0 = requests;
+    const r = await post(n.url, { body: '{"room":"acme:doc-1"}', cookie });
+    assert.equal(r.status, 503, r.body);
+    assert.equal(r.json.error, "upstream_unavailable");
+    assert.match(r.json.message, /127\.0\.0\.1/);
+    assert.doesNotMatch(r.body, /sk_/);
+    assert.equal(requests, req0);
+    assert.match(f.log(), /certificate|SSL/i);
+    f.stop();
+    n.stop();
+  });
+
+  test("an upstream_ca_file that cannot be read stops start-up, naming the key", async () => {
+    const s = makeSetup({ backend: "liveblocks", baseUrl: base(), conf: ["upstream_ca_file = /nonexistent/ca.pem"] });
+    const r = await cgi(s, { body: "{}", cookie: `session=${s.cookie({ sub: "ada", org: "acme" })}` });
+    assert.equal(r.status, 500);
+    assert.equal(r.json.error, "misconfigured");
+    assert.match(r.stderr, /upstream_ca_file/);
+    assert.match(r.stderr, /\/nonexistent\/ca\.pem: No such file or directory/);
+  });
+});
