@@ -178,6 +178,19 @@ main(void)
 		test_assert_idx(c.line[i] != 0, i);
 	lbx_conf_clear(&c);
 
+	/* Keys added after the list above. */
+	full = "upstream_ca_file = ca/private.pem\nsandbox = no\n";
+	test_assert(lbx_conf_parse(&c, FILE_, full, strlen(full), err,
+	    sizeof(err)) == LBAUTH_OK);
+	test_assert(strcmp(c.upstream_ca_file, "/etc/lbauth/ca/private.pem") ==
+	    0 && c.line[LBX_CONF_UPSTREAM_CA_FILE] == 1 && !c.sandbox &&
+	    c.line[LBX_CONF_SANDBOX] == 2);
+	lbx_conf_clear(&c);
+	full = "upstream_timeout_ms = 100\n";
+	test_assert(lbx_conf_parse(&c, FILE_, full, strlen(full), err,
+	    sizeof(err)) == LBAUTH_OK && c.upstream_ca_file == NULL);
+	lbx_conf_clear(&c);
+
 	/* Boundaries that are accepted, and the other booleans. */
 	full = "clock_skew = 600\ntoken_ttl = 60\nmax_body = 16\n"
 	    "upstream_timeout_ms = 100\nlog_requests = no\n"
