@@ -26,6 +26,7 @@ need spawn-fcgi		command -v spawn-fcgi
 need nginx-light	command -v nginx
 need apache2		test -x /usr/sbin/apache2
 need libapache2-mod-fcgid	test -f /usr/lib/apache2/modules/mod_fcgid.so
+need apache2-suexec-pristine	test -x /usr/lib/apache2/suexec	# apache.test.mjs: suexec
 need procps		command -v pgrep
 need systemd		command -v systemd-socket-activate
 need systemd-container	command -v systemd-nspawn	# tests/integ/systemd.test.mjs

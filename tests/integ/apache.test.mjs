@@ -7,7 +7,8 @@
 //     (event MPM: what "a2enmod cgi" enables on Debian by default);
 //   - htaccess.example: a shared host's cgi-bin set up by .htaccess files
 //     alone (mod_cgi, prefork), with the web root's rewrite of
-//     /api/liveblocks-auth.
+//     /api/liveblocks-auth; and the same under suexec in a real
+//     account's public_html, with the example's wrapper script.
 // Each: the happy path (a token the JWKS verifies), bad input with its
 // exact status and JSON body, the endpoint still answering afterwards,
 // the request log in Apache's ErrorLog, and no Apache or lbauth process
@@ -347,3 +348,105 @@ function bigPost(srv, n) {
 function cmdline(pid) {
   try { return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "); } catch { return String(pid); }
 }
+
+// A shared host's account under suexec (Debian's apache2-suexec-pristine:
+// docroot /var/www, userdir public_html, caller www-data): Apache runs
+// CGI programs under ~user/ as that user, with only the standard CGI
+// variables.  htaccess.example says SetEnv LBAUTH_CONFIG is then
+// dropped and gives a two-line wrapper; both claims are checked here in
+// a real account's public_html, made for the test and removed after.
+describe("suexec: htaccess.example in an account's public_html, run as that account", { skip: process.getuid() !== 0 && "needs root (an account, suexec)" }, () => {
+  const ACCOUNT = "lbauth-suexec";
+  const home = `/home/${ACCOUNT}`;
+  let apache, created = false, uid, gid;
+  const base = () => `${apache.base}/~${ACCOUNT}`;
+
+  before(async () => {
+    const { execFileSync, spawnSync } = await import("node:child_process");
+    if (spawnSync("id", [ACCOUNT]).status !== 0) {
+      execFileSync("useradd", ["-m", "-d", home, "-s", "/usr/sbin/nologin", ACCOUNT]);
+      created = true;
+    }
+    uid = Number(execFileSync("id", ["-u", ACCOUNT], { encoding: "utf8" }));
+    gid = Number(execFileSync("id", ["-g", ACCOUNT], { encoding: "utf8" }));
+    const own = (p, mode) => { fs.chownSync(p, uid, gid); fs.chmodSync(p, mode); };
+    own(home, 0o711);	// Apache (www-data) must reach public_html
+    // ~/lbauth: the program, its config and keys, the account's, 0600.
+    const lb = path.join(home, "lbauth");
+    fs.rmSync(lb, { recursive: true, force: true });
+    fs.mkdirSync(lb);
+    own(lb, 0o700);
+    for (const f of fs.readdirSync(setup.dir, { withFileTypes: true })) {
+      if (!f.isFile()) continue;
+      fs.copyFileSync(path.join(setup.dir, f.name), path.join(lb, f.name));
+      own(path.join(lb, f.name), 0o600);
+    }
+    fs.copyFileSync(LBAUTH, path.join(lb, "lbauth"));
+    own(path.join(lb, "lbauth"), 0o700);
+    // ~/public_html/cgi-bin: the example's .htaccess and, as it says,
+    // the wrapper script in the program's place.  ~/public_html/bare:
+    // the same .htaccess with the program itself.
+    const htaccess = shipped("htaccess.example", { "/home/example/lbauth/lbauth.conf": path.join(lb, "lbauth.conf") });
+    const lines = htaccess.split("\n");
+    const at = lines.indexOf("#   #!/bin/sh");
+    const wrapper = lines.slice(at, at + 2).map((l) => l.slice(4)).join("\n").replaceAll("/home/example", home) + "\n";
+    assert.match(wrapper, /^#!\/bin\/sh\nLBAUTH_CONFIG=\S+ exec \S+\n$/, "htaccess.example: the wrapper script");
+    const www = path.join(home, "public_html");
+    fs.rmSync(www, { recursive: true, force: true });
+    for (const d of [www, path.join(www, "cgi-bin"), path.join(www, "bare")]) {
+      fs.mkdirSync(d);
+      own(d, 0o755);
+    }
+    for (const d of ["cgi-bin", "bare"]) {
+      fs.writeFileSync(path.join(www, d, ".htaccess"), htaccess);
+      own(path.join(www, d, ".htaccess"), 0o644);
+    }
+    fs.writeFileSync(path.join(www, "cgi-bin/lbauth"), wrapper);
+    own(path.join(www, "cgi-bin/lbauth"), 0o755);
+    fs.copyFileSync(LBAUTH, path.join(www, "bare/lbauth"));
+    own(path.join(www, "bare/lbauth"), 0o755);
+    const body = [
+      `UserDir public_html`,
+      `<Directory "/home/*/public_html">`,
+      `\tOptions SymLinksIfOwnerMatch`,
+      `\tAllowOverride FileInfo Options=ExecCGI`,
+      `\tRequire all granted`,
+      `</Directory>`,
+    ].join("\n") + "\n";
+    apache = await startApache(tmpdir("lbauth-apache-"), { mpm: "prefork", modules: ["env", "cgi", "userdir", "suexec"], body });
+  });
+
+  after(async () => {
+    if (apache) {
+      await stopAndWait(apache);
+      for (const pid of pidsMatching(home)) try { process.kill(pid, "SIGKILL"); } catch {}
+    }
+    const { spawnSync } = await import("node:child_process");
+    if (created) spawnSync("userdel", ["-r", ACCOUNT], { stdio: "ignore" });
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  test("Apache runs ~account/ CGI programs through suexec", () => {
+    assert.match(apache.log(), /suEXEC mechanism enabled \(wrapper: \/usr\/lib\/apache2\/suexec\)/);
+  });
+
+  test("the program alone: suexec drops SetEnv LBAUTH_CONFIG, so lbauth reads the default path and answers 500 misconfigured", async () => {
+    const r = await post(`${base()}/bare/lbauth`, { body: '{"room":"acme:doc"}', cookie: cookie({ sub: "ada", org: "acme" }) });
+    assertJsonError(r, 500, "misconfigured");
+    assert.match(apache.log(), /lbauth: \/etc\/lbauth\/lbauth\.conf: No such file or directory/);
+  });
+
+  test("the example's wrapper: a token, lbauth running as the account (its 0600 keys)", async () => {
+    const r = await post(`${base()}/cgi-bin/lbauth`, { body: '{"room":"acme:doc"}', cookie: cookie({ sub: "ada", org: "acme", name: "Ada" }) });
+    const p = await assertToken(r);
+    assert.deepEqual(p.perms, { "acme:doc": ["*:write"] });
+    const log = fs.readFileSync("/var/log/apache2/suexec.log", "utf8");
+    const last = log.trim().split("\n").filter((l) => l.endsWith("cmd: lbauth")).at(-1);
+    assert.match(last ?? "", new RegExp(`uid: \\(${uid}/${ACCOUNT}\\) gid: \\(${gid}/`));
+  });
+
+  test("bad input through the wrapper: its JSON error", async () => {
+    const r = await post(`${base()}/cgi-bin/lbauth`, { body: '{"room":"acme:*"}', cookie: cookie({ sub: "ada", org: "acme" }) });
+    assertJsonError(r, 400, "invalid_room");
+  });
+});
