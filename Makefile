@@ -45,6 +45,17 @@ PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so tests/plugin/forbidden
 
 all: lbauth lbauthctl $(PLUGINS)
 
+# The build's flavour, plain or sanitized, in a stamp file rewritten
+# only when it changes.  What is compiled depends on it, so "make" after
+# "make SANITIZE=1" (which "make asan", and so CI's "make test", leave
+# behind) rebuilds everything instead of testing sanitized binaries as
+# plain ones.
+FLAVOR := sanitize=$(SANITIZE)
+$(shell [ "$$(cat .build-flavor 2>/dev/null)" = "$(FLAVOR)" ] || \
+    echo "$(FLAVOR)" > .build-flavor)
+$(LIB_OBJS) cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o \
+    cgi/sandbox.o cgi/mkfilter $(PLUGINS) $(UNIT_TESTS) demo/login: .build-flavor
+
 $(LIB_OBJS): lib/lbauth.h lib/extern.h
 
 liblbauth.a: $(LIB_OBJS)
@@ -131,7 +142,7 @@ soak: deps all
 
 clean:
 	rm -f lbauth lbauthctl liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS) \
-	    cgi/mkfilter cgi/filter.h
+	    cgi/mkfilter cgi/filter.h .build-flavor
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binaries, the
 # header, static library and pkg-config file (for C servers that verify
