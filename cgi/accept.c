@@ -108,7 +108,7 @@ accept_next(FCGX_Request *rq)
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
 		    rc == -ECONNABORTED)
 			continue;
-		errno = rc < 0 && rc > -4096 ? -rc : EIO;
+		errno = rc > -4096 ? -rc : EIO;	/* -9999: no errno */
 		return -1;
 	}
 }
