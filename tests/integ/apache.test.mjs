@@ -28,6 +28,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import {
   ROOT, LBAUTH, makeSetup, tmpdir, post, rawHttp, payload, stopAll,
@@ -362,7 +363,6 @@ describe("suexec: htaccess.example in an account's public_html, run as that acco
   const base = () => `${apache.base}/~${ACCOUNT}`;
 
   before(async () => {
-    const { execFileSync, spawnSync } = await import("node:child_process");
     if (spawnSync("id", [ACCOUNT]).status !== 0) {
       execFileSync("useradd", ["-m", "-d", home, "-s", "/usr/sbin/nologin", ACCOUNT]);
       created = true;
@@ -421,7 +421,6 @@ describe("suexec: htaccess.example in an account's public_html, run as that acco
       await stopAndWait(apache);
       for (const pid of pidsMatching(home)) try { process.kill(pid, "SIGKILL"); } catch {}
     }
-    const { spawnSync } = await import("node:child_process");
     if (created) spawnSync("userdel", ["-r", ACCOUNT], { stdio: "ignore" });
     fs.rmSync(home, { recursive: true, force: true });
   });

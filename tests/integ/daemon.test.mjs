@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import http from "node:http";
+import { createConnection } from "node:net";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
@@ -430,10 +431,10 @@ describe("--listen without --workers", () => {
       try {
         while (!/serving with \d+ workers/.test(err)) {
           assert.ok(Date.now() - t0 < 5000 && child.exitCode === null, err);
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         }
         assert.match(err, new RegExp(`serving with ${cpus * per} workers`));
-        while (children(child.pid).length < cpus * per && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+        while (children(child.pid).length < cpus * per && Date.now() - t0 < 5000) await sleep(20);
         assert.equal(children(child.pid).length, cpus * per);
       } finally {
         child.kill("SIGTERM");
@@ -498,7 +499,6 @@ describe("closing FastCGI connections", () => {
 });
 
 describe("stop signals", () => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   // libfcgi's own stop flag (FCGX_ShutdownPending), set from a signal
   // handler while it waited for an accepted connection's first bytes,
   // made libfcgi 2.4.2 poll and close the closed descriptor forever: the
@@ -506,7 +506,6 @@ describe("stop signals", () => {
   // signals blocked except while it waits for a connection (accept.c).
   for (const sig of ["SIGTERM", "SIGUSR1"]) {
     test(`${sig} while an accepted connection is silent: its request is answered, then the worker exits`, async () => {
-      const { createConnection } = await import("node:net");
       const s = makeSetup();
       const f = await startFcgi(s);
       const params = { REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "2", HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` };
@@ -544,7 +543,6 @@ describe("stop signals", () => {
   });
 
   test("SIGTERM to the master while nginx holds silent connections: all stop in time", async () => {
-    const { createConnection } = await import("node:net");
     const s = makeSetup();
     const m = await startMaster(s, 2);
     const idle = [];

@@ -8,12 +8,15 @@
 
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import WebSocket from "ws";
 import { createClient } from "@liveblocks/client";
 import { Liveblocks } from "@liveblocks/node";
-import { ROOT, makeSetup, startFcgi, startNginx, startDevServer, post, payload, cgi, stopAll } from "./harness.mjs";
+import { ROOT, makeSetup, startFcgi, startNginx, startDevServer, post, payload, cgi, tmpdir, stopAll } from "./harness.mjs";
 
 const EXAMPLE = path.join(ROOT, "tests/plugin/example.so");
 after(stopAll);
@@ -360,10 +363,6 @@ describe("https to the API: certificate verification, upstream_ca_file, under th
   const SANITIZED = process.env.SANITIZE === "1";	// the sandbox is compiled out there
   let dev, dir, ca, front, tls = 0, requests = 0;
   before(async () => {
-    const fs = await import("node:fs");
-    const https = await import("node:https");
-    const { execFileSync } = await import("node:child_process");
-    const { tmpdir } = await import("./harness.mjs");
     dev = await startDevServer();
     dir = tmpdir("lbauth-tls-");
     const ossl = (...a) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
@@ -391,11 +390,10 @@ describe("https to the API: certificate verification, upstream_ca_file, under th
   after(async () => {
     front?.close();
     front?.closeAllConnections?.();
-    const fs = await import("node:fs");
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
   const base = () => `https://127.0.0.1:${front.address().port}`;
-  const seccompOf = async (pid) => (await import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8").match(/^Seccomp:\s+(\d)/m)[1];
+  const seccompOf = (pid) => fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/^Seccomp:\s+(\d)/m)[1];
 
   test("upstream_ca_file trusts the private CA: tokens over one reused TLS connection, in the sandbox", async () => {
     const s = makeSetup({ backend: "liveblocks", baseUrl: base(), conf: [`upstream_ca_file = ${ca}`] });
@@ -413,7 +411,7 @@ describe("https to the API: certificate verification, upstream_ca_file, under th
     }
     assert.equal(requests - req0, 5);
     assert.equal(tls - tls0, 1, "libcurl reuses its TLS connection");
-    assert.equal(await seccompOf(f.pid), SANITIZED ? "0" : "2");
+    assert.equal(seccompOf(f.pid), SANITIZED ? "0" : "2");
     f.stop();
     n.stop();
   });
