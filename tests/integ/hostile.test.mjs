@@ -42,7 +42,8 @@ async function rawHs(header, payload) {
 }
 
 // [name, which setup, async () => request spec, status, error code]
-// A spec is {body, cookie (full header), contentType, method, headers}.
+// A spec is {body, cookie (full header), contentType, method, headers,
+// cgiEnv (extra CGI variables, ignored through nginx)}.
 const S = (c) => `session=${c}`;
 const cases = [];
 const add = (name, which, spec, status, code, opts = {}) => cases.push({ name, which, spec, status, code, ...opts });
@@ -180,12 +181,29 @@ add("body over max_body", "hs", async () => ({ body: JSON.stringify({ room: "a",
 for (const o of ["https://evil.example", "null", "http://127.0.0.1.evil.example", "https://127.0.0.1", "file://", "http://127.0.0.1:1"])
   add(`Origin ${o}`, "hs", async () => ({ headers: { origin: o }, cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
 
+// --- Issue 12: contract breaks an independent battery found ----------
+// Each failed the same way through nginx and as CGI; as CGI the request
+// carries what nginx passes (HTTP_HOST without the port, SERVER_PORT).
+// 1. An Origin without a port is the scheme's default port (RFC 6454),
+// not nginx's: it got 200 because is_self() never looked at SERVER_PORT.
+const asNginx = () => ({ SERVER_PORT: String(hsN.port) });
+add("issue 12: Origin without a port, server on another port", "hs", async () => ({ headers: { origin: "http://127.0.0.1" }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
+add("issue 12: Origin with the default port spelled out, server on another port", "hs", async () => ({ headers: { origin: "http://127.0.0.1:80" }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
+add("issue 12: Origin with the server's own port -> 200", "hs", async () => ({ headers: { origin: `http://127.0.0.1:${hsN.port}` }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 200);
+add("issue 12: Origin without a port, server on port 80 -> 200 (CGI)", "hs", async () => ({ headers: { origin: "http://127.0.0.1" }, cgiEnv: { SERVER_PORT: "80" }, cookie: S(await hsSign(good())) }), 200, undefined, { cgiOnly: true });
+// 2. Only ";" parameters may follow application/json (RFC 9110 8.3.1);
+// "application/json text/plain" got 200.
+for (const ct of ["application/json text/plain", "application/json x", "application/json, text/plain", "application/json/x", "application/json; charset", "application/json; charset=latin1", "application/json; charset=utf-16", "application/json; charset=utf-8 x"])
+  add(`issue 12: content type "${ct}"`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 415, "unsupported_media_type");
+for (const ct of ["application/json; charset=\"utf-8\"", "Application/JSON ;charset=UTF-8", "application/json;", "application/json; v=1; q=\"a; b\""])
+  add(`issue 12: content type '${ct}' -> 200`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 200);
+
 // Sends spec over "nginx" or "cgi" to setup which.
 async function send(where, which, spec) {
   const setup = which === "ed" ? ed : hs;
   const body = spec.body ?? "{}";
   if (where === "cgi") {
-    const r = await cgi(setup, { method: spec.method ?? "POST", body, cookie: spec.cookie, contentType: spec.contentType === undefined ? "application/json" : spec.contentType, headers: spec.headers ?? {} });
+    const r = await cgi(setup, { method: spec.method ?? "POST", body, cookie: spec.cookie, contentType: spec.contentType === undefined ? "application/json" : spec.contentType, headers: spec.headers ?? {}, env: spec.cgiEnv ?? {} });
     cgiStderr.push(r.stderr);
     return r;
   }
