@@ -17,7 +17,13 @@
 
 #include "extern.h"
 
-#define HEADER_MAX	1024	/* decoded header bytes */
+/*
+ * The decoded header fits in what the token's own cap leaves: a base64url
+ * part of n characters decodes to at most n / 4 * 3 bytes.  No cap of
+ * its own: none would protect anything the token's 4096 bytes do not,
+ * and a header that fits no buffer would be refused with a false reason.
+ */
+#define HEADER_MAX	(LBX_COOKIE_TOKEN_MAX / 4 * 3)
 
 static const char *const alg_names[] = {
 	[LBX_ALG_HS256] = "HS256",

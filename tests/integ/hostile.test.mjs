@@ -195,6 +195,12 @@ add("issue 12: Origin without a port, server on port 80 -> 200 (CGI)", "hs", asy
 // "application/json text/plain" got 200.
 for (const ct of ["application/json text/plain", "application/json x", "application/json, text/plain", "application/json/x", "application/json; charset", "application/json; charset=latin1", "application/json; charset=utf-16", "application/json; charset=utf-8 x"])
   add(`issue 12: content type "${ct}"`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 415, "unsupported_media_type");
+// 3. A JOSE header over 1024 decoded bytes got 401 "header is not
+// base64url": it did not fit a 1024-byte buffer.  Only the JWT's 4096
+// bytes limit it now.
+add("issue 12: HS256 cookie with a 1,100-byte header (1,064-char kid) -> 200", "hs", async () => ({ cookie: S(await hsSign(good(), { typ: "JWT", kid: "k".repeat(1064) })) }), 200);
+add("issue 12: EdDSA cookie with a 2,500-byte header -> 200", "ed", async () => ({ cookie: S(await edSign(good(), { typ: "JWT", kid: "k".repeat(2464) })) }), 200);
+add("issue 12: HS256 cookie of 4,097 bytes, most of it header -> 401 invalid_cookie", "hs", async () => { const pad = (n) => hsSign(good(), { kid: "k".repeat(n) }); let n = 2900; while ((await pad(n)).length < 4097) n++; return { cookie: S(await pad(n)) }; }, 401, "invalid_cookie");
 for (const ct of ["application/json; charset=\"utf-8\"", "Application/JSON ;charset=UTF-8", "application/json;", "application/json; v=1; q=\"a; b\""])
   add(`issue 12: content type '${ct}' -> 200`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 200);
 

@@ -331,6 +331,58 @@ main(void)
 	lbx_jwt_clear(&jwt);
 	free(big);
 
+	/*
+	 * --- Regression (issue 12, found by an independent hostile battery
+	 * through nginx and as CGI): a correctly signed HS256 cookie whose
+	 * header was {"alg":"HS256","typ":"JWT","kid":<1,064 characters>},
+	 * 1,100 bytes decoded and a JWT of about 1.6 KB, got 401
+	 * invalid_session, logged as "header is not base64url".  The header
+	 * was decoded into a 1,024-byte buffer, so any longer header failed
+	 * the decode and took its reason, and README named no such cap.  Now
+	 * the buffer holds any header a 4096-byte token can carry, so only
+	 * the token's own cap limits it, and the reason is true again.
+	 */
+	{
+		static const size_t kids[] = { 1064, 988, 1500, 2900 };
+		char *hdr = malloc(3100);
+
+		for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+			n = (size_t)snprintf(hdr, 3100,
+			    "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"");
+			memset(hdr + n, 'k', kids[i]);
+			memcpy(hdr + n + kids[i], "\"}", 3);
+			if (i == 0)
+				test_assert(strlen(hdr) == 1100);
+			mk(&b, hdr, P, NULL, &hs);
+			test_assert_idx(b.len <= LBX_COOKIE_TOKEN_MAX, i);
+			test_assert_idx(lbx_jwt_parse(&jwt, b.p, b.len,
+			    LBX_ALG_HS256, &reason) == LBAUTH_OK &&
+			    reason == NULL, i);
+			test_assert_idx(lbx_jwt_verify(&jwt, &hs) == LBAUTH_OK,
+			    i);
+			test_assert_idx((s = lbx_json_get_str(jwt.header, "kid",
+			    &n)) != NULL && n == kids[i], i);
+			lbx_jwt_clear(&jwt);
+		}
+		/* A header that is the whole 4096-byte token but ".e30.": */
+		big = malloc(LBX_COOKIE_TOKEN_MAX + 1);
+		memset(big, 'A', LBX_COOKIE_TOKEN_MAX);
+		memcpy(big + LBX_COOKIE_TOKEN_MAX - 6, ".e30.A", 6);
+		big[LBX_COOKIE_TOKEN_MAX] = '\0';
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
+		    strcmp(reason, "header is not a JSON object") == 0);
+		lbx_jwt_clear(&jwt);
+		/* Not base64url: now the only way to get that reason. */
+		big[10] = '+';
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
+		    strcmp(reason, "header is not base64url") == 0);
+		lbx_jwt_clear(&jwt);
+		free(big);
+		free(hdr);
+	}
+
 	/* --- Round trips through lbx_jwt_header() + lbx_jwt_sign(). */
 	lbx_buf_reset(&t);
 	lbx_jwt_header(&t, &hs);
