@@ -73,6 +73,18 @@ size_t	lbx_b64url_encode(char *, size_t, const void *, size_t);
  */
 enum lbauth_err lbx_json_parse(const char *, size_t, struct json_object **)
 		    LBAUTH_WUR;
+/* The rule a text refused by lbx_json_parse_ex() broke. */
+enum lbx_json_fault {
+	LBX_JSON_FAULT_NONE,		/* none: accepted, or out of memory */
+	LBX_JSON_FAULT_SYNTAX,		/* not RFC 8259 JSON in UTF-8 */
+	LBX_JSON_FAULT_DEEP,		/* nested deeper than LBX_JSON_DEPTH */
+	LBX_JSON_FAULT_NULNAME,		/* "\u0000" in a member name */
+	LBX_JSON_FAULT_DUP,		/* a member name twice in one object */
+	LBX_JSON_FAULT_NULL,		/* the text is null, no object */
+	LBX_JSON_FAULT__MAX
+};
+enum lbauth_err lbx_json_parse_ex(const char *, size_t, struct json_object **,
+		    enum lbx_json_fault *) LBAUTH_WUR;
 const char *lbx_json_get_str(const struct json_object *, const char *,
 		    size_t *);
 void	lbx_json_stringify(struct lbx_buf *, struct json_object *);
@@ -229,6 +241,8 @@ enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *,
 		    const struct lbx_key *) LBAUTH_WUR;
 enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *,
 		    struct json_object **) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_claims(const struct lbx_jwt *, struct json_object **,
+		    const char **) LBAUTH_WUR;
 void	lbx_jwt_clear(struct lbx_jwt *);
 void	lbx_jwt_sign(struct lbx_buf *, const char *, size_t, const char *,
 		    size_t, const struct lbx_key *);

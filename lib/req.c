@@ -172,7 +172,8 @@ lbx_req_length(const char *cl, size_t max, size_t *len_r)
 /*
  * Parses the body (len bytes) into req->body and req->room (borrowed
  * from req->body, NULL when absent).  Returns LBAUTH_OK; LBAUTH_EJSON
- * when the body is not a JSON object; LBAUTH_EROOM when "room" is
+ * when the body is not a JSON object (lbx_json_parse_ex(): a member name
+ * twice in one object is refused too); LBAUTH_EROOM when "room" is
  * present but not a valid room id; LBAUTH_ENOMEM.  *reason_r gets a
  * static detail.  Pure.
  */
@@ -183,12 +184,23 @@ lbx_req_body(struct lbauth_request *req, const char *body, size_t len,
 	struct json_object	*v;
 	const char		*room;
 	size_t			 rlen, n;
+	enum lbx_json_fault	 f;
 	enum lbauth_err		 rc;
+	static const char *const faults[LBX_JSON_FAULT__MAX] = {
+		[LBX_JSON_FAULT_SYNTAX] = "body is not JSON (RFC 8259, UTF-8)",
+		[LBX_JSON_FAULT_DEEP] = "body nests more than 16 arrays and "
+		    "objects",
+		[LBX_JSON_FAULT_NULNAME] = "body has \\u0000 in a member name",
+		[LBX_JSON_FAULT_DUP] = "body repeats a member name in one "
+		    "object",
+		[LBX_JSON_FAULT_NULL] = "body is not a JSON object",
+	};
 
 	*reason_r = NULL;
 	req->room = NULL;
-	if ((rc = lbx_json_parse(body, len, &req->body)) != LBAUTH_OK) {
-		*reason_r = "body is not valid JSON";
+	if ((rc = lbx_json_parse_ex(body, len, &req->body, &f)) !=
+	    LBAUTH_OK) {
+		*reason_r = faults[f];
 		return rc;
 	}
 	if (!json_object_is_type(req->body, json_type_object)) {
@@ -204,8 +216,12 @@ lbx_req_body(struct lbauth_request *req, const char *body, size_t len,
 	room = json_object_get_string(v);
 	rlen = (size_t)json_object_get_string_len(v);
 	n = lbx_utf8_len16(room, rlen);
+	if (n == SIZE_MAX) {
+		*reason_r = "room holds a lone surrogate";
+		return LBAUTH_EROOM;
+	}
 	if (n == 0 || n > LBAUTH_ROOM_MAX) {
-		*reason_r = "room is empty or too long";
+		*reason_r = "room is not 1 to 128 characters";
 		return LBAUTH_EROOM;
 	}
 	if (memchr(room, '*', rlen) != NULL) {

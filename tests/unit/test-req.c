@@ -131,9 +131,24 @@ static const struct {
 	{ S("{\"room\":\"" R128 "\"}"), LBAUTH_OK, R128 },	/* 128 */
 	{ S("{\"room\":\"" E16 E16 E16 E16 "\"}"), LBAUTH_OK, NULL }, /* 128 units */
 	{ S("{\"room\":\"\xc3\xa9\"}"), LBAUTH_OK, "\xc3\xa9" },
-	{ S("{\"room\":\"a\",\"room\":\"b\"}"), LBAUTH_OK, "b" }, /* last wins */
-	{ S("{\"room\":\"a*\",\"room\":\"b\"}"), LBAUTH_OK, "b" },
-	{ S("{\"room\":\"b\",\"room\":\"a*\"}"), LBAUTH_EROOM, NULL },
+	/*
+	 * A member name twice (issue 12: README was silent; the last one
+	 * won): refused, since a proxy or WAF reading the first could see
+	 * another room than lbauth.  JSON.stringify() never writes one.
+	 */
+	{ S("{\"room\":\"a\",\"room\":\"b\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a*\",\"room\":\"b\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"b\",\"room\":\"a*\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a\",\"x\":{\"y\":1,\"y\":1}}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a\",\"\\u0072oom\":\"a\"}"), LBAUTH_EJSON, NULL },
+	/* A byte order mark (issue 12): refused, RFC 8259 section 8.1. */
+	{ S("\xef\xbb\xbf{}"), LBAUTH_EJSON, NULL },
+	{ S("\xef\xbb\xbf{\"room\":\"a\"}"), LBAUTH_EJSON, NULL },
+	/* A lone surrogate escape (issue 12): no room id. */
+	{ S("{\"room\":\"\\ud800\"}"), LBAUTH_EROOM, NULL },
+	{ S("{\"room\":\"a\\udc00\"}"), LBAUTH_EROOM, NULL },
+	{ S("{\"room\":\"\\ud83d\\ude00\"}"), LBAUTH_OK, "\xf0\x9f\x98\x80" },
+	{ S("{\"x\":\"\\ud800\"}"), LBAUTH_OK, NULL },	/* elsewhere: kept */
 	{ S("{\"room\":\"\"}"), LBAUTH_EROOM, NULL },		/* empty */
 	{ S("{\"room\":\"" R128 "8\"}"), LBAUTH_EROOM, NULL },	/* 129 */
 	{ S("{\"room\":\"" E16 E16 E16 E16 "x\"}"), LBAUTH_EROOM, NULL },
@@ -329,6 +344,41 @@ main(void)
 		test_assert_idx(req.body == NULL && req.room == NULL, i);
 	}
 	test_assert(lbauth_request_param(&req, "HTTP_COOKIE") == NULL);
+
+	/* Log reasons name the rule that failed (issue 12). */
+	{
+		static const struct {
+			const char	*body;
+			size_t		 len;
+			const char	*reason;
+		} why[] = {
+			{ S("{\"room\":1,\"room\":2}"),
+			    "body repeats a member name in one object" },
+			{ S("\xef\xbb\xbf{}"), "body is not JSON (RFC 8259, UTF-8)" },
+			{ S("{"), "body is not JSON (RFC 8259, UTF-8)" },
+			{ S("[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]"),
+			    "body nests more than 16 arrays and objects" },
+			{ S("{\"a\\u0000\":1}"), "body has \\u0000 in a member name" },
+			{ S("null"), "body is not a JSON object" },
+			{ S("[]"), "body is not a JSON object" },
+			{ S("{\"room\":7}"), "room is not a string" },
+			{ S("{\"room\":\"\\ud800\"}"), "room holds a lone surrogate" },
+			{ S("{\"room\":\"\"}"), "room is not 1 to 128 characters" },
+			{ S("{\"room\":\"" R128 "8\"}"),
+			    "room is not 1 to 128 characters" },
+			{ S("{\"room\":\"a*\"}"), "room contains '*'" },
+			{ S("{\"room\":\"a\\n\"}"),
+			    "room contains a control character" },
+		};
+
+		for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+			rc = lbx_req_body(&req, why[i].body, why[i].len,
+			    &reason);
+			test_assert_idx(rc != LBAUTH_OK && reason != NULL &&
+			    strcmp(reason, why[i].reason) == 0, i);
+			lbx_req_clear(&req);
+		}
+	}
 
 	for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
 		cross = !origins[i].cross;
