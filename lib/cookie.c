@@ -4,14 +4,20 @@
  * key (jwt.c) -> claims checked (RFC 7519 section 4.1) -> the user.
  *
  * Claims (README "Session cookie"):
- *	sub	user id, required, 1..128 characters
+ *	sub	user id, required, 1..128 characters of text (no
+ *		controls, no lone surrogates: so for every id below)
  *	exp	required; nbf optional; both with clock_skew seconds leeway
  *	iss/aud	checked when cookie_issuer/cookie_audience are set
  *	org	organization, optional, 1..126 characters without '*'
- *	groups	optional array of up to 64 group ids (ID tokens' gids)
+ *	groups	optional array of up to 64 group ids (ID tokens' gids),
+ *		1..128 characters each
  *	rooms	optional array of up to 64 room ids or "prefix*" patterns
  *	info	optional object: the userInfo, at most 1024 characters
  *	name, avatar	optional strings: userInfo {name, avatar} when no info
+ *
+ * A claim that breaks its rule refuses the whole cookie (nothing is
+ * skipped), and so does a claims object that repeats a member name
+ * (jwt.c, json.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -232,7 +238,8 @@ has_audience(struct json_object *claims, const char *aud)
  * to u (lbx_user_clear() puts it).  Returns LBAUTH_OK; LBAUTH_EEXPIRED
  * when now >= exp + skew; LBAUTH_ENOTYET when now < nbf - skew;
  * LBAUTH_EISSUER; LBAUTH_EAUDIENCE; LBAUTH_ECLAIM for any claim of the
- * wrong type or size (*reason_r names it); LBAUTH_ENOMEM.  Pure.
+ * wrong type or size; LBAUTH_ENOMEM.  On every refusal but the last,
+ * *reason_r names the rule that failed.  Pure.
  */
 enum lbauth_err
 lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,

@@ -182,7 +182,7 @@ enum lbauth_err
 lbx_jwt_claims(const struct lbx_jwt *jwt, struct json_object **claims_r,
     const char **reason_r)
 {
-	unsigned char	 buf[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 buf[LBX_COOKIE_TOKEN_MAX];
 	size_t			 len;
 	enum lbx_json_fault	 f;
 	enum lbauth_err		 rc;
