@@ -8,6 +8,7 @@
 #	--unit-only	skip the integration tests
 #	VALGRIND=1	run the unit binaries under valgrind memcheck
 #	TEST_TIMEOUT=S	seconds one integration file may take (900)
+#	INTEG="F ..."	only these integration files
 set -u
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,8 @@ for t in "$@"; do
 	name=$(basename "$t")
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		set -- valgrind -q --leak-check=full --show-leak-kinds=all \
-		    --errors-for-leak-kinds=all --error-exitcode=99 "$t"
+		    --errors-for-leak-kinds=all --error-exitcode=99 \
+		    --suppressions=tests/valgrind/dlopen.supp "$t"
 	else
 		set -- "$t"
 	fi
@@ -40,7 +42,7 @@ for t in "$@"; do
 done
 
 if [ "$unit_only" = 0 ]; then
-	for f in tests/integ/*.test.mjs; do
+	for f in ${INTEG:-tests/integ/*.test.mjs}; do
 		name=$(basename "$f")
 		# A file that hangs fails after TEST_TIMEOUT seconds (exit
 		# 124) instead of holding the whole run.
