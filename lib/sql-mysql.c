@@ -245,6 +245,8 @@ my_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
 	f.options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
 	f.options(c->my, MYSQL_OPT_READ_TIMEOUT, &secs);
 	f.options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &secs);
+	/* Every value lbauth binds or reads is UTF-8. */
+	f.options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (f.real_connect(c->my, kv[K_HOST], kv[K_USER], kv[K_PASSWORD],
 	    kv[K_DATABASE], port, kv[K_SOCKET], 0) == NULL) {
 		snprintf(err, errsz, "connect: %.300s", f.error(c->my));
@@ -328,7 +330,8 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	}
 	if ((n > 0 && f.stmt_bind_param(st, in) != 0) ||
 	    f.stmt_execute(st) != 0) {
-		snprintf(err, errsz, "%.300s", f.stmt_error(st));
+		snprintf(err, errsz, "%.300s (error %u)", f.stmt_error(st),
+		    f.stmt_errno(st));
 		rc = outcome(f.stmt_errno(st));
 		goto out;
 	}
@@ -379,8 +382,16 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 		}
 	}
 	if (r != MYSQL_NO_DATA) {
-		snprintf(err, errsz, "%.300s", f.stmt_error(st));
-		rc = outcome(f.stmt_errno(st));
+		/* An error while rows stream in is the connection's. */
+		unsigned int e = f.stmt_errno(st);
+		const char *m = f.stmt_error(st);
+
+		if (e == 0) {
+			e = f.errnum(c->my);
+			m = f.error(c->my);
+		}
+		snprintf(err, errsz, "%.300s (error %u)", m, e);
+		rc = e == 0 ? LBX_SQL_DOWN : outcome(e);
 	}
 out:
 	if (meta != NULL)
