@@ -37,7 +37,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 
-LIB_SRCS = lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sql-pgsql.c lib/sql-mysql.c lib/sqluser.c lib/sqlpolicy.c \
+LIB_SRCS = lib/explain.c lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sql-pgsql.c lib/sql-mysql.c lib/sqluser.c lib/sqlpolicy.c \
 	   lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \

@@ -592,6 +592,24 @@ step_decide(struct lbx_call *c)
 	return LBAUTH_OK;
 }
 
+/*
+ * The identify and decide steps for "lbauthctl explain" (explain.c),
+ * which runs them on a call of its own and stops there.
+ */
+enum lbauth_err
+lbx_app_identify(struct lbx_call *c)
+{
+
+	return step_identify(c);
+}
+
+enum lbauth_err
+lbx_app_decide(struct lbx_call *c)
+{
+
+	return step_decide(c);
+}
+
 /* The error response for c->rc. */
 static void
 error_response(struct lbx_call *c)

@@ -117,6 +117,10 @@ struct lbx_call {
 };
 
 void	lbx_call_issued(struct lbx_call *);
+enum lbauth_err lbx_app_identify(struct lbx_call *);
+enum lbauth_err lbx_app_decide(struct lbx_call *);
+enum lbauth_err lbx_explain(struct lbauth_app *, const char *, const char *,
+	    const char *, const char *, struct lbx_buf *, char *, size_t);
 enum lbauth_err lbx_app_load_key(struct lbauth_app *, enum lbx_conf_key,
 	    const char *, enum lbx_keykind, struct lbx_key *, char *, size_t);
 void	lbx_app_key_error(const struct lbauth_app *, enum lbx_conf_key,

@@ -311,6 +311,7 @@ struct lbauth_session {
 void	lbx_session_init(struct lbauth_session *);
 bool	lbx_session_is_pattern(const char *, size_t);
 void	lbx_session_write(struct lbx_buf *, const struct lbauth_session *);
+const char *lbx_session_scope(unsigned);
 
 /* ---------------------------------------------------------------------
  * req.c: the HTTP request, parsed without I/O.
