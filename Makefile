@@ -146,6 +146,10 @@ valgrind: deps all $(UNIT_TESTS)
 bench: deps all
 	@node tests/bench/bench.mjs
 
+# Only the SQL rows of make bench (tests/bench/sql.mjs).
+bench-sql: deps all
+	@node tests/bench/sql.mjs
+
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
 # to a 2-worker master; fails on any unexpected status or RSS growth.
 soak: deps all
@@ -193,7 +197,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan valgrind soak bench install uninstall clean
+.PHONY: all deps test run asan valgrind soak bench bench-sql install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #
