@@ -146,7 +146,7 @@ asan:
 # ThreadSanitizer over the unit tests and the integration files whose
 # lbauth runs threads; fails on any report.
 TSAN_INTEG = tests/integ/daemon.test.mjs tests/integ/liveblocks.test.mjs \
-	     tests/integ/concurrency.test.mjs
+	     tests/integ/concurrency.test.mjs tests/integ/sql.test.mjs
 tsan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=thread all $(UNIT_TESTS)
