@@ -626,8 +626,10 @@ main(int argc, char *argv[])
 	}
 	if (lbauth_app_warning(app) != NULL)
 		fprintf(stderr, "lbauth: warning: %s\n", lbauth_app_warning(app));
-	if (o.mo.workers > 0)
+	if (o.mo.workers > 0) {
+		lbauth_app_detach(app);	/* the master holds no connection */
 		return master_run(&o.mo, app, serve_fcgi);
+	}
 	rc = serve_fcgi(app);
 	lbauth_app_free(app);
 	return rc;

@@ -191,8 +191,14 @@ open_sql(struct lbauth_app *a, char *err, size_t errsz)
 			return rc;
 		}
 	}
+	/*
+	 * Kept for this process's requests (a CGI run would connect twice
+	 * otherwise); a master drops it (lbauth_app_detach()), and a
+	 * forked worker never uses it (sql.c's pid check).
+	 */
 	src = lbx_sql_open(&a->sql, why, sizeof(why));
-	lbx_sql_disconnect(&a->sql);
+	if (src != LBX_SQL_OK)
+		lbx_sql_disconnect(&a->sql);
 	if (src == LBX_SQL_FAIL) {
 		if (a->sql.bad_query >= 0)
 			lbx_app_key_error(a, qs[a->sql.bad_query].key, why, err, errsz);
@@ -286,6 +292,15 @@ err:
 		snprintf(err, errsz, "%s: out of memory", path);
 	lbauth_app_free(a);
 	return rc;
+}
+
+/* See lbauth.h. */
+void
+lbauth_app_detach(struct lbauth_app *a)
+{
+
+	if (a->sql.drv != NULL)
+		lbx_sql_disconnect(&a->sql);
 }
 
 /* See lbauth.h. */

@@ -344,6 +344,15 @@ LBAUTH_API void		 lbauth_app_worker_stop(struct lbauth_app *app);
  */
 LBAUTH_API const char	*lbauth_app_warning(const struct lbauth_app *app);
 
+/*
+ * Closes the database connection lbauth_app_new() checked the queries
+ * on, which the process would otherwise go on using (a CGI process, a
+ * FastCGI process that serves itself).  A process that will not serve
+ * requests, a --workers master, calls it before it forks: it then
+ * holds no connection, and each worker opens its own.
+ */
+LBAUTH_API void		 lbauth_app_detach(struct lbauth_app *app);
+
 /* Wipes the keys and releases app.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_app_free(struct lbauth_app *app);
 

@@ -363,3 +363,34 @@ test("sqlite under backend = liveblocks: concurrent requests, tokens from the de
   }
   assert.ok(!fcgi.log().includes("status=500"), fcgi.log());
 });
+
+// Connections are opened in each worker after fork, never held in the
+// --workers master (which checked the queries on one at start).
+test("sqlite under a --workers master: the master holds no connection, each worker its own", { skip: DRIVERS[0].skip, timeout: 60000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const { LBAUTH } = await import("./harness.mjs");
+  const db = await DRIVERS[0].start(tmpdir("lbauth-sqldb-"));
+  const setup = makeConf(DRIVERS[0], db);
+  const sock = path.join(setup.dir, "master.sock");
+  const master = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", "2", "--socket-mode", "0666", "--config", setup.conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  master.stderr.on("data", (d) => (stderr += d));
+  try {
+    for (let i = 0; i < 250 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+    const nginx = await startNginx(setup, { sock });
+    for (let i = 0; i < 8; i++) {
+      const r = await post(nginx.url, { cookie: "sid=s-ann", body: '{"room":"acme:doc"}' });
+      assert.equal(r.status, 200, r.body + stderr);
+    }
+    const holds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === db.connect; } catch { return false; }
+    });
+    const workers = fs.readFileSync(`/proc/${master.pid}/task/${master.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+    assert.equal(workers.length, 2);
+    assert.equal(holds(master.pid), false, "the master has the database open");
+    assert.ok(workers.some(holds), "no worker has the database open");
+    nginx.stop();
+  } finally {
+    master.kill("SIGTERM");
+  }
+});
