@@ -238,19 +238,29 @@ put_answer(FCGX_Request *rq, const struct lbauth_resp *resp)
 	FCGX_PutStr(out, (int)len, rq->out);
 }
 
-/* Makes the calling process app's worker and confines it; -1 if not. */
+/*
+ * Makes the calling process app's worker (the policy's worker_init),
+ * confines it, and then, when concurrent, starts the backend's thread:
+ * lbauth's own threads start inside the sandbox.  -1 if any fails.
+ */
 static int
 worker_begin(struct lbauth_app *app, bool concurrent)
 {
 	char	 err[1024];
 
-	if (lbauth_app_worker_start(app, concurrent, err, sizeof(err)) !=
+	if (lbauth_app_worker_start(app, false, err, sizeof(err)) !=
 	    LBAUTH_OK) {
 		fprintf(stderr, "lbauth: %s\n", err);
 		lbauth_app_worker_stop(app);
 		return -1;
 	}
 	if (confine(app) == -1) {
+		lbauth_app_worker_stop(app);
+		return -1;
+	}
+	if (concurrent && lbauth_app_worker_start(app, true, err,
+	    sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauth: %s\n", err);
 		lbauth_app_worker_stop(app);
 		return -1;
 	}
@@ -314,12 +324,14 @@ static long
 job_read(void *arg, char *buf, size_t len)
 {
 	struct job	*j = arg;
-	char		 rest[512];
+	char		 rest[4096];
 	long		 n;
+	int		 m, left = DRAIN_MAX;
 
 	if ((n = fcgi_read(&j->rq, buf, len)) == (long)len)
-		while (FCGX_GetStr(rest, sizeof(rest), j->rq.in) > 0)
-			continue;
+		while (left > 0 &&
+		    (m = FCGX_GetStr(rest, sizeof(rest), j->rq.in)) > 0)
+			left -= m;
 	return n;
 }
 
@@ -377,7 +389,8 @@ request_thread(void *arg)
  * Serves FastCGI requests with FCGI_THREADS request threads and the
  * backend's upstream thread until a stop signal; then every request in
  * flight is answered before the worker exits.  The sandbox is entered
- * once the upstream thread runs, and covers it (sandbox.c).
+ * before any of lbauth's threads start (and covers a plugin's threads
+ * too: sandbox.c).
  */
 static int
 serve_threads(struct lbauth_app *app)
