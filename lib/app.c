@@ -365,8 +365,11 @@ lbauth_app_worker_start(struct lbauth_app *a, bool concurrent, char *err,
 		return rc;
 	}
 	a->worker = true;
-	/* This process's own connection, before confinement (sql.c). */
-	if (a->sql.drv != NULL)
+	/*
+	 * This process's own connection, before confinement (sql.c); a
+	 * database down now is retried at the first request.
+	 */
+	if (a->sql.drv != NULL && !concurrent)
 		(void)lbx_sql_open(&a->sql, why, sizeof(why));
 	if (concurrent && a->backend->concurrent(a) &&
 	    (rc = a->backend->worker_start(a)) != LBAUTH_OK) {
