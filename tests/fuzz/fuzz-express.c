@@ -56,7 +56,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strlen(sid) != size || memcmp(sid, data, size) != 0))
 		abort();
 	if (rc != LBAUTH_OK && memchr(data, '%', size) == NULL &&
-	    memchr(data, '.', size) == NULL && size > 0) {
+	    memchr(data, '.', size) == NULL && size > 0 &&
+	    size <= LBX_SID_MAX) {
 		for (i = 0; i < size; i++)
 			if (data[i] <= 0x20 || data[i] >= 0x7f)
 				break;
