@@ -8,7 +8,13 @@
  * php-laravel-framework 8); each row's expected id is what that code
  * itself returned on reading the cookie back (NULL: it refused it).
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../lib/extern.h"
 #include "../test.h"
@@ -123,6 +129,72 @@ test_laravel(void)
 	}
 }
 
+/* Writes text to a new 0600 file (mode) in a temporary folder. */
+static void
+put(const char *path, const char *text, size_t len, mode_t mode)
+{
+	int	 fd;
+
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)) == -1 ||
+	    write(fd, text, len) != (ssize_t)len || close(fd) == -1)
+		abort();
+	chmod(path, mode);
+}
+
+/* Session secrets and connect strings from key files (keyfile.c). */
+static void
+test_secret_files(void)
+{
+	static const struct {
+		enum lbx_sidfmt	 fmt;
+		const char	*text;
+		size_t		 len;	/* 0: strlen */
+		mode_t		 mode;
+		size_t		 want;	/* secret length; 0: refused */
+	} rows[] = {
+		{ LBX_SID_EXPRESS, "keyboard cat\n", 0, 0600, 12 },
+		/* Only one newline goes: the secret may end in blanks. */
+		{ LBX_SID_EXPRESS, "cat \n\n", 0, 0600, 5 },
+		{ LBX_SID_EXPRESS, "keyboard cat", 0, 0644, 0 },
+		{ LBX_SID_EXPRESS, "\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1 "\n", 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1, 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, "0123456789abcdef0123456789abcdef", 0, 0600,
+		    32 },
+		{ LBX_SID_LARAVEL, "base64:AAAA\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, "not a key\n", 0, 0600, 0 },
+		{ LBX_SID_RAW, "host=h password=p\n\n", 0, 0600, 17 },
+		{ LBX_SID_RAW, "a\0b\n", 4, 0600, 0 },
+	};
+	struct lbx_secret	 s;
+	char			 dir[] = "/tmp/test-sid-XXXXXX", path[64];
+	char			 err[256];
+	size_t			 i;
+	enum lbauth_err		 rc;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		put(path, rows[i].text, rows[i].len != 0 ? rows[i].len :
+		    strlen(rows[i].text), rows[i].mode);
+		rc = lbx_keyfile_session_secret(path, rows[i].fmt, &s, err,
+		    sizeof(err));
+		if (rows[i].want == 0) {
+			test_assert_idx(rc == LBAUTH_EKEYFILE, i);
+			test_assert_idx(strstr(err, path) != NULL, i);
+			test_assert_idx(s.p == NULL, i);
+			continue;
+		}
+		test_assert_idx(rc == LBAUTH_OK && s.len == rows[i].want, i);
+		lbx_secret_clear(&s);
+		test_assert_idx(s.p == NULL && s.len == 0, i);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -132,5 +204,6 @@ main(void)
 	test_raw();
 	test_express();
 	test_laravel();
+	test_secret_files();
 	return test_done();
 }
