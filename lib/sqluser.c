@@ -9,7 +9,9 @@
  *	groups	optional: a JSON array of strings as text
  * NULL is the same as a missing column.  The row is checked by exactly
  * the rules a session JWT's claims are (cookie.c): id as "sub", org,
- * groups, info or name and avatar.  0 rows: LBAUTH_ENOUSER (401); more
+ * groups, info or name and avatar; a row they refuse is the app's data
+ * or the query at fault, not the user's session, so it is a 500 with
+ * the reason in the log, not a 401.  0 rows: LBAUTH_ENOUSER (401); more
  * than one: LBAUTH_EROWS (500, the count in the log).
  */
 #include <stdio.h>
@@ -72,9 +74,9 @@ row(void *arg, size_t ncols, const char *const *names,
 
 /*
  * Looks the session id sid up with identity_query and fills u.  Returns
- * LBAUTH_OK; LBAUTH_ENOUSER; LBAUTH_EROWS; LBAUTH_ECLAIM for a row the
- * claim rules refuse; LBAUTH_EIDDOWN when the database is down or slow;
- * LBAUTH_ESQL when the query fails; LBAUTH_ENOMEM.  why (whysz bytes)
+ * LBAUTH_OK; LBAUTH_ENOUSER; LBAUTH_EROWS; LBAUTH_EIDDOWN when the
+ * database is down or slow; LBAUTH_ESQL when the query fails or its row
+ * breaks the claim rules; LBAUTH_ENOMEM.  why (whysz bytes)
  * gets a sentence for the log on failure (never the session id).
  */
 enum lbauth_err
@@ -109,11 +111,14 @@ lbx_sqluser_lookup(struct lbauth_user *u, struct lbx_sql *sql,
 	if (r.bad != NULL) {
 		json_object_put(r.claims);
 		snprintf(why, whysz, "identity_query: %s", r.bad);
-		return LBAUTH_ECLAIM;
+		return LBAUTH_ESQL;
 	}
 	if ((err = lbx_cookie_claims(u, r.claims, &rules, &reason)) !=
-	    LBAUTH_OK)
+	    LBAUTH_OK) {
 		snprintf(why, whysz, "identity_query: %s", reason != NULL ?
 		    reason : lbauth_strerror(err));
+		if (err != LBAUTH_ENOMEM)
+			err = LBAUTH_ESQL;
+	}
 	return err;
 }

@@ -27,12 +27,13 @@ CREATE TABLE sessions (id VARCHAR(255) PRIMARY KEY, user_id VARCHAR(128), expire
 CREATE TABLE users (id VARCHAR(128), org VARCHAR(126), name VARCHAR(255), avatar VARCHAR(255), info TEXT, grps TEXT);
 CREATE TABLE room_members (user_id VARCHAR(128), room VARCHAR(255), pattern VARCHAR(255), access VARCHAR(255));
 INSERT INTO sessions VALUES ('s-ann', 'ann', ${FAR}), ('s-old', 'ann', 1000), ('s-dup', 'dup', ${FAR}),
-  ('s-bob', 'bob', ${FAR}), ('s-many', 'many', ${FAR});
+  ('s-bob', 'bob', ${FAR}), ('s-many', 'many', ${FAR}), ('s-bad', 'bad', ${FAR});
 INSERT INTO users VALUES
   ('ann', 'acme', 'Ann', 'https://example.com/ann.png', '{"color":"teal","title":"Editor"}', '["editors","staff"]'),
   ('bob', NULL, 'Bob', NULL, NULL, NULL),
   ('dup', NULL, 'Dup 1', NULL, NULL, NULL), ('dup', NULL, 'Dup 2', NULL, NULL, NULL),
-  ('many', NULL, NULL, NULL, NULL, NULL);
+  ('many', NULL, NULL, NULL, NULL, NULL),
+  ('bad', NULL, NULL, NULL, '[1,2]', NULL);
 INSERT INTO room_members VALUES
   ('ann', 'acme:doc', 'acme:doc', 'full'),
   ('ann', 'acme:ro', 'acme:ro', 'read'),
@@ -183,6 +184,11 @@ for (const drv of DRIVERS) {
       const r = await ask("s-dup", "x");
       assert.equal(r.status, 500);
       assert.match(fcgi.log(), /identity_query returned 2 rows/);
+    });
+    await t.test("a row the claim rules refuse: 500 with the reason, not 401", async () => {
+      const r = await ask("s-bad", "x");
+      assert.equal(r.status, 500);
+      assert.match(fcgi.log(), /identity_query: info must be an object/);
     });
     await t.test("full, read and scope grants; the room-less query", async () => {
       let p = await verify(setup, (await ask("s-ann", "acme:ro")).json.token);
