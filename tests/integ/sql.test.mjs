@@ -87,6 +87,7 @@ const DRIVERS = [
         connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"',
         // The superuser, who may write: only the session is read-only.
         superuser: `host=127.0.0.1 port=${pg.port} dbname=app user=postgres`,
+        unix: `host=${pg.socketDir} port=${pg.port} dbname=app user=app`,
         write: "WITH d AS (DELETE FROM sessions WHERE id <> :session RETURNING user_id) SELECT user_id AS id FROM d",
         sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
         slow: "SELECT 'ann' AS id FROM pg_sleep(5) WHERE :session::text IS NOT NULL",
@@ -100,11 +101,13 @@ const DRIVERS = [
     async start() {
       const my = await startMariadb();
       my.sql(`CREATE DATABASE app; CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}';
-        GRANT SELECT ON app.* TO 'app'@'127.0.0.1';`);
+        GRANT SELECT ON app.* TO 'app'@'127.0.0.1';
+        CREATE USER 'app'@'localhost' IDENTIFIED BY '${PASSWORD}'; GRANT SELECT ON app.* TO 'app'@'localhost';`);
       my.sql(SEED, "app");
       return {
         connect: my.connect("app", PASSWORD, "app"), now: "UNIX_TIMESTAMP()", q: "`",
         superuser: `socket=${my.socket} user=root database=app`,
+        unix: `socket=${my.socket} user=app password=${PASSWORD} database=app`,
         write: "DELETE FROM sessions WHERE id <> :session",
         sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
         slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
@@ -165,6 +168,14 @@ for (const drv of DRIVERS) {
       assert.deepEqual(q.gids, ["editors", "staff"]);
       assert.equal(q.uid, "ann");
     });
+    if (db.unix) {
+      await t.test("over the server's unix socket too", async () => {
+        const u = makeConf(drv, { ...db, connect: db.unix });
+        const c = await cgi(u, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+        assert.equal(c.status, 200, c.body + c.stderr);
+        assert.equal((await verify(u, c.json.token)).uid, "ann");
+      });
+    }
     await t.test("name without info becomes the userInfo", async () => {
       const r = await ask("s-bob", "open");
       assert.equal(r.status, 200, r.body);
