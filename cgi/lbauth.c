@@ -62,11 +62,13 @@
 #ifdef LBAUTH_TSAN_LOG
 /*
  * make tsan: ThreadSanitizer reads its defaults here, so that a
- * worker's reports land in files the build checks, not in a log.
+ * worker's reports land in files the build checks, not in a log.  Its
+ * runtime is a shared library: the function must be exported
+ * (LBAUTH_API, and cgi/lbauth.dynlist).
  */
-const char	*__tsan_default_options(void);
+LBAUTH_API const char *__tsan_default_options(void);
 
-const char *
+LBAUTH_API const char *
 __tsan_default_options(void)
 {
 
