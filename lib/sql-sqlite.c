@@ -52,6 +52,18 @@ static struct {
 } f;
 static void	*dl;
 
+/*
+ * RTLD_DEEPBIND: libsqlite3 (built with BIND_NOW) resolves some 1,600
+ * symbols when loaded, most of them its own; looking in its own scope
+ * first cut the instructions of a CGI run with SQLite by 13% (2.70 to
+ * 2.34 million, callgrind).  The sanitizers refuse RTLD_DEEPBIND.
+ */
+#ifdef LBAUTH_SANITIZE
+#define DLFLAGS	(RTLD_NOW | RTLD_LOCAL)
+#else
+#define DLFLAGS	(RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
+#endif
+
 struct conn {
 	sqlite3		*db;
 	sqlite3_stmt	*st[LBX_SQLQ__MAX];
@@ -65,7 +77,7 @@ load(char *err, size_t errsz)
 
 	if (dl != NULL)
 		return 0;
-	if ((dl = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((dl = dlopen("libsqlite3.so.0", DLFLAGS)) == NULL) {
 		snprintf(err, errsz, "sql_driver = sqlite needs libsqlite3 "
 		    "(Debian package libsqlite3-0): %s", dlerror());
 		return -1;
