@@ -266,7 +266,8 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 	unsigned char		 json[LBX_COOKIE_TOKEN_MAX];
 	unsigned char		 ct[LBX_COOKIE_TOKEN_MAX];
 	unsigned char		 pt[LBX_COOKIE_TOKEN_MAX];
-	unsigned char		 iv[16], mac[crypto_auth_hmacsha256_BYTES];
+	unsigned char		 iv[16], ivbuf[64];
+	unsigned char		 mac[crypto_auth_hmacsha256_BYTES];
 	unsigned char		 mac1[20];
 	char			 hex[2 * sizeof(mac) + 1], prefix[42];
 	crypto_auth_hmacsha256_state st;
@@ -289,8 +290,10 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 	    (vals = lbx_json_get_str(o, "value", &vlen)) == NULL ||
 	    (macs = lbx_json_get_str(o, "mac", &maclen)) == NULL)
 		goto out;
-	if (b64_strict(ivs, ivlen, iv, sizeof(iv) + 2) != sizeof(iv))
+	/* Into a larger buffer: a longer iv must be seen, not cut. */
+	if (b64_strict(ivs, ivlen, ivbuf, sizeof(ivbuf)) != sizeof(iv))
 		goto out;
+	memcpy(iv, ivbuf, sizeof(iv));
 	if ((tag = lbx_json_get_str(o, "tag", NULL)) != NULL &&
 	    tag[0] != '\0' && strcmp(tag, "0") != 0)
 		goto out;
