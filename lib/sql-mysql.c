@@ -351,7 +351,8 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 		names[i] = fields[i].name;
 		out[i].buffer_type = MYSQL_TYPE_STRING;
 		out[i].buffer = c->col + i * (LBX_MYSQL_COL + 1);
-		out[i].buffer_length = LBX_MYSQL_COL + 1;
+		/* One byte to spare for the NUL written after a fetch. */
+		out[i].buffer_length = LBX_MYSQL_COL;
 		out[i].length = &len[i];
 		out[i].is_null = &isnull[i];
 		out[i].error = &trunc[i];
