@@ -122,6 +122,10 @@ row(void *arg, size_t ncols, const char *const *names,
 		rc = pattern == NULL ? LBAUTH_EPATTERN : LBAUTH_EEMPTY;
 		g->why = "a row lacks its pattern or access column (or it "
 		    "is NULL)";
+	} else if (lbx_utf8_has_ctl(pattern, strlen(pattern))) {
+		/* allow() takes them; a room id never has one (req.c). */
+		rc = LBAUTH_EPATTERN;
+		g->why = "a pattern holds a control character";
 	} else if ((rc = access_list(access, alen, buf, list, &l)) ==
 	    LBAUTH_OK)
 		rc = lbauth_session_allow(g->sess, pattern, l);
