@@ -299,11 +299,11 @@ lbx_sql_scrub_str(char *msg, const char *secret, size_t n)
  * Connects slot t and prepares every set query, unless connected
  * already.  Returns LBX_SQL_OK; LBX_SQL_DOWN during a backoff or when
  * the connect fails; LBX_SQL_TIMEOUT; LBX_SQL_FAIL when a query does
- * not prepare (s->bad_query says which; why in err, scrubbed of the
- * password).  t is locked by the caller.
+ * not prepare (*bad_r says which, when bad_r is not NULL; why in err,
+ * scrubbed of the password).  t is locked by the caller.
  */
 static enum lbx_sql_rc
-slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, char *err,
+slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
     size_t errsz)
 {
 	enum lbx_sql_rc	 rc;
@@ -329,8 +329,9 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, char *err,
 		for (i = 0; i < LBX_SQLQ__MAX && rc == LBX_SQL_OK; i++)
 			if (s->q[i].sql != NULL &&
 			    (rc = s->drv->prepare(t->conn, i, s->q[i].sql,
-			    s->q[i].nparams, err, errsz)) != LBX_SQL_OK)
-				s->bad_query = (int)i;
+			    s->q[i].nparams, err, errsz)) != LBX_SQL_OK &&
+			    bad_r != NULL)
+				*bad_r = (int)i;
 	}
 	lbx_sql_scrub(s, err);
 	if (rc == LBX_SQL_OK)
@@ -344,7 +345,8 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, char *err,
 
 /*
  * Connects the first slot (start-up checks, a worker's start) as
- * slot_open() does.
+ * slot_open() does, with the query that failed in s->bad_query.  From
+ * one thread only (start-up).
  */
 enum lbx_sql_rc
 lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
@@ -353,7 +355,7 @@ lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
 
 	s->bad_query = -1;
 	pthread_mutex_lock(&s->slots[0].mu);
-	rc = slot_open(s, &s->slots[0], err, errsz);
+	rc = slot_open(s, &s->slots[0], &s->bad_query, err, errsz);
 	pthread_mutex_unlock(&s->slots[0].mu);
 	return rc;
 }
@@ -397,7 +399,7 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 	t = slot_get(s);
 	for (tries = 0; tries < 2; tries++) {
 		fresh = t->conn == NULL || t->pid != getpid();
-		if ((rc = slot_open(s, t, err, errsz)) != LBX_SQL_OK)
+		if ((rc = slot_open(s, t, NULL, err, errsz)) != LBX_SQL_OK)
 			break;
 		rc = s->drv->exec(t->conn, qid, v, q->nparams, s->timeout_ms,
 		    fn, arg, err, errsz);
