@@ -64,8 +64,8 @@ access_list(const char *s, size_t len, char *buf, const char **list,
 /*
  * Checks the access text s (len bytes) as a row's access column: a
  * session to try it on is made and thrown away.  Returns as
- * lbauth_session_allow() does; *reason_r a static sentence.  Pure; for
- * "lbauthctl explain" and the tests.
+ * lbauth_session_allow() does, with the first scope granted in
+ * *first_r and a sentence in *reason_r (both static storage).  Pure.
  */
 enum lbauth_err
 lbx_sqlpolicy_access(const char *s, size_t len, const char **first_r,
@@ -81,7 +81,9 @@ lbx_sqlpolicy_access(const char *s, size_t len, const char **first_r,
 	*reason_r = NULL;
 	if ((rc = access_list(s, len, buf, list, &l)) == LBAUTH_OK)
 		rc = lbauth_session_allow(&sess, "x", l);
-	*first_r = rc == LBAUTH_OK ? l[0] : NULL;
+	/* The scope table's own string: buf dies with this call. */
+	*first_r = rc == LBAUTH_OK ?
+	    lbx_session_scope(sess.grants[0].scopes[0]) : NULL;
 	if (rc != LBAUTH_OK)
 		*reason_r = lbauth_strerror(rc);
 	return rc;
