@@ -3,7 +3,8 @@
 // local behind one nginx, loaded alike with wrk:
 //   JWT       the session JWT cookie and the org policy (the baseline)
 //   SQLite    identity_query + policy = sql on SQLite
-//   pgsql     the same on PostgreSQL 15 (started here, dbservers.mjs)
+//   pgsql     the same on PostgreSQL 15 (started here, dbservers.mjs),
+//             over loopback TCP and over its unix socket
 // each with persistent per-worker connections and prepared statements,
 // and CGI starts (hyperfine) of the JWT and SQLite configs.  Prints
 // req/s and the ratios to the JWT row (goals: SQLite >= 0.8, pgsql >=
@@ -68,6 +69,8 @@ if (HAVE_POSTGRES) {
   pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
   const p = sqlConf("pgsql", pg.connect("app", "bench-pw", "app"), "extract(epoch from now())");
   targets.push({ name: "lbauth local, PostgreSQL identity + sql policy", conf: p.conf, cookie: "sid=sid-ada" });
+  const u = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())");
+  targets.push({ name: "  the same over PostgreSQL's unix socket", conf: u.conf, cookie: "sid=sid-ada" });
 } else console.error("bench sql: PostgreSQL 15 is not installed: no pgsql row");
 
 for (const [i, t] of targets.entries()) {
@@ -126,7 +129,7 @@ const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "300", "--export-
 let cgi = null;
 try {
   const j = JSON.parse(fs.readFileSync(path.join(dir, "cgi.json"), "utf8")).results;
-  cgi = { jwtMs: j[0].mean * 1000, sqliteMs: j[1].mean * 1000 };
+  cgi = { jwtMs: j[0].mean * 1000, sqliteMs: j[1].mean * 1000, jwtMedianMs: j[0].median * 1000, sqliteMedianMs: j[1].median * 1000 };
 } catch { console.error(hf.stderr); }
 
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
@@ -135,8 +138,8 @@ console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99
 for (const r of rows)
   console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7));
 console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8)`);
-if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6)`);
-if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of 300): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3)`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}`);
+if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of 300): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
 const out = path.join(path.dirname(B), "out");
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, cgi }, null, 1));
