@@ -165,8 +165,9 @@ pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
     size_t errsz)
 {
 	const char		*kw[3] = { "dbname", "options", NULL };
-	const char		*val[3];
-	char			 opts[128];
+	const char		*val[3], *user_opts;
+	char			 opts[1024];
+	size_t			 i;
 	char			*perr = NULL;
 	PQconninfoOption	*o;
 	PGconn			*c;
@@ -184,9 +185,20 @@ pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
 		    "libpq connection string");
 		return LBX_SQL_FAIL;
 	}
+	/* The connect string's own options (search_path, say) come first. */
+	for (i = 0, user_opts = NULL; o[i].keyword != NULL; i++)
+		if (strcmp(o[i].keyword, "options") == 0 && o[i].val != NULL)
+			user_opts = o[i].val;
+	n = snprintf(opts, sizeof(opts), "%s%s-c "
+	    "default_transaction_read_only=on -c statement_timeout=%ld",
+	    user_opts != NULL ? user_opts : "", user_opts != NULL ? " " : "",
+	    timeout_ms);
 	f.conninfo_free(o);
-	snprintf(opts, sizeof(opts), "-c default_transaction_read_only=on "
-	    "-c statement_timeout=%ld", timeout_ms);
+	if (n < 0 || (size_t)n >= sizeof(opts)) {
+		snprintf(err, errsz, "the connect string's options are longer "
+		    "than %zu bytes", sizeof(opts) - 80);
+		return LBX_SQL_FAIL;
+	}
 	val[0] = cs;
 	val[1] = opts;
 	val[2] = NULL;

@@ -86,7 +86,8 @@ const DRIVERS = [
       return {
         connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"',
         // The superuser, who may write: only the session is read-only.
-        superuser: `host=127.0.0.1 port=${pg.port} dbname=app user=postgres`,
+        // ... even when its own options ask for a writable session.
+        superuser: `host=127.0.0.1 port=${pg.port} dbname=app user=postgres options='-c default_transaction_read_only=off -c search_path=public'`,
         unix: `host=${pg.socketDir} port=${pg.port} dbname=app user=app`,
         write: "WITH d AS (DELETE FROM sessions WHERE id <> :session RETURNING user_id) SELECT user_id AS id FROM d",
         sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
