@@ -412,3 +412,23 @@ test("sqlite under a --workers master: the master holds no connection, each work
     master.kill("SIGTERM");
   }
 });
+
+// Any identity source pairs with any policy: users from SQL under the
+// built-in org policy and under a policy plugin.
+test("sqlite identity with the org policy and with a plugin", { skip: DRIVERS[0].skip, timeout: 60000 }, async () => {
+  const { ROOT } = await import("./harness.mjs");
+  const db = await DRIVERS[0].start(tmpdir("lbauth-sqldb-"));
+  const identity = queries(db.now, db.q)[0];
+  const org = makeConf(DRIVERS[0], db, { lines: [identity] });
+  let c = await cgi(org, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+  assert.equal(c.status, 200, c.body + c.stderr);
+  assert.deepEqual((await verify(org, c.json.token)).perms, { "acme:doc": ["*:write"] });
+  c = await cgi(org, { body: "{}", cookie: "sid=s-ann" });
+  assert.deepEqual((await verify(org, c.json.token)).perms, { "acme:*": ["*:read"] });
+  const plugin = makeConf(DRIVERS[0], db, { lines: [identity, `policy = ${path.join(ROOT, "tests/plugin/example.so")}`, "policy_arg = admins"] });
+  c = await cgi(plugin, { body: '{"room":"editors:plan"}', cookie: "sid=s-ann" });
+  assert.equal(c.status, 200, c.body + c.stderr);
+  assert.deepEqual((await verify(plugin, c.json.token)).perms, { "editors:plan": ["*:write"] });
+  c = await cgi(plugin, { body: '{"room":"sales:plan"}', cookie: "sid=s-ann" });
+  assert.equal(c.status, 403);
+});
