@@ -11,6 +11,8 @@
 PREFIX	?= /usr/local
 CC	?= cc
 PKGS	 = json-c libsodium
+# Headers only: the SQL client libraries are dlopen()ed (lib/sql-*.c).
+SQL_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq libmariadb 2>/dev/null || echo -I/usr/include/postgresql -I/usr/include/mariadb)
 # seccomp (Linux): the worker sandbox.  libseccomp is needed to build
 # (cgi/mkfilter compiles the filters into cgi/filter.h), not to run;
 # without it lbauth is built without the sandbox.
@@ -25,7 +27,7 @@ WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -fPIC \
-	   -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
+	   -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS) $(SQL_CFLAGS)
 ifeq ($(CI),true)
 CFLAGS	+= -Werror
 endif
@@ -44,7 +46,8 @@ LDFLAGS	+= -fsanitize=thread
 endif
 LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 
-LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
+LIB_SRCS = lib/explain.c lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sql-pgsql.c lib/sql-mysql.c lib/sqluser.c lib/sqlpolicy.c \
+	   lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
 	   lib/apibody.c lib/utf8.c lib/verify.c lib/backend-local.c \
@@ -144,7 +147,7 @@ asan:
 # ThreadSanitizer over the unit tests and the integration files whose
 # lbauth runs threads; fails on any report.
 TSAN_INTEG = tests/integ/daemon.test.mjs tests/integ/liveblocks.test.mjs \
-	     tests/integ/concurrency.test.mjs
+	     tests/integ/concurrency.test.mjs tests/integ/sql.test.mjs
 tsan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=thread all $(UNIT_TESTS)
@@ -165,6 +168,10 @@ valgrind: deps all $(UNIT_TESTS)
 # (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
 bench: deps all
 	@node tests/bench/bench.mjs
+
+# Only the SQL rows of make bench (tests/bench/sql.mjs).
+bench-sql: deps all
+	@node tests/bench/sql.mjs
 
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
 # to a 2-worker master; fails on any unexpected status or RSS growth.
@@ -213,7 +220,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan tsan valgrind soak bench install uninstall clean
+.PHONY: all deps test run asan tsan valgrind soak bench bench-sql install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #
@@ -231,11 +238,11 @@ uninstall:
 # libclang-rt-14-dev).
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_TARGETS	 = req cookie jwt json conf params
+FUZZ_TARGETS	 = req cookie jwt json conf params express laravel sqlparams
 FUZZ_DIR	 = tests/fuzz/build
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
-FUZZ_BASE	 = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -g -O1
+FUZZ_BASE	 = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) $(SQL_CFLAGS) -g -O1
 FUZZ_CFLAGS	 = $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN)
 REPLAY_CFLAGS	 = $(FUZZ_BASE) $(FUZZ_SAN) -DFUZZ_REPLAY
 FUZZ_LIB_OBJS	 = $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/fuzz/%.o)

@@ -645,8 +645,12 @@ main(int argc, char *argv[])
 		 */
 		return o.mo.workers == 0 ? serve_misconfigured() : 1;
 	}
-	if (o.mo.workers > 0)
+	if (lbauth_app_warning(app) != NULL)
+		fprintf(stderr, "lbauth: warning: %s\n", lbauth_app_warning(app));
+	if (o.mo.workers > 0) {
+		lbauth_app_detach(app);	/* the master holds no connection */
 		return master_run(&o.mo, app, serve_fcgi);
+	}
 	rc = serve_fcgi(app);
 	lbauth_app_free(app);
 	return rc;

@@ -199,6 +199,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 				    "running workers go on: %s\n", err);
 				continue;
 			}
+			lbauth_app_detach(next);	/* workers connect */
 			/*
 			 * The new generation starts before the old one is
 			 * told to stop, so someone always accepts.  Slots of

@@ -69,6 +69,149 @@ lbx_app_load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
 	return rc;
 }
 
+/*
+ * Sets up sessions and room access from SQL when the config asks for
+ * them: the driver, the connect string, the session secrets and the
+ * queries, translated and then prepared on a connection opened here and
+ * closed again (workers open their own: sql.c).  A query that does not
+ * prepare stops start-up naming its line; a database that cannot be
+ * reached does not (requests get 503 until it can), and the reason is
+ * left in a->sql_warning.
+ */
+static enum lbauth_err
+open_sql(struct lbauth_app *a, char *err, size_t errsz)
+{
+	static const struct {
+		enum lbx_conf_key	 key;
+		unsigned		 allowed;
+	} qs[LBX_SQLQ__MAX] = {
+		[LBX_SQLQ_IDENTITY] = { LBX_CONF_IDENTITY_QUERY,
+		    1u << LBX_SQLP_SESSION },
+		[LBX_SQLQ_ROOM] = { LBX_CONF_ROOM_QUERY, 1u << LBX_SQLP_USER |
+		    1u << LBX_SQLP_ORG | 1u << LBX_SQLP_ROOM },
+		[LBX_SQLQ_ROOMLESS] = { LBX_CONF_ROOMLESS_QUERY,
+		    1u << LBX_SQLP_USER | 1u << LBX_SQLP_ORG },
+	};
+	struct lbauth_conf	*c = &a->conf;
+	const char		*text[LBX_SQLQ__MAX], *reason;
+	char			 why[512];
+	enum lbx_sql_rc		 src;
+	enum lbauth_err		 rc;
+	size_t			 i;
+
+	text[LBX_SQLQ_IDENTITY] = c->identity_query;
+	text[LBX_SQLQ_ROOM] = c->room_query;
+	text[LBX_SQLQ_ROOMLESS] = c->roomless_query;
+	a->sql_identity = c->identity_query != NULL;
+	a->sql_policy = strcmp(c->policy, "sql") == 0;
+	if (a->sql_policy && c->room_query == NULL) {
+		lbx_app_key_error(a, LBX_CONF_POLICY, "policy = sql needs room_query "
+		    "(and roomless_query for requests without a room)", err,
+		    errsz);
+		return LBAUTH_ECONFIG;
+	}
+	for (i = 1; i < LBX_SQLQ__MAX; i++)
+		if (text[i] != NULL && !a->sql_policy) {
+			lbx_app_key_error(a, qs[i].key, "is only used with policy = "
+			    "sql", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+	if (!a->sql_identity && (c->line[LBX_CONF_SESSION_FORMAT] != 0 ||
+	    c->nsession_secrets > 0)) {
+		lbx_app_key_error(a, c->line[LBX_CONF_SESSION_FORMAT] != 0 ?
+		    LBX_CONF_SESSION_FORMAT : LBX_CONF_SESSION_SECRET_FILES,
+		    "is only used with identity_query", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (!a->sql_identity && !a->sql_policy) {
+		if (c->sql_driver != NULL || c->sql_connect_file != NULL) {
+			lbx_app_key_error(a, c->sql_driver != NULL ?
+			    LBX_CONF_SQL_DRIVER : LBX_CONF_SQL_CONNECT_FILE,
+			    "is set, but neither identity_query nor policy = "
+			    "sql uses it", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		return LBAUTH_OK;
+	}
+	lbx_sql_init(&a->sql, lbx_sql_driver_find(c->sql_driver != NULL ?
+	    c->sql_driver : "sqlite"));
+	if (a->sql.drv == NULL) {
+		lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, "must be sqlite, pgsql or "
+		    "mysql", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (a->sql.drv->load(why, sizeof(why)) == -1) {
+		lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->sql_connect_file == NULL) {
+		lbx_app_key_error(a, LBX_CONF_SQL_CONNECT_FILE, "required with "
+		    "identity_query or policy = sql: a file (mode 0600) "
+		    "holding the connect string", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if ((rc = lbx_keyfile_session_secret(c->sql_connect_file, LBX_SID_RAW,
+	    &a->sql.connstr, why, sizeof(why))) != LBAUTH_OK) {
+		lbx_app_key_error(a, LBX_CONF_SQL_CONNECT_FILE, why, err, errsz);
+		return rc;
+	}
+	a->sql.timeout_ms = c->sql_timeout_ms;
+	if (a->sql_identity && c->session_format != LBX_SID_RAW) {
+		if (c->nsession_secrets == 0 ||
+		    c->nsession_secrets > LBX_SECRETS_MAX) {
+			lbx_app_key_error(a, LBX_CONF_SESSION_SECRET_FILES, "must name "
+			    "1 to 8 key files with session_format = express "
+			    "or laravel", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		if (c->session_format == LBX_SID_LARAVEL &&
+		    lbx_ossl_load(why, sizeof(why)) != LBAUTH_OK) {
+			lbx_app_key_error(a, LBX_CONF_SESSION_FORMAT, why, err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		for (i = 0; i < c->nsession_secrets; i++) {
+			if ((rc = lbx_keyfile_session_secret(
+			    c->session_secrets[i], c->session_format,
+			    &a->secrets[i], why, sizeof(why))) != LBAUTH_OK) {
+				lbx_app_key_error(a, LBX_CONF_SESSION_SECRET_FILES,
+				    why, err, errsz);
+				return rc;
+			}
+			a->nsecrets++;
+		}
+	}
+	for (i = 0; i < LBX_SQLQ__MAX; i++) {
+		if (text[i] == NULL)
+			continue;
+		if ((rc = lbx_sql_translate(&a->sql.q[i], text[i],
+		    strlen(text[i]), a->sql.drv->placeholder, qs[i].allowed,
+		    &reason)) != LBAUTH_OK) {
+			if (rc == LBAUTH_ECONFIG)
+				lbx_app_key_error(a, qs[i].key, reason, err, errsz);
+			return rc;
+		}
+	}
+	/*
+	 * Kept for this process's requests (a CGI run would connect twice
+	 * otherwise); a master drops it (lbauth_app_detach()), and a
+	 * forked worker never uses it (sql.c's pid check).
+	 */
+	src = lbx_sql_open(&a->sql, why, sizeof(why));
+	if (src != LBX_SQL_OK)
+		lbx_sql_disconnect(&a->sql);
+	if (src == LBX_SQL_FAIL) {
+		if (a->sql.bad_query >= 0)
+			lbx_app_key_error(a, qs[a->sql.bad_query].key, why, err, errsz);
+		else
+			lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (src != LBX_SQL_OK)
+		snprintf(a->sql_warning, sizeof(a->sql_warning), "%.200s: cannot "
+		    "check the queries now: %s", c->file, why);
+	return LBAUTH_OK;
+}
+
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
@@ -95,10 +238,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		goto err;
 	}
 	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
-	    NULL && !c->trust_remote_user) {
+	    NULL && !c->trust_remote_user && c->identity_query == NULL) {
 		snprintf(err, errsz, "%s: no way to identify users: set "
-		    "cookie_secret_file or cookie_public_key_file (or "
-		    "trust_remote_user = yes)", c->file);
+		    "cookie_secret_file or cookie_public_key_file, "
+		    "identity_query (or trust_remote_user = yes)", c->file);
+		goto err;
+	}
+	if (c->identity_query != NULL && (c->cookie_secret_file != NULL ||
+	    c->cookie_public_key_file != NULL)) {
+		lbx_app_key_error(a, LBX_CONF_IDENTITY_QUERY, "set either a "
+		    "JWT session cookie (cookie_secret_file, "
+		    "cookie_public_key_file) or identity_query, not both",
+		    err, errsz);
 		goto err;
 	}
 	if (c->cookie_secret_file != NULL &&
@@ -126,8 +277,10 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 			goto err;
 		}
 	}
+	if ((rc = open_sql(a, err, errsz)) != LBAUTH_OK)
+		goto err;
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
-	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
+	if (!a->sql_policy && (rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {
 		lbx_app_key_error(a, LBX_CONF_POLICY, why, err, errsz);
 		goto err;
@@ -143,14 +296,27 @@ err:
 
 /* See lbauth.h. */
 void
+lbauth_app_detach(struct lbauth_app *a)
+{
+
+	if (a->sql.drv != NULL)
+		lbx_sql_disconnect(&a->sql);
+}
+
+/* See lbauth.h. */
+void
 lbauth_app_free(struct lbauth_app *a)
 {
+	size_t	 i;
 
 	if (a == NULL)
 		return;
 	lbx_policy_close(&a->policy);
 	if (a->backend != NULL)
 		a->backend->free(a);
+	lbx_sql_clear(&a->sql);
+	for (i = 0; i < a->nsecrets; i++)
+		lbx_secret_clear(&a->secrets[i]);
 	lbx_key_clear(&a->cookie_key);
 	lbx_conf_clear(&a->conf);
 	free(a);
@@ -167,6 +333,11 @@ lbauth_app_confinement(const struct lbauth_app *a)
 	p = a->backend->confinement(a);
 	/* A plugin may talk to a database. */
 	if (p == LBAUTH_CONFINE_STRICT && a->policy.dl != NULL)
+		p = LBAUTH_CONFINE_NETWORK;
+	/* SQLite opens its file after confinement; the others connect. */
+	if (p == LBAUTH_CONFINE_STRICT && a->sql.drv == &lbx_sql_sqlite)
+		p = LBAUTH_CONFINE_FILES;
+	else if (p == LBAUTH_CONFINE_STRICT && a->sql.drv != NULL)
 		p = LBAUTH_CONFINE_NETWORK;
 	return p;
 }
@@ -194,6 +365,12 @@ lbauth_app_worker_start(struct lbauth_app *a, bool concurrent, char *err,
 		return rc;
 	}
 	a->worker = true;
+	/*
+	 * This process's own connection, before confinement (sql.c); a
+	 * database down now is retried at the first request.
+	 */
+	if (a->sql.drv != NULL && !concurrent)
+		(void)lbx_sql_open(&a->sql, why, sizeof(why));
 	if (concurrent && a->backend->concurrent(a) &&
 	    (rc = a->backend->worker_start(a)) != LBAUTH_OK) {
 		snprintf(err, errsz, "cannot start the %s backend's thread: "
@@ -315,6 +492,80 @@ step_read(struct lbx_call *c)
 	return lbx_req_body(&c->req, c->body, c->len, &c->reason);
 }
 
+/* See lbauth.h. */
+const char *
+lbauth_app_warning(const struct lbauth_app *a)
+{
+
+	return a->sql_warning[0] != '\0' ? a->sql_warning : NULL;
+}
+
+/*
+ * The identity step with identity_query: the session cookie in the
+ * Cookie header hdr -> its session id (sid.c, in session_format) -> the
+ * user (sqluser.c).  why gets the log's reason on failure.
+ */
+static enum lbauth_err
+identify_sql(struct lbauth_app *a, const char *hdr, struct lbauth_user *u,
+    char *why, size_t whysz)
+{
+	char		 sid[LBX_SID_MAX + 1];
+	const char	*v;
+	size_t		 len;
+	enum lbauth_err	 rc;
+
+	why[0] = '\0';
+	if ((rc = lbx_cookie_find(hdr, a->conf.cookie_name, &v, &len)) !=
+	    LBAUTH_OK)
+		return rc;
+	switch (a->conf.session_format) {
+	case LBX_SID_EXPRESS:
+		rc = lbx_sid_express(v, len, a->secrets, a->nsecrets, sid);
+		break;
+	case LBX_SID_LARAVEL:
+		rc = lbx_sid_laravel(v, len, a->conf.cookie_name, a->secrets,
+		    a->nsecrets, sid);
+		break;
+	default:
+		rc = lbx_sid_raw(v, len, sid);
+		break;
+	}
+	if (rc == LBAUTH_OK) {
+		rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
+		/* A driver's message may quote the value it was given. */
+		lbx_sql_scrub_str(why, sid, strlen(sid));
+	}
+	sodium_memzero(sid, sizeof(sid));
+	return rc;
+}
+
+/* Step identify with identity_query. */
+static enum lbauth_err
+step_identify_sql(struct lbx_call *c)
+{
+	enum lbauth_err	 rc;
+
+	rc = identify_sql(c->app, c->param(c->arg, "HTTP_COOKIE"), &c->user,
+	    c->why, sizeof(c->why));
+	if (c->why[0] != '\0')
+		c->reason = c->why;
+	return rc;
+}
+
+/* Step decide with policy = sql. */
+static enum lbauth_err
+step_decide_sql(struct lbx_call *c)
+{
+	enum lbauth_err	 rc;
+
+	c->logsess = &c->sess;
+	rc = lbx_sqlpolicy_decide(&c->sess, &c->app->sql, c->req.room,
+	    &c->user, c->why, sizeof(c->why));
+	if (c->why[0] != '\0')
+		c->reason = c->why;
+	return rc;
+}
+
 /* Step identify: REMOTE_USER (when trusted) or the session cookie. */
 static enum lbauth_err
 step_identify(struct lbx_call *c)
@@ -328,6 +579,8 @@ step_identify(struct lbx_call *c)
 	    c->param(c->arg, "REMOTE_USER") : NULL;
 	if (remote != NULL && *remote != '\0')
 		return lbx_user_remote(&c->user, remote);
+	if (c->app->sql_identity)
+		return step_identify_sql(c);
 	if (c->app->cookie_key.alg == 0)
 		return LBAUTH_ENOSESSION;
 	rules.now = c->now;
@@ -346,6 +599,8 @@ step_decide(struct lbx_call *c)
 
 	if (c->app->conf.token != LBX_TOKEN_ACCESS)
 		return LBAUTH_OK;
+	if (c->app->sql_policy)
+		return step_decide_sql(c);
 	d = lbx_policy_decide(&c->app->policy, &c->req, &c->user, &c->sess);
 	c->logsess = &c->sess;
 	if (d == LBAUTH_DECISION_ERROR)
@@ -353,6 +608,24 @@ step_decide(struct lbx_call *c)
 	if (d != LBAUTH_DECISION_ALLOW || c->sess.ngrants == 0)
 		return LBAUTH_EDENIED;
 	return LBAUTH_OK;
+}
+
+/*
+ * The identify and decide steps for "lbauthctl explain" (explain.c),
+ * which runs them on a call of its own and stops there.
+ */
+enum lbauth_err
+lbx_app_identify(struct lbx_call *c)
+{
+
+	return step_identify(c);
+}
+
+enum lbauth_err
+lbx_app_decide(struct lbx_call *c)
+{
+
+	return step_decide(c);
 }
 
 /* The error response for c->rc. */
@@ -368,7 +641,11 @@ error_response(struct lbx_call *c)
 	if (c->rc == LBAUTH_EMETHOD)
 		lbx_resp_header(r, "Allow", "POST, OPTIONS");
 	/* Transient: the client may come back (it backs off anyway). */
-	if (status >= 500)
+	if (c->rc == LBAUTH_EIDDOWN || c->rc == LBAUTH_EPOLDOWN) {
+		snprintf(c->msg, sizeof(c->msg), "%ld",
+		    lbx_sql_retry_after(&c->app->sql));
+		lbx_resp_header(r, "Retry-After", c->msg);
+	} else if (status >= 500)
 		lbx_resp_header(r, "Retry-After", "1");
 	if (c->cross)
 		cors(r, c->origin);

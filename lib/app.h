@@ -71,6 +71,13 @@ struct lbauth_app {
 		struct lbx_be_liveblocks lb;
 	}			 be;
 	bool			 worker;	/* worker_start ran */
+	/* Sessions and room access from SQL (sql.c); drv NULL: none. */
+	struct lbx_sql		 sql;
+	struct lbx_secret	 secrets[LBX_SECRETS_MAX];
+	size_t			 nsecrets;
+	bool			 sql_identity;	/* identity_query is set */
+	bool			 sql_policy;	/* policy = sql */
+	char			 sql_warning[1024]; /* start-up connect */
 };
 
 /* One request in flight: everything it owns, from start to answer. */
@@ -97,6 +104,7 @@ struct lbx_call {
 	enum lbauth_err		 rc;
 	const char		*reason;	/* static detail for the log */
 	const char		*message;	/* for the error body, or NULL */
+	char			 why[512];	/* a reason that is not static */
 	char			 msg[600];
 	int			 status;	/* issued: the answer's status */
 	const char		*answer;	/* issued: its body, borrowed */
@@ -109,6 +117,10 @@ struct lbx_call {
 };
 
 void	lbx_call_issued(struct lbx_call *);
+enum lbauth_err lbx_app_identify(struct lbx_call *);
+enum lbauth_err lbx_app_decide(struct lbx_call *);
+enum lbauth_err lbx_explain(struct lbauth_app *, const char *, const char *,
+	    const char *, const char *, struct lbx_buf *, char *, size_t);
 enum lbauth_err lbx_app_load_key(struct lbauth_app *, enum lbx_conf_key,
 	    const char *, enum lbx_keykind, struct lbx_key *, char *, size_t);
 void	lbx_app_key_error(const struct lbauth_app *, enum lbx_conf_key,

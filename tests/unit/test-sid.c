@@ -1,0 +1,209 @@
+/*
+ * test-sid.c: the session-id cookie decoders, sid.c.
+ *
+ * The express and laravel rows were made by the frameworks' own code:
+ * tests/vectors/sid/express.mjs with npm cookie-signature (what
+ * express-session signs with) and tests/vectors/sid/laravel.php with
+ * Illuminate's Encrypter and CookieValuePrefix (Debian's
+ * php-laravel-framework 8); each row's expected id is what that code
+ * itself returned on reading the cookie back (NULL: it refused it).
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/extern.h"
+#include "../test.h"
+
+#include "../vectors/sid/express.h"
+#include "../vectors/sid/laravel.h"
+
+static struct lbx_secret
+secret(const void *p, size_t len)
+{
+	struct lbx_secret	 s;
+
+	s.p = (unsigned char *)(uintptr_t)p;
+	s.len = len;
+	return s;
+}
+
+static void
+test_raw(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} rows[] = {
+		{ "abc123", "abc123" },
+		{ "J2Hk7oXx0bq9LrYz3sWd1uVfA4cTn6eQm8pGiE5y", "J2Hk7oXx0bq9LrYz3sWd1uVfA4cTn6eQm8pGiE5y" },
+		{ "", NULL },
+		{ "a b", NULL },
+		{ "a\x01", NULL },
+		{ "\xc3\xa9", NULL },
+		{ "a'b;--", "a'b;--" },	/* bound as a value: harmless */
+	};
+	char	 sid[LBX_SID_MAX + 1], big[LBX_SID_MAX + 2];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum lbauth_err rc = lbx_sid_raw(rows[i].in, strlen(rows[i].in),
+		    sid);
+
+		test_assert_idx((rc == LBAUTH_OK) == (rows[i].out != NULL), i);
+		if (rc == LBAUTH_OK && rows[i].out != NULL)
+			test_assert_idx(strcmp(sid, rows[i].out) == 0, i);
+	}
+	memset(big, 'a', sizeof(big));
+	test_assert(lbx_sid_raw(big, LBX_SID_MAX, sid) == LBAUTH_OK);
+	test_assert(lbx_sid_raw(big, LBX_SID_MAX + 1, sid) == LBAUTH_ESID);
+}
+
+static void
+test_express(void)
+{
+	struct lbx_secret	 s[2];
+	char			 sid[LBX_SID_MAX + 1];
+	size_t			 i;
+
+	s[0] = secret(EXPRESS_SECRET_A, strlen(EXPRESS_SECRET_A));
+	s[1] = secret(EXPRESS_SECRET_B, strlen(EXPRESS_SECRET_B));
+	for (i = 0; i < sizeof(express_vectors) / sizeof(express_vectors[0]);
+	    i++) {
+		const char *v = express_vectors[i].value;
+		enum lbauth_err rc = lbx_sid_express(v, strlen(v), s, 2, sid);
+
+		if (express_vectors[i].sid == NULL) {
+			test_assert_idx(rc == LBAUTH_ESID, i);
+			continue;
+		}
+		test_assert_idx(rc == LBAUTH_OK, i);
+		test_assert_idx(rc == LBAUTH_OK &&
+		    strcmp(sid, express_vectors[i].sid) == 0, i);
+		/* Only under the secret that signed it. */
+		if (strstr(express_vectors[i].comment, "secret B") != NULL)
+			test_assert_idx(lbx_sid_express(v, strlen(v), s, 1,
+			    sid) == LBAUTH_ESID, i);
+	}
+}
+
+static void
+test_laravel(void)
+{
+	unsigned char		 k1[32], k2[32];
+	struct lbx_secret	 s[2];
+	char			 sid[LBX_SID_MAX + 1], err[256];
+	size_t			 i, n;
+
+	test_assert(lbx_ossl_load(err, sizeof(err)) == LBAUTH_OK);
+	test_assert(sodium_base642bin(k1, sizeof(k1), LARAVEL_KEY1,
+	    strlen(LARAVEL_KEY1), NULL, &n, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32);
+	test_assert(sodium_base642bin(k2, sizeof(k2), LARAVEL_KEY2,
+	    strlen(LARAVEL_KEY2), NULL, &n, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32);
+	s[0] = secret(k1, 32);
+	s[1] = secret(k2, 32);
+	for (i = 0; i < sizeof(laravel_vectors) / sizeof(laravel_vectors[0]);
+	    i++) {
+		const char *v = laravel_vectors[i].value;
+		enum lbauth_err rc = lbx_sid_laravel(v, strlen(v),
+		    LARAVEL_COOKIE, s, 2, sid);
+
+		if (laravel_vectors[i].sid == NULL) {
+			test_assert_idx(rc == LBAUTH_ESID, i);
+			continue;
+		}
+		test_assert_idx(rc == LBAUTH_OK &&
+		    strcmp(sid, laravel_vectors[i].sid) == 0, i);
+		/* The prefix binds the value to the cookie's name. */
+		test_assert_idx(lbx_sid_laravel(v, strlen(v), "other_cookie",
+		    s, 2, sid) == LBAUTH_ESID, i);
+		if (strstr(laravel_vectors[i].comment, "previous") != NULL)
+			test_assert_idx(lbx_sid_laravel(v, strlen(v),
+			    LARAVEL_COOKIE, s, 1, sid) == LBAUTH_ESID, i);
+	}
+}
+
+/* Writes text to a new 0600 file (mode) in a temporary folder. */
+static void
+put(const char *path, const char *text, size_t len, mode_t mode)
+{
+	int	 fd;
+
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)) == -1 ||
+	    write(fd, text, len) != (ssize_t)len || close(fd) == -1)
+		abort();
+	chmod(path, mode);
+}
+
+/* Session secrets and connect strings from key files (keyfile.c). */
+static void
+test_secret_files(void)
+{
+	static const struct {
+		enum lbx_sidfmt	 fmt;
+		const char	*text;
+		size_t		 len;	/* 0: strlen */
+		mode_t		 mode;
+		size_t		 want;	/* secret length; 0: refused */
+	} rows[] = {
+		{ LBX_SID_EXPRESS, "keyboard cat\n", 0, 0600, 12 },
+		/* Only one newline goes: the secret may end in blanks. */
+		{ LBX_SID_EXPRESS, "cat \n\n", 0, 0600, 5 },
+		{ LBX_SID_EXPRESS, "keyboard cat", 0, 0644, 0 },
+		{ LBX_SID_EXPRESS, "\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1 "\n", 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1, 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, "0123456789abcdef0123456789abcdef", 0, 0600,
+		    32 },
+		{ LBX_SID_LARAVEL, "base64:AAAA\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, "not a key\n", 0, 0600, 0 },
+		{ LBX_SID_RAW, "host=h password=p\n\n", 0, 0600, 17 },
+		{ LBX_SID_RAW, "a\0b\n", 4, 0600, 0 },
+	};
+	struct lbx_secret	 s;
+	char			 dir[] = "/tmp/test-sid-XXXXXX", path[64];
+	char			 err[256];
+	size_t			 i;
+	enum lbauth_err		 rc;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		put(path, rows[i].text, rows[i].len != 0 ? rows[i].len :
+		    strlen(rows[i].text), rows[i].mode);
+		rc = lbx_keyfile_session_secret(path, rows[i].fmt, &s, err,
+		    sizeof(err));
+		if (rows[i].want == 0) {
+			test_assert_idx(rc == LBAUTH_EKEYFILE, i);
+			test_assert_idx(strstr(err, path) != NULL, i);
+			test_assert_idx(s.p == NULL, i);
+			continue;
+		}
+		test_assert_idx(rc == LBAUTH_OK && s.len == rows[i].want, i);
+		lbx_secret_clear(&s);
+		test_assert_idx(s.p == NULL && s.len == 0, i);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+
+	if (sodium_init() < 0)
+		return 1;
+	test_raw();
+	test_express();
+	test_laravel();
+	test_secret_files();
+	return test_done();
+}
