@@ -71,6 +71,7 @@ export async function startPostgres({ db = "app" } = {}) {
     `synchronous_commit = off`,
     `full_page_writes = off`,
     `max_connections = 40`,
+    `timezone = 'UTC'`,
     `shared_buffers = 16MB`,
     "",
   ].join("\n"));
