@@ -35,7 +35,8 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 LDLIBS	 = $(PKG_LIBS) -ldl
 
-LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
+LIB_SRCS = lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sqluser.c lib/sqlpolicy.c \
+	   lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
 	   lib/apibody.c lib/utf8.c lib/verify.c

@@ -39,6 +39,10 @@ sandbox_enter(enum lbauth_confine profile, char *err, size_t errsz)
 		prog.filter = (struct sock_filter *)filter_strict;
 		prog.len = sizeof(filter_strict) / sizeof(filter_strict[0]);
 		break;
+	case LBAUTH_CONFINE_FILES:
+		prog.filter = (struct sock_filter *)filter_files;
+		prog.len = sizeof(filter_files) / sizeof(filter_files[0]);
+		break;
 	default:
 		prog.filter = (struct sock_filter *)filter_network;
 		prog.len = sizeof(filter_network) / sizeof(filter_network[0]);

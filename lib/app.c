@@ -33,6 +33,13 @@ struct lbauth_app {
 	struct lbx_buf		 apibody;	/* scratch: the API request */
 	struct lbx_buf		 answer;	/* scratch: the API answer */
 	char			*body;		/* max_body + 1 bytes */
+	/* Sessions and room access from SQL (sql.c); drv NULL: none. */
+	struct lbx_sql		 sql;
+	struct lbx_secret	 secrets[LBX_SECRETS_MAX];
+	size_t			 nsecrets;
+	bool			 sql_identity;	/* identity_query is set */
+	bool			 sql_policy;	/* policy = sql */
+	char			 sql_warning[1024]; /* start-up connect */
 };
 
 /*
@@ -121,6 +128,143 @@ open_upstream(struct lbauth_app *a, char *err, size_t errsz)
 	return rc;
 }
 
+/*
+ * Sets up sessions and room access from SQL when the config asks for
+ * them: the driver, the connect string, the session secrets and the
+ * queries, translated and then prepared on a connection opened here and
+ * closed again (workers open their own: sql.c).  A query that does not
+ * prepare stops start-up naming its line; a database that cannot be
+ * reached does not (requests get 503 until it can), and the reason is
+ * left in a->sql_warning.
+ */
+static enum lbauth_err
+open_sql(struct lbauth_app *a, char *err, size_t errsz)
+{
+	static const struct {
+		enum lbx_conf_key	 key;
+		unsigned		 allowed;
+	} qs[LBX_SQLQ__MAX] = {
+		[LBX_SQLQ_IDENTITY] = { LBX_CONF_IDENTITY_QUERY,
+		    1u << LBX_SQLP_SESSION },
+		[LBX_SQLQ_ROOM] = { LBX_CONF_ROOM_QUERY, 1u << LBX_SQLP_USER |
+		    1u << LBX_SQLP_ORG | 1u << LBX_SQLP_ROOM },
+		[LBX_SQLQ_ROOMLESS] = { LBX_CONF_ROOMLESS_QUERY,
+		    1u << LBX_SQLP_USER | 1u << LBX_SQLP_ORG },
+	};
+	struct lbauth_conf	*c = &a->conf;
+	const char		*text[LBX_SQLQ__MAX], *reason;
+	char			 why[512];
+	enum lbx_sql_rc		 src;
+	enum lbauth_err		 rc;
+	size_t			 i;
+
+	text[LBX_SQLQ_IDENTITY] = c->identity_query;
+	text[LBX_SQLQ_ROOM] = c->room_query;
+	text[LBX_SQLQ_ROOMLESS] = c->roomless_query;
+	a->sql_identity = c->identity_query != NULL;
+	a->sql_policy = strcmp(c->policy, "sql") == 0;
+	if (a->sql_policy && c->room_query == NULL) {
+		key_error(a, LBX_CONF_POLICY, "policy = sql needs room_query "
+		    "(and roomless_query for requests without a room)", err,
+		    errsz);
+		return LBAUTH_ECONFIG;
+	}
+	for (i = 1; i < LBX_SQLQ__MAX; i++)
+		if (text[i] != NULL && !a->sql_policy) {
+			key_error(a, qs[i].key, "is only used with policy = "
+			    "sql", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+	if (!a->sql_identity && (c->line[LBX_CONF_SESSION_FORMAT] != 0 ||
+	    c->nsession_secrets > 0)) {
+		key_error(a, c->line[LBX_CONF_SESSION_FORMAT] != 0 ?
+		    LBX_CONF_SESSION_FORMAT : LBX_CONF_SESSION_SECRET_FILES,
+		    "is only used with identity_query", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (!a->sql_identity && !a->sql_policy) {
+		if (c->sql_driver != NULL || c->sql_connect_file != NULL) {
+			key_error(a, c->sql_driver != NULL ?
+			    LBX_CONF_SQL_DRIVER : LBX_CONF_SQL_CONNECT_FILE,
+			    "is set, but neither identity_query nor policy = "
+			    "sql uses it", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		return LBAUTH_OK;
+	}
+	if ((a->sql.drv = lbx_sql_driver_find(c->sql_driver != NULL ?
+	    c->sql_driver : "sqlite")) == NULL) {
+		key_error(a, LBX_CONF_SQL_DRIVER, "must be sqlite, pgsql or "
+		    "mysql", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (a->sql.drv->load(why, sizeof(why)) == -1) {
+		key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->sql_connect_file == NULL) {
+		key_error(a, LBX_CONF_SQL_CONNECT_FILE, "required with "
+		    "identity_query or policy = sql: a file (mode 0600) "
+		    "holding the connect string", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if ((rc = lbx_keyfile_session_secret(c->sql_connect_file, LBX_SID_RAW,
+	    &a->sql.connstr, why, sizeof(why))) != LBAUTH_OK) {
+		key_error(a, LBX_CONF_SQL_CONNECT_FILE, why, err, errsz);
+		return rc;
+	}
+	a->sql.timeout_ms = c->sql_timeout_ms;
+	if (a->sql_identity && c->session_format != LBX_SID_RAW) {
+		if (c->nsession_secrets == 0 ||
+		    c->nsession_secrets > LBX_SECRETS_MAX) {
+			key_error(a, LBX_CONF_SESSION_SECRET_FILES, "must name "
+			    "1 to 8 key files with session_format = express "
+			    "or laravel", err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		if (c->session_format == LBX_SID_LARAVEL &&
+		    lbx_ossl_load(why, sizeof(why)) != LBAUTH_OK) {
+			key_error(a, LBX_CONF_SESSION_FORMAT, why, err, errsz);
+			return LBAUTH_ECONFIG;
+		}
+		for (i = 0; i < c->nsession_secrets; i++) {
+			if ((rc = lbx_keyfile_session_secret(
+			    c->session_secrets[i], c->session_format,
+			    &a->secrets[i], why, sizeof(why))) != LBAUTH_OK) {
+				key_error(a, LBX_CONF_SESSION_SECRET_FILES,
+				    why, err, errsz);
+				return rc;
+			}
+			a->nsecrets++;
+		}
+	}
+	for (i = 0; i < LBX_SQLQ__MAX; i++) {
+		if (text[i] == NULL)
+			continue;
+		if ((rc = lbx_sql_translate(&a->sql.q[i], text[i],
+		    strlen(text[i]), a->sql.drv->placeholder, qs[i].allowed,
+		    &reason)) != LBAUTH_OK) {
+			if (rc == LBAUTH_ECONFIG)
+				key_error(a, qs[i].key, reason, err, errsz);
+			return rc;
+		}
+	}
+	src = lbx_sql_open(&a->sql, why, sizeof(why));
+	lbx_sql_disconnect(&a->sql);
+	a->sql.backoff_ms = 0;
+	if (src == LBX_SQL_FAIL) {
+		if (a->sql.bad_query >= 0)
+			key_error(a, qs[a->sql.bad_query].key, why, err, errsz);
+		else
+			key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (src != LBX_SQL_OK)
+		snprintf(a->sql_warning, sizeof(a->sql_warning), "%.200s: cannot "
+		    "check the queries now: %s", c->file, why);
+	return LBAUTH_OK;
+}
+
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
@@ -147,10 +291,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		goto err;
 	}
 	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
-	    NULL && !c->trust_remote_user) {
+	    NULL && !c->trust_remote_user && c->identity_query == NULL) {
 		snprintf(err, errsz, "%s: no way to identify users: set "
-		    "cookie_secret_file or cookie_public_key_file (or "
-		    "trust_remote_user = yes)", c->file);
+		    "cookie_secret_file or cookie_public_key_file, "
+		    "identity_query (or trust_remote_user = yes)", c->file);
+		goto err;
+	}
+	if (c->identity_query != NULL && (c->cookie_secret_file != NULL ||
+	    c->cookie_public_key_file != NULL)) {
+		key_error(a, LBX_CONF_IDENTITY_QUERY, "set either a JWT "
+		    "session cookie (cookie_secret_file, "
+		    "cookie_public_key_file) or identity_query, not both",
+		    err, errsz);
 		goto err;
 	}
 	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
@@ -197,8 +349,10 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 			goto err;
 		}
 	}
+	if ((rc = open_sql(a, err, errsz)) != LBAUTH_OK)
+		goto err;
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
-	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
+	if (!a->sql_policy && (rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {
 		key_error(a, LBX_CONF_POLICY, why, err, errsz);
 		goto err;
@@ -220,10 +374,14 @@ err:
 void
 lbauth_app_free(struct lbauth_app *a)
 {
+	size_t	 i;
 
 	if (a == NULL)
 		return;
 	lbx_policy_close(&a->policy);
+	lbx_sql_clear(&a->sql);
+	for (i = 0; i < a->nsecrets; i++)
+		lbx_secret_clear(&a->secrets[i]);
 	if (a->has_upstream)
 		lbx_upstream_clear(&a->upstream);
 	lbx_buf_clear(&a->apibody);
@@ -243,7 +401,11 @@ lbauth_app_confinement(const struct lbauth_app *a)
 
 	if (!a->conf.sandbox)
 		return LBAUTH_CONFINE_OFF;
-	if (a->conf.backend == LBX_BACKEND_LOCAL && a->policy.dl == NULL)
+	if (a->conf.backend == LBX_BACKEND_LOCAL && a->policy.dl == NULL &&
+	    a->sql.drv == &lbx_sql_sqlite)
+		return LBAUTH_CONFINE_FILES;
+	if (a->conf.backend == LBX_BACKEND_LOCAL && a->policy.dl == NULL &&
+	    a->sql.drv == NULL)
 		return LBAUTH_CONFINE_STRICT;
 	return LBAUTH_CONFINE_NETWORK;
 }
@@ -351,6 +513,53 @@ ask_liveblocks(struct lbauth_app *a, const struct lbauth_user *u,
 	return LBAUTH_OK;
 }
 
+/* See extern.h. */
+const char *
+lbx_app_sql_warning(const struct lbauth_app *a)
+{
+
+	return a->sql_warning[0] != '\0' ? a->sql_warning : NULL;
+}
+
+/*
+ * The identity step with identity_query: the session cookie in the
+ * Cookie header hdr -> its session id (sid.c, in session_format) -> the
+ * user (sqluser.c).  why gets the log's reason on failure.
+ */
+static enum lbauth_err
+identify_sql(struct lbauth_app *a, const char *hdr, struct lbauth_user *u,
+    char *why, size_t whysz)
+{
+	char		 sid[LBX_SID_MAX + 1];
+	const char	*v;
+	size_t		 len;
+	enum lbauth_err	 rc;
+
+	why[0] = '\0';
+	if ((rc = lbx_cookie_find(hdr, a->conf.cookie_name, &v, &len)) !=
+	    LBAUTH_OK)
+		return rc;
+	switch (a->conf.session_format) {
+	case LBX_SID_EXPRESS:
+		rc = lbx_sid_express(v, len, a->secrets, a->nsecrets, sid);
+		break;
+	case LBX_SID_LARAVEL:
+		rc = lbx_sid_laravel(v, len, a->conf.cookie_name, a->secrets,
+		    a->nsecrets, sid);
+		break;
+	default:
+		rc = lbx_sid_raw(v, len, sid);
+		break;
+	}
+	if (rc == LBAUTH_OK) {
+		rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
+		/* A driver's message may quote the value it was given. */
+		lbx_sql_scrub_str(why, sid, strlen(sid));
+	}
+	sodium_memzero(sid, sizeof(sid));
+	return rc;
+}
+
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
@@ -364,7 +573,7 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	const struct lbauth_session *logsess = NULL;
 	const char		*origin, *remote, *reason = NULL;
 	const char		*message = NULL;
-	char			 msg[600];
+	char			 msg[600], why[512];
 	long			 status;
 	enum lbx_method		 method;
 	enum lbauth_decision	 d;
@@ -420,7 +629,11 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	remote = a->conf.trust_remote_user ? param(arg, "REMOTE_USER") : NULL;
 	if (remote != NULL && *remote != '\0')
 		rc = lbx_user_remote(&user, remote);
-	else if (a->cookie_key.alg != 0) {
+	else if (a->sql_identity) {
+		rc = identify_sql(a, param(arg, "HTTP_COOKIE"), &user, why,
+		    sizeof(why));
+		reason = why[0] != '\0' ? why : NULL;
+	} else if (a->cookie_key.alg != 0) {
 		rules.now = now;
 		rules.skew = a->conf.clock_skew;
 		rules.issuer = a->conf.cookie_issuer;
@@ -432,7 +645,14 @@ lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
 	if (rc != LBAUTH_OK)
 		goto out;
 
-	if (a->conf.token == LBX_TOKEN_ACCESS) {
+	if (a->conf.token == LBX_TOKEN_ACCESS && a->sql_policy) {
+		logsess = &sess;
+		rc = lbx_sqlpolicy_decide(&sess, &a->sql, req.room, &user, why,
+		    sizeof(why));
+		reason = why[0] != '\0' ? why : NULL;
+		if (rc != LBAUTH_OK)
+			goto out;
+	} else if (a->conf.token == LBX_TOKEN_ACCESS) {
 		d = a->policy.ops->decide(a->policy.ctx, &req, &user, &sess);
 		logsess = &sess;
 		if (d == LBAUTH_DECISION_ERROR) {
@@ -483,6 +703,10 @@ out:
 	lbx_resp_begin(resp, lbauth_err_status(rc), "application/json");
 	if (rc == LBAUTH_EMETHOD)
 		lbx_resp_header(resp, "Allow", "POST, OPTIONS");
+	if (rc == LBAUTH_EIDDOWN || rc == LBAUTH_EPOLDOWN) {
+		snprintf(msg, sizeof(msg), "%ld", lbx_sql_retry_after(&a->sql));
+		lbx_resp_header(resp, "Retry-After", msg);
+	}
 	if (cross)
 		cors(resp, origin);
 	lbx_resp_end(resp, resp->token.p, resp->token.len);

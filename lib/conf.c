@@ -35,7 +35,8 @@ enum vtype {
 	V_TOKEN,	/* access | id */
 	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
 	V_URL,		/* http:// or https:// URL, no query or fragment */
-	V_PATHS		/* blank-separated V_PATH values */
+	V_PATHS,	/* blank-separated V_PATH values */
+	V_SIDFMT	/* raw | express | laravel */
 };
 
 static const struct {
@@ -83,6 +84,20 @@ static const struct {
 	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,
 	    published, 0, 0),
 	K(LBX_CONF_SANDBOX, "sandbox", V_BOOL, sandbox, 0, 0),
+	K(LBX_CONF_SESSION_FORMAT, "session_format", V_SIDFMT,
+	    session_format, 0, 0),
+	K(LBX_CONF_SESSION_SECRET_FILES, "session_secret_files", V_PATHS,
+	    session_secrets, 0, 0),
+	K(LBX_CONF_SQL_DRIVER, "sql_driver", V_STR, sql_driver, 0, 0),
+	K(LBX_CONF_SQL_CONNECT_FILE, "sql_connect_file", V_PATH,
+	    sql_connect_file, 0, 0),
+	K(LBX_CONF_SQL_TIMEOUT_MS, "sql_timeout_ms", V_LONG, sql_timeout_ms,
+	    50, 60000),
+	K(LBX_CONF_IDENTITY_QUERY, "identity_query", V_STR, identity_query,
+	    0, 0),
+	K(LBX_CONF_ROOM_QUERY, "room_query", V_STR, room_query, 0, 0),
+	K(LBX_CONF_ROOMLESS_QUERY, "roomless_query", V_STR, roomless_query,
+	    0, 0),
 #undef K
 };
 
@@ -108,6 +123,7 @@ defaults(struct lbauth_conf *c)
 	c->max_body = 4096;
 	c->log_requests = true;
 	c->sandbox = true;
+	c->sql_timeout_ms = 2000;
 }
 
 static char *
@@ -260,6 +276,10 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 	case V_PATHS:
 		if (memchr(v, '\0', n) != NULL)
 			return "contains a NUL byte";
+		if (k == LBX_CONF_SESSION_SECRET_FILES)
+			return add_words(&c->session_secrets,
+			    &c->nsession_secrets, v, n, NULL, dir, dirlen,
+			    oom);
 		return add_words(&c->published, &c->npublished, v, n, NULL,
 		    dir, dirlen, oom);
 	case V_LONG:
@@ -323,6 +343,16 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 			c->token = LBX_TOKEN_ID;
 		else
 			return "must be access or id";
+		return NULL;
+	case V_SIDFMT:
+		if (n == 3 && strncmp(v, "raw", 3) == 0)
+			c->session_format = LBX_SID_RAW;
+		else if (n == 7 && strncmp(v, "express", 7) == 0)
+			c->session_format = LBX_SID_EXPRESS;
+		else if (n == 7 && strncmp(v, "laravel", 7) == 0)
+			c->session_format = LBX_SID_LARAVEL;
+		else
+			return "must be raw, express or laravel";
 		return NULL;
 	case V_ORIGINS:
 		return add_words(&c->origins, &c->norigins, v, n, is_origin,
@@ -504,6 +534,9 @@ lbx_conf_clear(struct lbauth_conf *c)
 	for (i = 0; i < c->npublished; i++)
 		free(c->published[i]);
 	free(c->published);
+	for (i = 0; i < c->nsession_secrets; i++)
+		free(c->session_secrets[i]);
+	free(c->session_secrets);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
 }

@@ -60,6 +60,11 @@ static const struct {
 	    "The session cookie is meant for another audience." },
 	[LBAUTH_ECLAIM] = { 401, "invalid_session",
 	    "The session cookie's claims are invalid." },
+	[LBAUTH_ESID] = { 401, "invalid_session",
+	    "The session cookie is malformed or its signature does not "
+	    "verify." },
+	[LBAUTH_ENOUSER] = { 401, "invalid_session",
+	    "The session is unknown or has ended: sign in again." },
 	[LBAUTH_EDENIED] = { 403, "forbidden",
 	    "You do not have access to this room." },
 	[LBAUTH_EUSERID] = { 500, "internal_error",
@@ -82,6 +87,17 @@ static const struct {
 	    "A system error occurred; try again later." },
 	[LBAUTH_EUPSTREAM] = { 503, "upstream_unavailable",
 	    "The token service could not be reached; try again later." },
+	[LBAUTH_EIDDOWN] = { 503, "identity_unavailable",
+	    "The user database could not be reached; try again later." },
+	[LBAUTH_EPOLDOWN] = { 503, "policy_unavailable",
+	    "The room-access database could not be reached; try again "
+	    "later." },
+	[LBAUTH_EROWS] = { 500, "internal_error",
+	    "The identity query returned more than one row for the "
+	    "session." },
+	[LBAUTH_ESQL] = { 500, "internal_error",
+	    "A database query failed or returned invalid rows; see the "
+	    "endpoint's error log." },
 	[LBAUTH_ECONFIG] = { 500, "misconfigured",
 	    "The endpoint's configuration is invalid; see its error log." },
 	[LBAUTH_EKEYFILE] = { 500, "misconfigured",

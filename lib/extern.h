@@ -6,6 +6,7 @@
 #define LBAUTH_EXTERN_H
 
 #include <stdarg.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include <json.h>
@@ -116,6 +117,15 @@ enum lbx_conf_key {
 	LBX_CONF_PUBLISHED_KEY_FILES,
 	LBX_CONF_SANDBOX,
 	LBX_CONF_UPSTREAM_CA_FILE,
+	/* Sessions and room access from SQL (sql.c, sid.c). */
+	LBX_CONF_SESSION_FORMAT,
+	LBX_CONF_SESSION_SECRET_FILES,
+	LBX_CONF_SQL_DRIVER,
+	LBX_CONF_SQL_CONNECT_FILE,
+	LBX_CONF_SQL_TIMEOUT_MS,
+	LBX_CONF_IDENTITY_QUERY,
+	LBX_CONF_ROOM_QUERY,
+	LBX_CONF_ROOMLESS_QUERY,
 	LBX_CONF__MAX
 };
 
@@ -148,6 +158,16 @@ struct lbauth_conf {
 	char		**published;	/* NULL-terminated key file paths */
 	size_t		 npublished;
 	bool		 sandbox;
+	/* Sessions and room access from SQL. */
+	int		 session_format;	/* enum lbx_sidfmt */
+	char		**session_secrets;	/* NULL-terminated paths */
+	size_t		 nsession_secrets;
+	char		*sql_driver;
+	char		*sql_connect_file;
+	long		 sql_timeout_ms;
+	char		*identity_query;
+	char		*room_query;
+	char		*roomless_query;
 };
 
 enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,
@@ -400,6 +420,149 @@ void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
 void	lbx_log_request(int, int, const char *, const char *, const char *,
 		    const char *, const struct lbauth_session *, long);
 void	lbx_log_escape(struct lbx_buf *, const char *);
+
+/* ---------------------------------------------------------------------
+ * sid.c: session-id cookies (raw, express, laravel); ossl.c: the
+ * libcrypto primitives the laravel format needs.
+ */
+#define LBX_SID_MAX		256	/* bytes of a session id */
+#define LBX_SECRETS_MAX		8	/* session_secret_files */
+
+/* A secret in sodium_malloc() memory. */
+struct lbx_secret {
+	unsigned char	*p;
+	size_t		 len;
+};
+
+enum lbx_sidfmt {
+	LBX_SID_RAW = 0,
+	LBX_SID_EXPRESS,
+	LBX_SID_LARAVEL
+};
+
+enum lbauth_err lbx_sid_raw(const char *, size_t, char *) LBAUTH_WUR;
+enum lbauth_err lbx_sid_express(const char *, size_t,
+		    const struct lbx_secret *, size_t, char *) LBAUTH_WUR;
+enum lbauth_err lbx_sid_laravel(const char *, size_t, const char *,
+		    const struct lbx_secret *, size_t, char *) LBAUTH_WUR;
+enum lbauth_err lbx_ossl_load(char *, size_t) LBAUTH_WUR;
+int	lbx_ossl_aes256cbc_decrypt(const unsigned char *,
+		    const unsigned char *, const unsigned char *, size_t,
+		    unsigned char *, size_t *);
+int	lbx_ossl_hmac_sha1(const unsigned char *, size_t, const void *,
+		    size_t, unsigned char[20]);
+enum lbauth_err lbx_keyfile_session_secret(const char *, enum lbx_sidfmt,
+		    struct lbx_secret *, char *, size_t) LBAUTH_WUR;
+void	lbx_secret_clear(struct lbx_secret *);
+
+/* ---------------------------------------------------------------------
+ * sql.c: SQL drivers (sql-sqlite.c, sql-pgsql.c, sql-mysql.c) behind one
+ * table of operations, named parameters, per-process connections.
+ */
+enum lbx_sql_param {
+	LBX_SQLP_SESSION = 0,
+	LBX_SQLP_USER,
+	LBX_SQLP_ORG,
+	LBX_SQLP_ROOM,
+	LBX_SQLP__MAX
+};
+
+enum lbx_sql_qid {
+	LBX_SQLQ_IDENTITY = 0,
+	LBX_SQLQ_ROOM,
+	LBX_SQLQ_ROOMLESS,
+	LBX_SQLQ__MAX
+};
+
+#define LBX_SQL_PARAMS_MAX	16	/* placeholders in one query */
+#define LBX_SQL_COLS_MAX	16	/* columns of a result row */
+
+/* What a driver's operations return. */
+enum lbx_sql_rc {
+	LBX_SQL_OK = 0,
+	LBX_SQL_DOWN,		/* connection refused or lost: reconnect */
+	LBX_SQL_TIMEOUT,	/* sql_timeout_ms passed: reconnect */
+	LBX_SQL_FAIL		/* the query failed (bad SQL, bad result) */
+};
+
+enum lbx_placeholder {
+	LBX_PH_QMARK = 0,	/* ?, ?, ... in order (MariaDB) */
+	LBX_PH_QNUM,		/* ?1, ?2, ... (SQLite) */
+	LBX_PH_DOLLAR		/* $1, $2, ... (PostgreSQL) */
+};
+
+/*
+ * One result row: ncols columns named names[i] with values vals[i]
+ * (lens[i] bytes, NUL-terminated; NULL for SQL NULL), all borrowed
+ * until the callback returns.  Returns 0, or -1 to stop (out of memory).
+ */
+typedef int (*lbx_sql_row_fn)(void *, size_t, const char *const *,
+		    const char *const *, const size_t *);
+
+struct lbx_sql_driver {
+	const char		*name;
+	enum lbx_placeholder	 placeholder;
+	/* dlopen()s the client library once per process. */
+	int			(*load)(char *, size_t);
+	/* Opens a read-only connection with the connect string. */
+	enum lbx_sql_rc		(*connect)(void **, const char *, long,
+				    char *, size_t);
+	/* Prepares query number id (driver placeholders, n params). */
+	enum lbx_sql_rc		(*prepare)(void *, size_t, const char *,
+				    size_t, char *, size_t);
+	/* Runs prepared query id with n text values (NULL: SQL NULL). */
+	enum lbx_sql_rc		(*exec)(void *, size_t, const char *const *,
+				    size_t, long, lbx_sql_row_fn, void *,
+				    char *, size_t);
+	void			(*close)(void *);
+};
+
+extern const struct lbx_sql_driver lbx_sql_sqlite;
+extern const struct lbx_sql_driver lbx_sql_pgsql;
+extern const struct lbx_sql_driver lbx_sql_mysql;
+
+struct lbx_sql_query {
+	char		*sql;	/* with the driver's placeholders; NULL unset */
+	unsigned char	 params[LBX_SQL_PARAMS_MAX];	/* enum lbx_sql_param */
+	size_t		 nparams;
+};
+
+struct lbx_sql {
+	const struct lbx_sql_driver *drv;
+	struct lbx_secret	 connstr;	/* NUL-terminated */
+	long			 timeout_ms;
+	struct lbx_sql_query	 q[LBX_SQLQ__MAX];
+	void			*conn;		/* NULL: not connected */
+	pid_t			 pid;		/* the process conn is for */
+	struct timespec		 retry_at;	/* no connect before */
+	long			 backoff_ms;	/* 0: none */
+	int			 bad_query;	/* the one that failed, -1 */
+};
+
+const struct lbx_sql_driver *lbx_sql_driver_find(const char *);
+enum lbauth_err lbx_sql_translate(struct lbx_sql_query *, const char *,
+		    size_t, enum lbx_placeholder, unsigned, const char **)
+		    LBAUTH_WUR;
+enum lbx_sql_rc lbx_sql_open(struct lbx_sql *, char *, size_t);
+enum lbx_sql_rc lbx_sql_run(struct lbx_sql *, enum lbx_sql_qid,
+		    const char *const *, lbx_sql_row_fn, void *, char *, size_t);
+long	lbx_sql_retry_after(const struct lbx_sql *);
+void	lbx_sql_disconnect(struct lbx_sql *);
+void	lbx_sql_clear(struct lbx_sql *);
+void	lbx_sql_scrub(const struct lbx_sql *, char *);
+void	lbx_sql_scrub_str(char *, const char *, size_t);
+const char *lbx_app_sql_warning(const struct lbauth_app *);
+
+/* ---------------------------------------------------------------------
+ * sqluser.c, sqlpolicy.c: identity and policy from SQL rows.
+ */
+enum lbauth_err lbx_sqluser_lookup(struct lbauth_user *, struct lbx_sql *,
+		    const char *, char *, size_t) LBAUTH_WUR;
+enum lbauth_err lbx_sqlpolicy_decide(struct lbauth_session *,
+		    struct lbx_sql *, const char *, const struct lbauth_user *,
+		    char *, size_t) LBAUTH_WUR;
+enum lbauth_err lbx_sqlpolicy_access(const char *, size_t,
+		    const char **, const char **) LBAUTH_WUR;
 
 /* ---------------------------------------------------------------------
  * err.c

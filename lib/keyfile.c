@@ -450,3 +450,82 @@ lbx_key_load_any(struct lbx_key *key, const char *path, char *err,
 		return lbx_key_load(key, path, LBX_KEY_ED25519_PUB, err, errsz);
 	return lbx_key_load(key, path, LBX_KEY_ED25519_PRIV, err, errsz);
 }
+
+/* Wipes and frees a secret; a zeroed one is a no-op. */
+void
+lbx_secret_clear(struct lbx_secret *s)
+{
+
+	if (s->p != NULL)
+		sodium_free(s->p);
+	s->p = NULL;
+	s->len = 0;
+}
+
+/*
+ * Loads the session-cookie secret at path (checked as a secret) for
+ * format fmt into s (release with lbx_secret_clear()):
+ *  - express: the secret string given to express-session, one trailing
+ *    newline removed;
+ *  - laravel: APP_KEY as .env holds it, "base64:" and the base64 of 32
+ *    bytes, or the 32 bytes themselves;
+ *  - sql connect strings (fmt LBX_SID_RAW): the text, trailing newlines
+ *    removed, without NUL bytes.
+ * Returns LBAUTH_OK; LBAUTH_EKEYFILE with "path: reason" in err;
+ * LBAUTH_ENOMEM.
+ */
+enum lbauth_err
+lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
+    struct lbx_secret *s, char *err, size_t errsz)
+{
+	unsigned char	*buf, *key;
+	size_t		 len, klen;
+	enum lbauth_err	 rc;
+
+	s->p = NULL;
+	s->len = 0;
+	if ((rc = lbx_keyfile_read(path, true, 4096, &buf, &len, err,
+	    errsz)) != LBAUTH_OK) {
+		if (rc == LBAUTH_ENOMEM)
+			snprintf(err, errsz, "%s: out of memory", path);
+		return rc;
+	}
+	if (fmt == LBX_SID_LARAVEL && len == 32) {
+		s->p = buf;
+		s->len = len;
+		return LBAUTH_OK;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || (fmt != LBX_SID_EXPRESS &&
+	    buf[len - 1] == '\r'))) {
+		buf[--len] = '\0';
+		if (fmt == LBX_SID_EXPRESS)
+			break;
+	}
+	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+		snprintf(err, errsz, "%s: is empty or holds a NUL byte", path);
+		sodium_free(buf);
+		return LBAUTH_EKEYFILE;
+	}
+	if (fmt != LBX_SID_LARAVEL) {
+		s->p = buf;
+		s->len = len;
+		return LBAUTH_OK;
+	}
+	key = NULL;
+	if (len < 8 || memcmp(buf, "base64:", 7) != 0 ||
+	    (key = sodium_malloc(33)) == NULL ||
+	    sodium_base642bin(key, 33, (const char *)buf + 7, len - 7, NULL,
+	    &klen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || klen != 32) {
+		if (key != NULL)
+			sodium_free(key);
+		snprintf(err, errsz, "%s: must hold Laravel's APP_KEY as .env "
+		    "has it (base64: and 32 bytes in base64) for "
+		    "aes-256-cbc", path);
+		sodium_free(buf);
+		return LBAUTH_EKEYFILE;
+	}
+	sodium_free(buf);
+	s->p = key;
+	s->len = 32;
+	return LBAUTH_OK;
+}

@@ -74,6 +74,8 @@ enum lbauth_err {
 	LBAUTH_EISSUER,		/* 401: iss is not cookie_issuer */
 	LBAUTH_EAUDIENCE,	/* 401: aud lacks cookie_audience */
 	LBAUTH_ECLAIM,		/* 401: sub/org/groups/rooms/info invalid */
+	LBAUTH_ESID,		/* 401: session-id cookie malformed/unsigned */
+	LBAUTH_ENOUSER,		/* 401: the identity query found no row */
 	/* The decision. */
 	LBAUTH_EDENIED,		/* 403: policy granted nothing */
 	/* Session rules broken by a policy (a bug there: 500). */
@@ -88,6 +90,10 @@ enum lbauth_err {
 	LBAUTH_ENOMEM,		/* 500: out of memory */
 	LBAUTH_ESYS,		/* 500: a system call failed */
 	LBAUTH_EUPSTREAM,	/* 503: token backend unreachable */
+	LBAUTH_EIDDOWN,		/* 503: user database down or slow */
+	LBAUTH_EPOLDOWN,	/* 503: room-access database down or slow */
+	LBAUTH_EROWS,		/* 500: identity query gave > 1 row */
+	LBAUTH_ESQL,		/* 500: a query failed or gave bad rows */
 	/* Start-up only: never reach a client. */
 	LBAUTH_ECONFIG,		/* config file invalid */
 	LBAUTH_EKEYFILE,	/* key file unsafe or invalid */
@@ -248,7 +254,9 @@ LBAUTH_API enum lbauth_err lbauth_app_new(const char *path,
 enum lbauth_confine {
 	LBAUTH_CONFINE_OFF = 0,
 	LBAUTH_CONFINE_STRICT,
-	LBAUTH_CONFINE_NETWORK
+	LBAUTH_CONFINE_NETWORK,
+	/* strict, and opening files for reading (sql_driver = sqlite) */
+	LBAUTH_CONFINE_FILES
 };
 LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 			    const struct lbauth_app *app);

@@ -1,0 +1,293 @@
+/*
+ * sql-sqlite.c: the SQLite driver (sql_driver = sqlite), over
+ * libsqlite3 loaded with dlopen() when configured (see upstream.c for
+ * why lbauth links no client library).
+ *
+ * The connect string is the database file's path.  The file is opened
+ * with SQLITE_OPEN_READONLY and "PRAGMA query_only", and a query that
+ * is not read-only (sqlite3_stmt_readonly()) or holds more than one
+ * statement is refused when prepared.  sql_timeout_ms bounds the wait
+ * for a writer's lock (busy timeout) and the query itself (a progress
+ * handler interrupts it).
+ *
+ * Under the sandbox a worker opens the file after confinement, so the
+ * sqlite profile allows opening files for reading (mkfilter.c).  A
+ * database in WAL mode needs its -shm file writable by readers; lbauth
+ * never opens a file for writing, so use a rollback journal (SQLite's
+ * default, and Laravel's) or make sure the -shm file exists.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "extern.h"
+
+static struct {
+	int	(*open_v2)(const char *, sqlite3 **, int, const char *);
+	int	(*close_v2)(sqlite3 *);
+	const char *(*errmsg)(sqlite3 *);
+	int	(*busy_timeout)(sqlite3 *, int);
+	void	(*progress_handler)(sqlite3 *, int, int (*)(void *), void *);
+	int	(*exec)(sqlite3 *, const char *, int (*)(void *, int, char **,
+		    char **), void *, char **);
+	int	(*prepare_v3)(sqlite3 *, const char *, int, unsigned int,
+		    sqlite3_stmt **, const char **);
+	int	(*stmt_readonly)(sqlite3_stmt *);
+	int	(*reset)(sqlite3_stmt *);
+	int	(*clear_bindings)(sqlite3_stmt *);
+	int	(*bind_text)(sqlite3_stmt *, int, const char *, int,
+		    void (*)(void *));
+	int	(*bind_null)(sqlite3_stmt *, int);
+	int	(*step)(sqlite3_stmt *);
+	int	(*column_count)(sqlite3_stmt *);
+	const char *(*column_name)(sqlite3_stmt *, int);
+	const unsigned char *(*column_text)(sqlite3_stmt *, int);
+	int	(*column_bytes)(sqlite3_stmt *, int);
+	int	(*column_type)(sqlite3_stmt *, int);
+	int	(*finalize)(sqlite3_stmt *);
+} f;
+static void	*dl;
+
+struct conn {
+	sqlite3		*db;
+	sqlite3_stmt	*st[LBX_SQLQ__MAX];
+	struct timespec	 deadline;
+	bool		 timed_out;
+};
+
+static int
+load(char *err, size_t errsz)
+{
+
+	if (dl != NULL)
+		return 0;
+	if ((dl = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errsz, "sql_driver = sqlite needs libsqlite3 "
+		    "(Debian package libsqlite3-0): %s", dlerror());
+		return -1;
+	}
+#define SYM(x, name) do {						\
+	if ((*(void **)&f.x = dlsym(dl, name)) == NULL) {		\
+		snprintf(err, errsz, "libsqlite3 lacks %s", name);	\
+		dlclose(dl);						\
+		dl = NULL;						\
+		return -1;						\
+	}								\
+} while (0)
+	SYM(open_v2, "sqlite3_open_v2");
+	SYM(close_v2, "sqlite3_close_v2");
+	SYM(errmsg, "sqlite3_errmsg");
+	SYM(busy_timeout, "sqlite3_busy_timeout");
+	SYM(progress_handler, "sqlite3_progress_handler");
+	SYM(exec, "sqlite3_exec");
+	SYM(prepare_v3, "sqlite3_prepare_v3");
+	SYM(stmt_readonly, "sqlite3_stmt_readonly");
+	SYM(reset, "sqlite3_reset");
+	SYM(clear_bindings, "sqlite3_clear_bindings");
+	SYM(bind_text, "sqlite3_bind_text");
+	SYM(bind_null, "sqlite3_bind_null");
+	SYM(step, "sqlite3_step");
+	SYM(column_count, "sqlite3_column_count");
+	SYM(column_name, "sqlite3_column_name");
+	SYM(column_text, "sqlite3_column_text");
+	SYM(column_bytes, "sqlite3_column_bytes");
+	SYM(column_type, "sqlite3_column_type");
+	SYM(finalize, "sqlite3_finalize");
+#undef SYM
+	return 0;
+}
+
+/* Interrupts a query running past its deadline. */
+static int
+progress(void *arg)
+{
+	struct conn	*c = arg;
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > c->deadline.tv_sec || (now.tv_sec ==
+	    c->deadline.tv_sec && now.tv_nsec >= c->deadline.tv_nsec)) {
+		c->timed_out = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+sqlite_close(void *arg)
+{
+	struct conn	*c = arg;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < LBX_SQLQ__MAX; i++)
+		if (c->st[i] != NULL)
+			f.finalize(c->st[i]);
+	if (c->db != NULL)
+		f.close_v2(c->db);
+	free(c);
+}
+
+static enum lbx_sql_rc
+sqlite_connect(void **conn_r, const char *path, long timeout_ms, char *err,
+    size_t errsz)
+{
+	struct conn	*c;
+	int		 rc;
+
+	*conn_r = NULL;
+	if (load(err, errsz) == -1)
+		return LBX_SQL_FAIL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return LBX_SQL_DOWN;
+	}
+	rc = f.open_v2(path, &c->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errsz, "cannot open %s: %s", path,
+		    c->db != NULL ? f.errmsg(c->db) : "out of memory");
+		sqlite_close(c);
+		return LBX_SQL_DOWN;
+	}
+	f.busy_timeout(c->db, (int)timeout_ms);
+	f.progress_handler(c->db, 1000, progress, c);
+	/* A second guard: no statement on this connection may write. */
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += timeout_ms / 1000 + 1;
+	if (f.exec(c->db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path, f.errmsg(c->db));
+		sqlite_close(c);
+		return LBX_SQL_DOWN;
+	}
+	*conn_r = c;
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+sqlite_prepare(void *arg, size_t id, const char *sql, size_t nparams,
+    char *err, size_t errsz)
+{
+	struct conn	*c = arg;
+	const char	*tail = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += 10;
+	if (f.prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
+	    &tail) != SQLITE_OK || c->st[id] == NULL) {
+		snprintf(err, errsz, "%s", c->st[id] == NULL &&
+		    f.errmsg(c->db) == NULL ? "empty query" : f.errmsg(c->db));
+		return LBX_SQL_FAIL;
+	}
+	while (tail != NULL && (*tail == ' ' || *tail == '\t' ||
+	    *tail == '\n' || *tail == ';'))
+		tail++;
+	if (tail != NULL && *tail != '\0') {
+		snprintf(err, errsz, "holds more than one statement");
+		return LBX_SQL_FAIL;
+	}
+	if (!f.stmt_readonly(c->st[id])) {
+		snprintf(err, errsz, "is not a read-only query (use SELECT)");
+		return LBX_SQL_FAIL;
+	}
+	(void)nparams;
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+sqlite_exec(void *arg, size_t id, const char *const *vals, size_t n,
+    long timeout_ms, lbx_sql_row_fn fn, void *fnarg, char *err, size_t errsz)
+{
+	struct conn		*c = arg;
+	sqlite3_stmt		*st = c->st[id];
+	const char		*names[LBX_SQL_COLS_MAX];
+	const char		*v[LBX_SQL_COLS_MAX];
+	size_t			 lens[LBX_SQL_COLS_MAX];
+	enum lbx_sql_rc		 rc = LBX_SQL_OK;
+	int			 i, ncols, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += timeout_ms / 1000;
+	c->deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (c->deadline.tv_nsec >= 1000000000L) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000L;
+	}
+	c->timed_out = false;
+	f.reset(st);
+	f.clear_bindings(st);
+	for (i = 0; i < (int)n; i++)
+		if ((vals[i] == NULL ? f.bind_null(st, i + 1) :
+		    f.bind_text(st, i + 1, vals[i], -1, SQLITE_STATIC)) !=
+		    SQLITE_OK) {
+			snprintf(err, errsz, "bind: %s", f.errmsg(c->db));
+			return LBX_SQL_FAIL;
+		}
+	if ((ncols = f.column_count(st)) > LBX_SQL_COLS_MAX) {
+		snprintf(err, errsz, "more than %d columns", LBX_SQL_COLS_MAX);
+		return LBX_SQL_FAIL;
+	}
+	for (i = 0; i < ncols; i++)
+		names[i] = f.column_name(st, i);
+	while ((r = f.step(st)) == SQLITE_ROW) {
+		for (i = 0; i < ncols; i++) {
+			if (f.column_type(st, i) == SQLITE_NULL) {
+				v[i] = NULL;
+				lens[i] = 0;
+				continue;
+			}
+			v[i] = (const char *)f.column_text(st, i);
+			lens[i] = (size_t)f.column_bytes(st, i);
+			if (v[i] == NULL) {
+				snprintf(err, errsz, "out of memory");
+				rc = LBX_SQL_FAIL;
+				goto out;
+			}
+		}
+		if (fn(fnarg, (size_t)ncols, names, v, lens) == -1) {
+			snprintf(err, errsz, "out of memory");
+			rc = LBX_SQL_FAIL;
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		snprintf(err, errsz, "%s", c->timed_out ? "query timed out" :
+		    f.errmsg(c->db));
+		switch (r & 0xff) {
+		case SQLITE_INTERRUPT:
+		case SQLITE_BUSY:
+		case SQLITE_LOCKED:
+			rc = LBX_SQL_TIMEOUT;
+			break;
+		case SQLITE_IOERR:
+		case SQLITE_CORRUPT:
+		case SQLITE_CANTOPEN:
+		case SQLITE_NOTADB:
+		case SQLITE_SCHEMA:
+			rc = LBX_SQL_DOWN;
+			break;
+		default:
+			rc = LBX_SQL_FAIL;
+		}
+	}
+out:
+	f.reset(st);
+	f.clear_bindings(st);
+	return rc;
+}
+
+const struct lbx_sql_driver lbx_sql_sqlite = {
+	.name = "sqlite",
+	.placeholder = LBX_PH_QNUM,
+	.load = load,
+	.connect = sqlite_connect,
+	.prepare = sqlite_prepare,
+	.exec = sqlite_exec,
+	.close = sqlite_close,
+};

@@ -1,0 +1,391 @@
+/*
+ * sql.c: the SQL drivers' common part, as Dovecot's lib-sql: a table of
+ * drivers (sql-sqlite.c, sql-pgsql.c, sql-mysql.c, one file each,
+ * registered below), queries with named parameters, and the one
+ * connection of a process with its reconnect backoff.
+ *
+ * Named parameters.  A query names its values :session, :user, :org and
+ * :room; lbx_sql_translate() replaces each with the driver's bound
+ * placeholder (?, ?N or $N) and records which value goes there, so a
+ * value is never pasted into SQL text.  A ':' inside a quoted string
+ * ('...', "...", `...`, with doubled quotes and, for MariaDB, backslash
+ * escapes), a comment (-- to the end of the line, slash-star to
+ * star-slash) or a PostgreSQL cast (::) is left alone.  Any other
+ * :name is an error, so a typo stops start-up instead of reaching the
+ * database as text.
+ *
+ * Connections.  A process opens its own connection on first use and
+ * keeps it (a worker forked by the master, or a CGI process): the
+ * master never holds one, and a connection made in one process is
+ * never used in another (sql->pid).  A connect or query that fails as
+ * "down" or "timeout" closes the connection; the next connect waits for
+ * a backoff that starts at 250 ms and doubles to 8 s, and requests
+ * meanwhile fail at once (503) instead of each waiting sql_timeout_ms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define BACKOFF_MIN_MS	250
+#define BACKOFF_MAX_MS	8000
+
+static const struct lbx_sql_driver *const drivers[] = {
+	&lbx_sql_sqlite,
+};
+
+static const char *const param_names[LBX_SQLP__MAX] = {
+	"session", "user", "org", "room",
+};
+
+/* The driver called name, or NULL. */
+const struct lbx_sql_driver *
+lbx_sql_driver_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (strcmp(drivers[i]->name, name) == 0)
+			return drivers[i];
+	return NULL;
+}
+
+static bool
+is_namech(char c)
+{
+
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Translates the query sql (len bytes) into q: the text with each
+ * :name replaced by a placeholder of style ph, and q->params the value
+ * of each placeholder in order.  allowed is a bit mask of the enum
+ * lbx_sql_param values the query may use.  Returns LBAUTH_OK;
+ * LBAUTH_ECONFIG with a static reason in *reason_r (an unknown or
+ * disallowed name, an unterminated string or comment, too many
+ * placeholders); LBAUTH_ENOMEM.  q->sql is freed by lbx_sql_clear().
+ * Pure.
+ */
+enum lbauth_err
+lbx_sql_translate(struct lbx_sql_query *q, const char *sql, size_t len,
+    enum lbx_placeholder ph, unsigned allowed, const char **reason_r)
+{
+	struct lbx_buf	 b;
+	size_t		 i, j, k;
+	char		 quote;
+
+	*reason_r = NULL;
+	q->nparams = 0;
+	lbx_buf_init(&b);
+	for (i = 0; i < len; i++) {
+		char c = sql[i];
+
+		if (c == '\'' || c == '"' || c == '`') {
+			quote = c;
+			lbx_buf_putc(&b, c);
+			for (i++; i < len; i++) {
+				lbx_buf_putc(&b, sql[i]);
+				if (sql[i] == '\\' && ph == LBX_PH_QMARK &&
+				    quote != '`' && i + 1 < len) {
+					lbx_buf_putc(&b, sql[++i]);
+					continue;
+				}
+				if (sql[i] == quote) {
+					if (i + 1 < len && sql[i + 1] == quote) {
+						lbx_buf_putc(&b, sql[++i]);
+						continue;
+					}
+					break;
+				}
+			}
+			if (i == len) {
+				*reason_r = "has an unterminated quoted string";
+				goto bad;
+			}
+			continue;
+		}
+		if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+			for (; i < len && sql[i] != '\n'; i++)
+				lbx_buf_putc(&b, sql[i]);
+			if (i < len)
+				lbx_buf_putc(&b, sql[i]);
+			continue;
+		}
+		if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+			for (j = i + 2; j + 1 < len &&
+			    !(sql[j] == '*' && sql[j + 1] == '/'); j++)
+				continue;
+			if (j + 1 >= len) {
+				*reason_r = "has an unterminated comment";
+				goto bad;
+			}
+			lbx_buf_put(&b, sql + i, j + 2 - i);
+			i = j + 1;
+			continue;
+		}
+		if (c == ':' && i + 1 < len && sql[i + 1] == ':') {
+			lbx_buf_puts(&b, "::");
+			i++;
+			continue;
+		}
+		if (c != ':' || i + 1 == len || !is_namech(sql[i + 1])) {
+			lbx_buf_putc(&b, c);
+			continue;
+		}
+		for (j = i + 1; j < len && is_namech(sql[j]); j++)
+			continue;
+		for (k = 0; k < LBX_SQLP__MAX; k++)
+			if (strlen(param_names[k]) == j - i - 1 &&
+			    memcmp(param_names[k], sql + i + 1, j - i - 1) == 0)
+				break;
+		if (k == LBX_SQLP__MAX) {
+			*reason_r = "uses an unknown parameter (the names are "
+			    ":session, :user, :org and :room)";
+			goto bad;
+		}
+		if ((allowed & (1u << k)) == 0) {
+			*reason_r = k == LBX_SQLP_SESSION ? "cannot use "
+			    ":session (only identity_query can)" :
+			    "uses a parameter it is not given (identity_query "
+			    "gets :session; room_query :user, :org and "
+			    ":room; roomless_query :user and :org)";
+			goto bad;
+		}
+		if (q->nparams == LBX_SQL_PARAMS_MAX) {
+			*reason_r = "has more than 16 parameters";
+			goto bad;
+		}
+		q->params[q->nparams++] = (unsigned char)k;
+		if (ph == LBX_PH_QMARK)
+			lbx_buf_putc(&b, '?');
+		else
+			lbx_buf_printf(&b, "%c%zu", ph == LBX_PH_QNUM ? '?' :
+			    '$', q->nparams);
+		i = j - 1;
+	}
+	if (memchr(sql, '\0', len) != NULL) {
+		*reason_r = "contains a NUL byte";
+		goto bad;
+	}
+	if (b.oom) {
+		lbx_buf_clear(&b);
+		return LBAUTH_ENOMEM;
+	}
+	if (b.p == NULL) {
+		*reason_r = "is empty";
+		goto bad;
+	}
+	free(q->sql);
+	q->sql = b.p;
+	return LBAUTH_OK;
+bad:
+	lbx_buf_clear(&b);
+	return LBAUTH_ECONFIG;
+}
+
+static long
+ms_until(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Closes the connection and schedules the next connect. */
+static void
+backoff(struct lbx_sql *s)
+{
+	struct timespec	 now;
+
+	lbx_sql_disconnect(s);
+	s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    s->backoff_ms * 2;
+	if (s->backoff_ms > BACKOFF_MAX_MS)
+		s->backoff_ms = BACKOFF_MAX_MS;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s->retry_at = now;
+	s->retry_at.tv_sec += s->backoff_ms / 1000;
+	s->retry_at.tv_nsec += (s->backoff_ms % 1000) * 1000000L;
+	if (s->retry_at.tv_nsec >= 1000000000L) {
+		s->retry_at.tv_sec++;
+		s->retry_at.tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Replaces every copy of the connect string's password in the
+ * NUL-terminated message msg with "***" (a driver's error may quote
+ * what it was given).  The password is the value of "password=" (up to
+ * a blank; quotes removed) or the ":pass@" of a URI.
+ */
+void
+lbx_sql_scrub(const struct lbx_sql *s, char *msg)
+{
+	const char	*c = (const char *)s->connstr.p, *p, *e;
+
+	if (c == NULL)
+		return;
+	if ((p = strstr(c, "password=")) != NULL) {
+		p += 9;
+		if (*p == '\'' || *p == '"')
+			p++;
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t' &&
+		    *e != '\'' && *e != '"' && *e != '\n' && *e != '&'; e++)
+			continue;
+	} else if ((p = strstr(c, "://")) != NULL &&
+	    (e = strchr(p + 3, '@')) != NULL &&
+	    (p = memchr(p + 3, ':', (size_t)(e - p - 3))) != NULL)
+		p++;
+	else
+		return;
+	lbx_sql_scrub_str(msg, p, (size_t)(e - p));
+}
+
+/*
+ * Replaces every copy of the n bytes at secret in the NUL-terminated
+ * msg with "***" (or n '*' when shorter).
+ */
+void
+lbx_sql_scrub_str(char *msg, const char *secret, size_t n)
+{
+	char	*hit, *cur;
+
+	if (n == 0)
+		return;
+	for (cur = msg; (hit = memmem(cur, strlen(cur), secret, n)) != NULL;
+	    cur = hit + (n < 3 ? n : 3)) {
+		if (n < 3) {
+			memset(hit, '*', n);
+			continue;
+		}
+		memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+		memcpy(hit, "***", 3);
+	}
+}
+
+/*
+ * Connects and prepares every set query, unless connected already.
+ * Returns LBX_SQL_OK; LBX_SQL_DOWN during a backoff or when the connect
+ * fails; LBX_SQL_TIMEOUT; LBX_SQL_FAIL when a query does not prepare
+ * (why in err, scrubbed of the password).
+ */
+enum lbx_sql_rc
+lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
+{
+	enum lbx_sql_rc	 rc;
+	size_t		 i;
+
+	err[0] = '\0';
+	s->bad_query = -1;
+	if (s->conn != NULL && s->pid == getpid())
+		return LBX_SQL_OK;
+	/*
+	 * Inherited over fork(): never used, and not closed either (a
+	 * PostgreSQL goodbye would end the parent's session).
+	 */
+	s->conn = NULL;
+	if (s->backoff_ms != 0 && ms_until(&s->retry_at) > 0) {
+		snprintf(err, errsz, "waiting %ld ms before reconnecting",
+		    ms_until(&s->retry_at));
+		return LBX_SQL_DOWN;
+	}
+	rc = s->drv->connect(&s->conn, (const char *)s->connstr.p,
+	    s->timeout_ms, err, errsz);
+	if (rc == LBX_SQL_OK) {
+		s->pid = getpid();
+		for (i = 0; i < LBX_SQLQ__MAX && rc == LBX_SQL_OK; i++)
+			if (s->q[i].sql != NULL &&
+			    (rc = s->drv->prepare(s->conn, i, s->q[i].sql,
+			    s->q[i].nparams, err, errsz)) != LBX_SQL_OK)
+				s->bad_query = (int)i;
+	}
+	lbx_sql_scrub(s, err);
+	if (rc == LBX_SQL_OK)
+		s->backoff_ms = 0;
+	else if (rc == LBX_SQL_FAIL)
+		lbx_sql_disconnect(s);
+	else
+		backoff(s);
+	return rc;
+}
+
+/*
+ * Runs query qid with vals (indexed by enum lbx_sql_param; NULL is SQL
+ * NULL), calling fn with arg for each row; connects first if needed.
+ * A connection found dead at the first try is reopened once at once
+ * (the server restarted since the last request).  Returns as
+ * lbx_sql_open() and the driver's exec do, with why in err (scrubbed).
+ */
+enum lbx_sql_rc
+lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
+    lbx_sql_row_fn fn, void *arg, char *err, size_t errsz)
+{
+	const char	*v[LBX_SQL_PARAMS_MAX];
+	const struct lbx_sql_query *q = &s->q[qid];
+	enum lbx_sql_rc	 rc;
+	size_t		 i;
+	bool		 fresh;
+	int		 tries;
+
+	for (i = 0; i < q->nparams; i++)
+		v[i] = vals[q->params[i]];
+	for (tries = 0; tries < 2; tries++) {
+		fresh = s->conn == NULL || s->pid != getpid();
+		if ((rc = lbx_sql_open(s, err, errsz)) != LBX_SQL_OK)
+			return rc;
+		rc = s->drv->exec(s->conn, qid, v, q->nparams, s->timeout_ms,
+		    fn, arg, err, errsz);
+		lbx_sql_scrub(s, err);
+		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL)
+			return rc;
+		lbx_sql_disconnect(s);
+		if (rc == LBX_SQL_TIMEOUT || fresh) {
+			backoff(s);
+			return rc;
+		}
+	}
+	backoff(s);
+	return rc;
+}
+
+/* Seconds a client should wait before trying again (Retry-After). */
+long
+lbx_sql_retry_after(const struct lbx_sql *s)
+{
+	long	 ms;
+
+	if (s->backoff_ms == 0 || (ms = ms_until(&s->retry_at)) <= 0)
+		return 1;
+	return (ms + 999) / 1000;
+}
+
+/* Closes this process's connection, if any. */
+void
+lbx_sql_disconnect(struct lbx_sql *s)
+{
+
+	if (s->conn != NULL && s->pid == getpid())
+		s->drv->close(s->conn);
+	s->conn = NULL;
+}
+
+/* Disconnects and frees everything s owns, wiping the connect string. */
+void
+lbx_sql_clear(struct lbx_sql *s)
+{
+	size_t	 i;
+
+	if (s->drv != NULL)
+		lbx_sql_disconnect(s);
+	lbx_secret_clear(&s->connstr);
+	for (i = 0; i < LBX_SQLQ__MAX; i++)
+		free(s->q[i].sql);
+	memset(s, 0, sizeof(*s));
+}
