@@ -42,6 +42,17 @@ need openssl		command -v openssl	# test CA for the https upstream test
 need nodejs		command -v node
 need npm		command -v npm
 need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs
+need libsqlite3-dev	test -f /usr/include/sqlite3.h	# demo/login: the demo's database
+need sqlite3		command -v sqlite3	# tests/integ/laravel.test.mjs
+# The real apps whose sessions lbauth reads (laravel.test.mjs,
+# express.test.mjs) and their databases.
+need php-cli		command -v php
+need php-fpm		test -x /usr/sbin/php-fpm8.2
+need php-laravel-framework	test -f /usr/share/php/Illuminate/autoload.php
+need php-sqlite3	test -f /etc/php/8.2/mods-available/pdo_sqlite.ini
+need php-mysql		test -f /etc/php/8.2/mods-available/pdo_mysql.ini
+need mariadb-server	test -x /usr/sbin/mariadbd
+need postgresql-15	test -x /usr/lib/postgresql/15/bin/pg_ctl
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

@@ -122,7 +122,7 @@ export async function startLaravel({ db = "sqlite", maria, appKey = laravelKey()
     "pm.max_children = 2",
     "catch_workers_output = yes",
     "clear_env = yes",
-    ...Object.entries(env).map(([k, v]) => `env[${k}] = "${v}"`),
+    ...Object.entries(env).filter(([, v]) => v !== "").map(([k, v]) => `env[${k}] = "${v}"`),
     `php_admin_value[error_log] = ${fpmLog}`,
     "php_admin_flag[log_errors] = on",
     "",
@@ -221,4 +221,41 @@ export class Browser {
     try { parsed = JSON.parse(text); } catch {}
     return { status: res.status, headers: res.headers, body: text, json: parsed };
   }
+}
+
+// A config folder for lbauth with SQL identity: a signing key
+// (backend = local, checked with jose against the JWKS), the given
+// secret files (name -> content, mode 0600) and config lines.  The
+// result works with harness.mjs's startFcgi() and startNginx().
+export function sqlSetup({ files = {}, conf = [] } = {}) {
+  const dir = tmpdir("lbauth-sqlapp-");
+  execFileSync(path.join(ROOT, "lbauthctl"), ["keygen", "-o", path.join(dir, "sign.key")], { stdio: "ignore" });
+  for (const [name, content] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+  const confPath = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(confPath, ["backend = local", "signing_key_file = sign.key", "project_id = test-project",
+    ...conf].join("\n") + "\n");
+  return {
+    dir,
+    conf: confPath,
+    jwks: () => JSON.parse(execFileSync(path.join(ROOT, "lbauthctl"), ["jwks", "-c", confPath], { encoding: "utf8" })),
+    // lbauthctl check: {status, out} (out: stdout and stderr).
+    check() {
+      try {
+        const out = execFileSync(path.join(ROOT, "lbauthctl"), ["check", "-c", confPath],
+          { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return { status: 0, out };
+      } catch (e) {
+        return { status: e.status, out: String(e.stdout ?? "") + String(e.stderr ?? "") };
+      }
+    },
+  };
+}
+
+// Why the SQL driver name cannot run yet in this build, or null: lbauth
+// refuses an sql_driver it was built without.
+export function driverMissing(setup, name) {
+  const r = setup.check();
+  return r.status !== 0 && /sql_driver/.test(r.out) && /must be/.test(r.out)
+    ? `this lbauth has no "${name}" SQL driver: ${r.out.trim()}` : null;
 }

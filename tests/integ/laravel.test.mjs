@@ -1,0 +1,227 @@
+// laravel.test.mjs: lbauth beside a real Laravel app, reading its
+// sessions (README "Use your app's sessions", Laravel).
+//
+// The app is tests/apps/laravel: Debian's php-laravel-framework 8.83
+// under php-fpm, behind the same nginx as lbauth (every path but
+// /api/liveblocks-auth goes to its front controller), with the web
+// middleware of a new app (EncryptCookies, StartSession,
+// VerifyCsrfToken), Laravel's session guard (Auth::attempt over the
+// users table) and the database session driver, once on SQLite and
+// once on MariaDB.  A cookie jar over fetch signs in as a browser does:
+// GET the form for its CSRF token, POST the password.  Then the
+// browser's POST to lbauth with the same laravel_session cookie must
+// get a token for that user (verified with jose against the JWKS
+// lbauth publishes), and once the user signs out in Laravel lbauth
+// must answer 401 at once.  lbauth decrypts the cookie (session_format
+// = laravel, APP_KEY from a key file) and finds the user with an
+// identity_query over Laravel's own sessions and users tables.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { startFcgi, startNginx, stopAll } from "./harness.mjs";
+import { startMariadb } from "./sqlservers.mjs";
+import { startLaravel, laravelKey, sqlSetup, driverMissing, Browser } from "./apps.mjs";
+
+after(stopAll);
+
+// The lifetime of config/session.php, in seconds: rows older than it
+// are expired sessions, which Laravel itself no longer reads.
+const LIFETIME = 120 * 60;
+
+// lbauth's config for a Laravel app: the copy-paste block of README
+// "Use your app's sessions" (Laravel), with the connect string file.
+function laravelConf(driver, { now, cast }) {
+  return [
+    "cookie_name = laravel_session",
+    "session_format = laravel",
+    "session_secret_files = app.key",
+    `sql_driver = ${driver}`,
+    "sql_connect_file = sql.connect",
+    // Every signed-in user is in org acme: lbauth's org policy then
+    // grants acme's rooms.
+    `identity_query = SELECT ${cast} AS id, 'acme' AS org, u.name AS name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.last_activity > ${now} - ${LIFETIME}`,
+    "policy = org",
+  ];
+}
+
+const DBS = {
+  sqlite: {
+    driver: "sqlite",
+    now: "CAST(strftime('%s', 'now') AS INTEGER)",
+    cast: "CAST(u.id AS TEXT)",
+    connect: (lv) => lv.sqlite + "\n",
+  },
+  mariadb: {
+    driver: "mysql",
+    now: "UNIX_TIMESTAMP()",
+    cast: "CAST(u.id AS CHAR)",
+    // libmariadb's options as "key=value" pairs: a read-only account
+    // over the server's socket.
+    connect: (lv, maria) => `unix_socket=${maria.sock} dbname=${maria.db} user=lbauth password=${READER_PASSWORD}\n`,
+  },
+};
+const READER_PASSWORD = "rdr-" + laravelKey().slice(7, 27).replace(/[^A-Za-z0-9]/g, "x");
+
+async function signIn(b, email, password) {
+  const form = await b.fetch("/login");
+  assert.equal(form.status, 200, form.body);
+  const token = /name="_token" value="([^"]+)"/.exec(form.body)?.[1];
+  assert.ok(token, "the sign-in form holds a CSRF token");
+  return b.fetch("/login", { method: "POST", form: { _token: token, email, password } });
+}
+
+// A POST as a single-page app sends it: the X-XSRF-TOKEN header from
+// the XSRF-TOKEN cookie (what axios does), which Laravel decrypts.
+function xsrfPost(b, p) {
+  return b.fetch(p, { method: "POST", headers: { "x-xsrf-token": decodeURIComponent(b.jar.get("XSRF-TOKEN")) } });
+}
+
+for (const db of ["sqlite", "mariadb"]) {
+  describe(`Laravel 8.83, database sessions on ${db === "sqlite" ? "SQLite" : "MariaDB"}`, () => {
+    const D = DBS[db];
+    let maria, lv, setup, fcgi, nginx, base, auth, jwks, skip = null;
+
+    before(async () => {
+      if (db === "mariadb") {
+        maria = await startMariadb({ db: "laravel" });
+        // The app's account, and a reader for lbauth that may only
+        // SELECT from the two tables it reads.
+        maria.sql(`CREATE USER 'lbauth'@'localhost' IDENTIFIED BY '${READER_PASSWORD}';`);
+      }
+      lv = await startLaravel({ db, maria });
+      if (db === "mariadb")
+        maria.sql(`GRANT SELECT ON laravel.sessions TO 'lbauth'@'localhost';
+          GRANT SELECT ON laravel.users TO 'lbauth'@'localhost';`);
+      setup = sqlSetup({
+        files: { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
+        conf: laravelConf(D.driver, D),
+      });
+      if ((skip = driverMissing(setup, D.driver)) !== null) return;
+      fcgi = await startFcgi(setup);
+      nginx = await startNginx(setup, fcgi, { extra: lv.nginxLocation });
+      base = `http://127.0.0.1:${nginx.port}`;
+      auth = `${base}/api/liveblocks-auth`;
+      jwks = createLocalJWKSet(setup.jwks());
+    });
+
+    after(async () => {
+      await lv?.stop();
+      await maria?.stop();
+    });
+
+    const it = (name, fn) => test(name, async (t) => {
+      if (skip) return t.skip(skip);
+      await fn(t);
+    });
+
+    it("lbauthctl check accepts the config (it connects and prepares the query)", () => {
+      const r = setup.check();
+      assert.equal(r.status, 0, r.out);
+    });
+
+    it("a guest's session (the sign-in form was shown, nobody signed in) gets 401", async () => {
+      const b = new Browser(base);
+      await b.fetch("/login");
+      assert.ok(b.jar.has("laravel_session"), "Laravel set its session cookie");
+      const r = await b.fetch(auth, { method: "POST", json: { room: "acme:doc" } });
+      assert.equal(r.status, 401, r.body);
+      assert.equal(r.json.error, "invalid_session");
+    });
+
+    it("a wrong password signs nobody in: still 401", async () => {
+      const b = new Browser(base);
+      const r = await signIn(b, "ada@example.com", "wrong");
+      assert.equal(r.status, 302);
+      assert.match(r.headers.get("location"), /\/login$/);
+      const t = await b.fetch(auth, { method: "POST", json: { room: "acme:doc" } });
+      assert.equal(t.status, 401, t.body);
+    });
+
+    it("sign in through Laravel, and the same laravel_session cookie gets ada's token; sign out and lbauth answers 401 at once", async () => {
+      const b = new Browser(base);
+      const r = await signIn(b, "ada@example.com", "analytical engine");
+      assert.equal(r.status, 302, r.body);
+      const me = await b.fetch("/");
+      assert.equal(me.status, 200, me.body);
+      assert.equal(me.json.email, "ada@example.com");
+
+      const t = await b.fetch(auth, { method: "POST", json: { room: "acme:doc" } });
+      assert.equal(t.status, 200, t.body + fcgi.log());
+      const { payload } = await jwtVerify(t.json.token, jwks, { algorithms: ["EdDSA"] });
+      assert.equal(payload.uid, String(me.json.id));
+      assert.deepEqual(payload.perms, { "acme:doc": ["*:write"] });
+      assert.deepEqual(payload.ui, { name: "Ada Lovelace" });
+      // Room-less: the org policy's read grant on acme:*.
+      const rl = await b.fetch(auth, { method: "POST", json: {} });
+      assert.equal(rl.status, 200, rl.body);
+      assert.deepEqual((await jwtVerify(rl.json.token, jwks)).payload.perms, { "acme:*": ["*:read"] });
+
+      const old = b.jar.get("laravel_session");
+      const out = await xsrfPost(b, "/logout");
+      assert.equal(out.status, 302, out.body);
+      assert.notEqual(b.jar.get("laravel_session"), old, "Laravel gave the signed-out browser a new session");
+      // The browser's new (guest) session, and the old cookie replayed.
+      const after1 = await b.fetch(auth, { method: "POST", json: { room: "acme:doc" } });
+      assert.equal(after1.status, 401, after1.body);
+      const replay = await fetch(auth, { method: "POST", headers: { cookie: `laravel_session=${old}`, "content-type": "application/json" }, body: "{}" });
+      assert.equal(replay.status, 401);
+      assert.equal((await replay.json()).error, "invalid_session");
+    });
+
+    it("bob gets bob's token; a session past Laravel's lifetime gets 401", async () => {
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "bob@example.com", "tcp/ip")).status, 302);
+      const t = await b.fetch(auth, { method: "POST", json: { room: "acme:standup" } });
+      assert.equal(t.status, 200, t.body);
+      const { payload } = await jwtVerify(t.json.token, jwks);
+      assert.deepEqual(payload.ui, { name: "Bob Kahn" });
+      // Age bob's session past the lifetime, as time would.
+      const sql = `UPDATE sessions SET last_activity = last_activity - ${LIFETIME + 60} WHERE user_id = ${payload.uid};`;
+      if (db === "sqlite") execFileSync("sqlite3", [lv.sqlite, sql]);
+      else maria.sql(sql, { database: "laravel" });
+      const late = await b.fetch(auth, { method: "POST", json: { room: "acme:standup" } });
+      assert.equal(late.status, 401, late.body);
+      // Laravel agrees: the session is gone for it too.
+      assert.equal((await b.fetch("/")).status, 302);
+    });
+
+    it("a cookie whose ciphertext was changed gets 401, and the real one still works", async () => {
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "ada@example.com", "analytical engine")).status, 302);
+      const v = decodeURIComponent(b.jar.get("laravel_session"));
+      const json = JSON.parse(Buffer.from(v, "base64").toString());
+      // A flipped bit in the ciphertext: the MAC no longer matches.
+      const ct = Buffer.from(json.value, "base64");
+      ct[0] ^= 1;
+      const forged = Buffer.from(JSON.stringify({ ...json, value: ct.toString("base64") })).toString("base64");
+      const r = await fetch(auth, { method: "POST", headers: { cookie: `laravel_session=${encodeURIComponent(forged)}`, "content-type": "application/json" }, body: "{}" });
+      assert.equal(r.status, 401);
+      // The same browser's real cookie still works.
+      assert.equal((await b.fetch(auth, { method: "POST", json: {} })).status, 200);
+    });
+
+    it("key rotation: lbauth with the new APP_KEY first and the old one after accepts cookies of the old key", async (t) => {
+      const rot = sqlSetup({
+        files: { "new.key": laravelKey() + "\n", "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
+        conf: laravelConf(D.driver, D).map((l) => (l.startsWith("session_secret_files") ? "session_secret_files = new.key app.key" : l)),
+      });
+      const only = sqlSetup({
+        files: { "new.key": laravelKey() + "\n", "sql.connect": D.connect(lv, maria) },
+        conf: laravelConf(D.driver, D).map((l) => (l.startsWith("session_secret_files") ? "session_secret_files = new.key" : l)),
+      });
+      const f1 = await startFcgi(rot);
+      const n1 = await startNginx(rot, f1, { extra: lv.nginxLocation });
+      const f2 = await startFcgi(only);
+      const n2 = await startNginx(only, f2, { extra: lv.nginxLocation });
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "ada@example.com", "analytical engine")).status, 302);
+      const cookie = `laravel_session=${b.jar.get("laravel_session")}`;
+      const post = (url) => fetch(url, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: '{"room":"acme:doc"}' });
+      assert.equal((await post(n1.url)).status, 200);
+      assert.equal((await post(n2.url)).status, 401);
+      for (const p of [n1, n2, f1, f2]) p.stop();
+    });
+  });
+}
