@@ -1,0 +1,170 @@
+// express.test.mjs: lbauth beside a real Express app, reading its
+// sessions (README "Use your app's sessions", Express).
+//
+// The app is tests/apps/express/server.mjs: express 5, express-session
+// and connect-pg-simple (pinned in package-lock.json) on a PostgreSQL 15
+// started here.  A cookie jar over fetch signs in as a browser does;
+// express-session sets connect.sid ("s:<id>.<HMAC>", URL-encoded) and
+// connect-pg-simple keeps the session as JSON in its "session" table.
+// lbauth verifies connect.sid with the same secrets (session_format =
+// express; two secret files: rotation), then its identity_query reads
+// the user id out of the row's JSON with PostgreSQL's ->> operator.
+// Tokens are checked with jose against the JWKS lbauth publishes.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { ROOT, startFcgi, startNginx, stopAll } from "./harness.mjs";
+import { startPostgres } from "./sqlservers.mjs";
+import { startExpress, sqlSetup, driverMissing, Browser } from "./apps.mjs";
+
+after(stopAll);
+
+const secret = () => crypto.randomBytes(24).toString("base64url");
+const OLD = secret(), NEW = secret();
+
+// lbauth's config for the Express app: the copy-paste block of README
+// "Use your app's sessions" (Express).
+function expressConf(secretFiles) {
+  return [
+    "cookie_name = connect.sid",
+    "session_format = express",
+    `session_secret_files = ${secretFiles}`,
+    "sql_driver = pgsql",
+    "sql_connect_file = sql.connect",
+    "identity_query = SELECT u.id::text AS id, 'acme' AS org, u.name AS name, u.avatar AS avatar FROM session s JOIN users u ON u.id::text = s.sess->>'userId' WHERE s.sid = :session AND s.expire > now()",
+    "policy = org",
+  ];
+}
+
+describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () => {
+  let pg, app, setup, fcgi, nginx, jwks, skip = null;
+  const files = (pgs) => ({
+    "new.secret": NEW + "\n",
+    "old.secret": OLD + "\n",
+    // libpq's connect string: the socket folder, a read-only role.
+    "sql.connect": `host=${pgs.sock} port=${pgs.port} dbname=${pgs.db} user=lbauth\n`,
+  });
+
+  before(async () => {
+    pg = await startPostgres({ db: "app" });
+    // The session table, made as connect-pg-simple's README says: its
+    // table.sql, once.
+    pg.psql(fs.readFileSync(path.join(ROOT, "node_modules/connect-pg-simple/table.sql"), "utf8"));
+    // The app starts with the old secret only.
+    app = await startExpress(pg, { secrets: [OLD] });
+    // A reader for lbauth (the app made its users table at start).
+    pg.psql(`CREATE ROLE lbauth LOGIN;
+      GRANT SELECT ON session, users TO lbauth;`);
+    setup = sqlSetup({ files: files(pg), conf: expressConf("new.secret old.secret") });
+    if ((skip = driverMissing(setup, "pgsql")) !== null) return;
+    fcgi = await startFcgi(setup);
+    nginx = await startNginx(setup, fcgi);
+    jwks = createLocalJWKSet(setup.jwks());
+  });
+
+  after(async () => {
+    await app?.stop();
+    await pg?.stop();
+  });
+
+  const it = (name, fn) => test(name, async (t) => {
+    if (skip) return t.skip(skip);
+    await fn(t);
+  });
+
+  // lbauth's answer for the browser's connect.sid.
+  const token = (b, body = { room: "acme:doc" }) => fetch(nginx.url, {
+    method: "POST",
+    headers: { cookie: `connect.sid=${b.jar.get("connect.sid")}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, json: await r.json() }));
+
+  let oldCookie;
+
+  it("lbauthctl check accepts the config (it connects and prepares the query)", () => {
+    const r = setup.check();
+    assert.equal(r.status, 0, r.out);
+  });
+
+  it("log in through Express: connect.sid gets ada's token, from the session row's JSON", async () => {
+    const b = new Browser(app.base);
+    const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "analytical engine" } });
+    assert.equal(r.status, 200, r.body);
+    assert.match(b.jar.get("connect.sid"), /^s%3A[\w-]+\.[\w%]+$/);
+    oldCookie = b;
+    const t = await token(b);
+    assert.equal(t.status, 200, JSON.stringify(t.json) + fcgi.log());
+    const { payload } = await jwtVerify(t.json.token, jwks, { algorithms: ["EdDSA"] });
+    assert.equal(payload.uid, String(r.json.id));
+    assert.deepEqual(payload.perms, { "acme:doc": ["*:write"] });
+    assert.deepEqual(payload.ui, { name: "Ada Lovelace", avatar: "https://example.com/ada.png" });
+  });
+
+  it("a wrong password sets no session; a forged or unsigned connect.sid gets 401", async () => {
+    const b = new Browser(app.base);
+    const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "nope" } });
+    assert.equal(r.status, 401);
+    assert.equal(b.jar.has("connect.sid"), false);
+    const real = decodeURIComponent(oldCookie.jar.get("connect.sid"));
+    const id = real.slice(2, real.lastIndexOf("."));
+    for (const v of [
+      `s:${id}.${crypto.createHmac("sha256", "not-the-secret").update(id).digest("base64").replace(/=+$/, "")}`,
+      id,		// the bare id: an unsigned cookie
+      `s:${id}`,
+    ]) {
+      const t = await fetch(nginx.url, { method: "POST", headers: { cookie: `connect.sid=${encodeURIComponent(v)}`, "content-type": "application/json" }, body: "{}" });
+      assert.equal(t.status, 401, v);
+    }
+  });
+
+  it("secret rotation: the app now signs with a new secret; lbauth, given both, accepts old and new cookies", async () => {
+    await app.stop();
+    app = await startExpress(pg, { secrets: [NEW, OLD] });
+    const b = new Browser(app.base);
+    const r = await b.fetch("/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } });
+    assert.equal(r.status, 200, r.body);
+    // The old cookie still signs ada in at the app, and at lbauth.
+    assert.equal((await oldCookie.fetch("/me")).status, 200);
+    assert.equal((await token(oldCookie)).status, 200);
+    const t = await token(b);
+    assert.equal(t.status, 200);
+    assert.deepEqual((await jwtVerify(t.json.token, jwks)).payload.ui, { name: "Bob Kahn" });
+    // lbauth with only the new secret refuses the old cookie.
+    const only = sqlSetup({ files: files(pg), conf: expressConf("new.secret") });
+    const f = await startFcgi(only);
+    const n = await startNginx(only, f);
+    const post = (jar) => fetch(n.url, { method: "POST", headers: { cookie: `connect.sid=${jar.jar.get("connect.sid")}`, "content-type": "application/json" }, body: "{}" });
+    assert.equal((await post(b)).status, 200);
+    assert.equal((await post(oldCookie)).status, 401);
+    n.stop();
+    f.stop();
+  });
+
+  it("an expired session row gets 401", async () => {
+    const b = new Browser(app.base);
+    assert.equal((await b.fetch("/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } })).status, 200);
+    assert.equal((await token(b)).status, 200);
+    const sid = decodeURIComponent(b.jar.get("connect.sid")).slice(2).split(".")[0];
+    pg.psql(`UPDATE session SET expire = now() - interval '1 minute' WHERE sid = '${sid.replace(/'/g, "''")}'`);
+    const t = await token(b);
+    assert.equal(t.status, 401);
+    assert.equal(t.json.error, "invalid_session");
+  });
+
+  it("log out in Express (the row is deleted): lbauth answers 401 at once", async () => {
+    const cookie = oldCookie.jar.get("connect.sid");
+    assert.equal((await token(oldCookie)).status, 200);
+    const r = await oldCookie.fetch("/logout", { method: "POST" });
+    assert.equal(r.status, 200);
+    assert.equal(oldCookie.jar.has("connect.sid"), false, "the app cleared the cookie");
+    oldCookie.jar.set("connect.sid", cookie);	// replayed
+    const t = await token(oldCookie);
+    assert.equal(t.status, 401);
+    assert.equal(t.json.error, "invalid_session");
+    assert.equal((await oldCookie.fetch("/me")).status, 401);
+  });
+});
