@@ -10,6 +10,8 @@
 PREFIX	?= /usr/local
 CC	?= cc
 PKGS	 = json-c libsodium
+# Headers only: the SQL client libraries are dlopen()ed (lib/sql-*.c).
+SQL_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq libmariadb 2>/dev/null || echo -I/usr/include/postgresql -I/usr/include/mariadb)
 # seccomp (Linux): the worker sandbox.  libseccomp is needed to build
 # (cgi/mkfilter compiles the filters into cgi/filter.h), not to run;
 # without it lbauth is built without the sandbox.
@@ -24,7 +26,7 @@ WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -fPIC \
-	   -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS)
+	   -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS) $(SQL_CFLAGS)
 ifeq ($(CI),true)
 CFLAGS	+= -Werror
 endif
@@ -35,7 +37,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 LDLIBS	 = $(PKG_LIBS) -ldl
 
-LIB_SRCS = lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sqluser.c lib/sqlpolicy.c \
+LIB_SRCS = lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sql-pgsql.c lib/sql-mysql.c lib/sqluser.c lib/sqlpolicy.c \
 	   lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
@@ -205,7 +207,7 @@ FUZZ_TARGETS	 = req cookie jwt json conf params
 FUZZ_DIR	 = tests/fuzz/build
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
-FUZZ_BASE	 = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -g -O1
+FUZZ_BASE	 = -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) $(SQL_CFLAGS) -g -O1
 FUZZ_CFLAGS	 = $(FUZZ_BASE) -fsanitize=fuzzer $(FUZZ_SAN)
 REPLAY_CFLAGS	 = $(FUZZ_BASE) $(FUZZ_SAN) -DFUZZ_REPLAY
 FUZZ_LIB_OBJS	 = $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/fuzz/%.o)

@@ -403,6 +403,8 @@ main(int argc, char *argv[])
 			return serve_misconfigured();
 		return 1;
 	}
+	if (lbauth_app_warning(app) != NULL)
+		fprintf(stderr, "lbauth: warning: %s\n", lbauth_app_warning(app));
 	if (cgi) {
 		if ((resp = lbauth_resp_new()) == NULL) {
 			fprintf(stderr, "lbauth: out of memory\n");

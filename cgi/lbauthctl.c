@@ -495,6 +495,12 @@ cmd_check(int argc, char *argv[])
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		return 1;
 	}
+	/* check connects: a database it cannot reach is a failure here. */
+	if (lbauth_app_warning(app) != NULL) {
+		fprintf(stderr, "lbauthctl: %s\n", lbauth_app_warning(app));
+		lbauth_app_free(app);
+		return 1;
+	}
 	lbauth_app_free(app);
 	printf("%s: ok\n", path);
 	return 0;

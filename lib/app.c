@@ -515,7 +515,7 @@ ask_liveblocks(struct lbauth_app *a, const struct lbauth_user *u,
 
 /* See extern.h. */
 const char *
-lbx_app_sql_warning(const struct lbauth_app *a)
+lbauth_app_warning(const struct lbauth_app *a)
 {
 
 	return a->sql_warning[0] != '\0' ? a->sql_warning : NULL;

@@ -551,7 +551,6 @@ void	lbx_sql_disconnect(struct lbx_sql *);
 void	lbx_sql_clear(struct lbx_sql *);
 void	lbx_sql_scrub(const struct lbx_sql *, char *);
 void	lbx_sql_scrub_str(char *, const char *, size_t);
-const char *lbx_app_sql_warning(const struct lbauth_app *);
 
 /* ---------------------------------------------------------------------
  * sqluser.c, sqlpolicy.c: identity and policy from SQL rows.

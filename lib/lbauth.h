@@ -269,6 +269,13 @@ LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 LBAUTH_API bool		 lbauth_app_waits_upstream(
 			    const struct lbauth_app *app);
 
+/*
+ * A warning from loading app that did not stop it (a database its
+ * queries could not be checked against, because it could not be
+ * reached: requests get 503 until it can), or NULL.  Lives as app.
+ */
+LBAUTH_API const char	*lbauth_app_warning(const struct lbauth_app *app);
+
 /* Wipes the keys and releases app.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_app_free(struct lbauth_app *app);
 

@@ -34,7 +34,7 @@
 #define BACKOFF_MAX_MS	8000
 
 static const struct lbx_sql_driver *const drivers[] = {
-	&lbx_sql_sqlite,
+	&lbx_sql_sqlite, &lbx_sql_pgsql, &lbx_sql_mysql,
 };
 
 static const char *const param_names[LBX_SQLP__MAX] = {

@@ -41,6 +41,23 @@ need curl		command -v curl
 need openssl		command -v openssl	# test CA for the https upstream test
 need nodejs		command -v node
 need npm		command -v npm
+# Sessions and room access from SQL (tests/integ/sql.test.mjs): the
+# client libraries lbauth dlopen()s, their headers (build), the servers
+# the tests start, the sqlite3 CLI that fills test databases, and PHP
+# with Laravel's Encrypter for the laravel cookie vectors.
+need libsqlite3-dev	test -f /usr/include/sqlite3.h
+need libpq-dev		test -f /usr/include/postgresql/libpq-fe.h
+need libmariadb-dev	test -f /usr/include/mariadb/mysql.h
+need libsqlite3-0	test -f /usr/lib/$(cc -print-multiarch 2>/dev/null)/libsqlite3.so.0
+need libpq5		test -f /usr/lib/$(cc -print-multiarch 2>/dev/null)/libpq.so.5
+need libmariadb3	test -f /usr/lib/$(cc -print-multiarch 2>/dev/null)/libmariadb.so.3
+need libssl3		test -f /usr/lib/$(cc -print-multiarch 2>/dev/null)/libcrypto.so.3
+need sqlite3		command -v sqlite3
+need postgresql-15	test -x /usr/lib/postgresql/15/bin/initdb
+need mariadb-server	command -v mariadbd
+need mariadb-client	command -v mariadb
+need php-cli		command -v php
+need php-laravel-framework	test -f /usr/share/php/Illuminate/Encryption/Encrypter.php
 need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs
 need libsqlite3-dev	test -f /usr/include/sqlite3.h	# demo/login: the demo's database
 need sqlite3		command -v sqlite3	# tests/integ/laravel.test.mjs

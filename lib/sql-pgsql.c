@@ -1,0 +1,382 @@
+/*
+ * sql-pgsql.c: the PostgreSQL driver (sql_driver = pgsql), over libpq
+ * loaded with dlopen() when configured.
+ *
+ * The connect string is a libpq one, keyword=value pairs or a
+ * postgresql:// URI.  Its syntax is checked with PQconninfoParse()
+ * first, whose error message, which quotes the string, is never shown
+ * (the string holds the password).  lbauth adds "options" that make the
+ * session read-only (default_transaction_read_only) and bound every
+ * statement by sql_timeout_ms on the server (statement_timeout), and it
+ * also waits at most sql_timeout_ms itself, connect and query alike:
+ * libpq's non-blocking calls (PQconnectStartParams, PQsendQueryPrepared)
+ * and poll() with a deadline.  A connection that timed out is closed
+ * (the server's statement_timeout ends its query).
+ */
+#include <errno.h>
+#include <dlfcn.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "extern.h"
+
+static struct {
+	PQconninfoOption *(*conninfo_parse)(const char *, char **);
+	void	 (*conninfo_free)(PQconninfoOption *);
+	void	 (*freemem)(void *);
+	PGconn	*(*connect_start_params)(const char *const *,
+		    const char *const *, int);
+	PostgresPollingStatusType (*connect_poll)(PGconn *);
+	ConnStatusType (*status)(const PGconn *);
+	int	 (*socket)(const PGconn *);
+	char	*(*error_message)(const PGconn *);
+	void	 (*finish)(PGconn *);
+	int	 (*set_nonblocking)(PGconn *, int);
+	int	 (*send_prepare)(PGconn *, const char *, const char *, int,
+		    const Oid *);
+	int	 (*send_query_prepared)(PGconn *, const char *, int,
+		    const char *const *, const int *, const int *, int);
+	int	 (*flush)(PGconn *);
+	int	 (*consume_input)(PGconn *);
+	int	 (*is_busy)(PGconn *);
+	PGresult *(*get_result)(PGconn *);
+	ExecStatusType (*result_status)(const PGresult *);
+	char	*(*result_error_field)(const PGresult *, int);
+	char	*(*result_error_message)(const PGresult *);
+	int	 (*ntuples)(const PGresult *);
+	int	 (*nfields)(const PGresult *);
+	char	*(*fname)(const PGresult *, int);
+	char	*(*getvalue)(const PGresult *, int, int);
+	int	 (*getlength)(const PGresult *, int, int);
+	int	 (*getisnull)(const PGresult *, int, int);
+	void	 (*clear)(PGresult *);
+} f;
+static void	*dl;
+
+static int
+load(char *err, size_t errsz)
+{
+
+	if (dl != NULL)
+		return 0;
+	if ((dl = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errsz, "sql_driver = pgsql needs libpq (Debian "
+		    "package libpq5): %s", dlerror());
+		return -1;
+	}
+#define SYM(x, name) do {						\
+	if ((*(void **)&f.x = dlsym(dl, name)) == NULL) {		\
+		snprintf(err, errsz, "libpq lacks %s", name);		\
+		dlclose(dl);						\
+		dl = NULL;						\
+		return -1;						\
+	}								\
+} while (0)
+	SYM(conninfo_parse, "PQconninfoParse");
+	SYM(conninfo_free, "PQconninfoFree");
+	SYM(freemem, "PQfreemem");
+	SYM(connect_start_params, "PQconnectStartParams");
+	SYM(connect_poll, "PQconnectPoll");
+	SYM(status, "PQstatus");
+	SYM(socket, "PQsocket");
+	SYM(error_message, "PQerrorMessage");
+	SYM(finish, "PQfinish");
+	SYM(set_nonblocking, "PQsetnonblocking");
+	SYM(send_prepare, "PQsendPrepare");
+	SYM(send_query_prepared, "PQsendQueryPrepared");
+	SYM(flush, "PQflush");
+	SYM(consume_input, "PQconsumeInput");
+	SYM(is_busy, "PQisBusy");
+	SYM(get_result, "PQgetResult");
+	SYM(result_status, "PQresultStatus");
+	SYM(result_error_field, "PQresultErrorField");
+	SYM(result_error_message, "PQresultErrorMessage");
+	SYM(ntuples, "PQntuples");
+	SYM(nfields, "PQnfields");
+	SYM(fname, "PQfname");
+	SYM(getvalue, "PQgetvalue");
+	SYM(getlength, "PQgetlength");
+	SYM(getisnull, "PQgetisnull");
+	SYM(clear, "PQclear");
+#undef SYM
+	return 0;
+}
+
+static void
+deadline_in(struct timespec *d, long ms)
+{
+
+	clock_gettime(CLOCK_MONOTONIC, d);
+	d->tv_sec += ms / 1000;
+	d->tv_nsec += (ms % 1000) * 1000000L;
+	if (d->tv_nsec >= 1000000000L) {
+		d->tv_sec++;
+		d->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Milliseconds left until d, at least 0. */
+static int
+left(const struct timespec *d)
+{
+	struct timespec	 now;
+	long		 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(d->tv_sec - now.tv_sec) * 1000 +
+	    (d->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+/* Waits for fd to be readable (or writable); 1, 0 on timeout, -1. */
+static int
+wait_fd(int fd, bool writing, const struct timespec *d)
+{
+	struct pollfd	 p;
+	int		 n;
+
+	p.fd = fd;
+	p.events = writing ? POLLOUT : POLLIN;
+	do
+		n = poll(&p, 1, left(d));
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* Copies libpq's message, first line only, into err. */
+static void
+message(char *err, size_t errsz, const char *what, const char *m)
+{
+	size_t	 n;
+
+	if (m == NULL || *m == '\0')
+		m = "no message";
+	n = strcspn(m, "\n");
+	snprintf(err, errsz, "%s: %.*s", what, (int)(n > 300 ? 300 : n), m);
+}
+
+static enum lbx_sql_rc
+pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
+    size_t errsz)
+{
+	const char		*kw[3] = { "dbname", "options", NULL };
+	const char		*val[3];
+	char			 opts[128];
+	char			*perr = NULL;
+	PQconninfoOption	*o;
+	PGconn			*c;
+	struct timespec		 d;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	int			 n;
+
+	*conn_r = NULL;
+	if (load(err, errsz) == -1)
+		return LBX_SQL_FAIL;
+	if ((o = f.conninfo_parse(cs, &perr)) == NULL) {
+		if (perr != NULL)
+			f.freemem(perr);	/* quotes the string: not shown */
+		snprintf(err, errsz, "the connect string is not a valid "
+		    "libpq connection string");
+		return LBX_SQL_FAIL;
+	}
+	f.conninfo_free(o);
+	snprintf(opts, sizeof(opts), "-c default_transaction_read_only=on "
+	    "-c statement_timeout=%ld", timeout_ms);
+	val[0] = cs;
+	val[1] = opts;
+	val[2] = NULL;
+	deadline_in(&d, timeout_ms);
+	if ((c = f.connect_start_params(kw, val, 1)) == NULL) {
+		snprintf(err, errsz, "connect: out of memory");
+		return LBX_SQL_DOWN;
+	}
+	if (f.status(c) == CONNECTION_BAD)
+		goto bad;
+	for (;;) {
+		if (st == PGRES_POLLING_OK)
+			break;
+		if (st == PGRES_POLLING_FAILED)
+			goto bad;
+		n = wait_fd(f.socket(c), st == PGRES_POLLING_WRITING, &d);
+		if (n == 0) {
+			snprintf(err, errsz, "connect: timed out after %ld ms",
+			    timeout_ms);
+			f.finish(c);
+			return LBX_SQL_TIMEOUT;
+		}
+		if (n == -1)
+			goto bad;
+		st = f.connect_poll(c);
+	}
+	if (f.set_nonblocking(c, 1) != 0)
+		goto bad;
+	*conn_r = c;
+	return LBX_SQL_OK;
+bad:
+	message(err, errsz, "connect", f.error_message(c));
+	f.finish(c);
+	return LBX_SQL_DOWN;
+}
+
+/*
+ * Sends what is queued and collects the results until libpq has no
+ * more, keeping the last one in *res_r (PQclear it).  Returns OK, DOWN
+ * or TIMEOUT.
+ */
+static enum lbx_sql_rc
+collect(PGconn *c, const struct timespec *d, PGresult **res_r, char *err,
+    size_t errsz)
+{
+	PGresult	*r;
+	int		 n;
+
+	*res_r = NULL;
+	while ((n = f.flush(c)) == 1)
+		if (wait_fd(f.socket(c), true, d) <= 0)
+			goto timeout;
+	if (n == -1)
+		goto down;
+	for (;;) {
+		while (f.is_busy(c)) {
+			if ((n = wait_fd(f.socket(c), false, d)) == 0)
+				goto timeout;
+			if (n == -1 || f.consume_input(c) == 0)
+				goto down;
+		}
+		if ((r = f.get_result(c)) == NULL)
+			break;
+		if (*res_r != NULL)
+			f.clear(*res_r);
+		*res_r = r;
+	}
+	if (*res_r == NULL)
+		goto down;
+	return LBX_SQL_OK;
+timeout:
+	snprintf(err, errsz, "query timed out");
+	if (*res_r != NULL)
+		f.clear(*res_r);
+	*res_r = NULL;
+	return LBX_SQL_TIMEOUT;
+down:
+	message(err, errsz, "query", f.error_message(c));
+	if (*res_r != NULL)
+		f.clear(*res_r);
+	*res_r = NULL;
+	return LBX_SQL_DOWN;
+}
+
+/* The outcome of a failed result: a lost server is DOWN, else FAIL. */
+static enum lbx_sql_rc
+failed(PGconn *c, PGresult *r, char *err, size_t errsz)
+{
+	const char	*state = f.result_error_field(r, 'C'); /* SQLSTATE */
+
+	message(err, errsz, "query", f.result_error_message(r));
+	if (f.status(c) == CONNECTION_BAD)
+		return LBX_SQL_DOWN;
+	/* 57014 query_canceled (statement_timeout); 08 connection; 57P admin */
+	if (state != NULL && strcmp(state, "57014") == 0)
+		return LBX_SQL_TIMEOUT;
+	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0))
+		return LBX_SQL_DOWN;
+	return LBX_SQL_FAIL;
+}
+
+static enum lbx_sql_rc
+pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
+    size_t errsz)
+{
+	PGconn		*c = arg;
+	PGresult	*r;
+	struct timespec	 d;
+	char		 name[16];
+	enum lbx_sql_rc	 rc;
+
+	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	deadline_in(&d, 10000);
+	if (f.send_prepare(c, name, sql, (int)nparams, NULL) == 0) {
+		message(err, errsz, "prepare", f.error_message(c));
+		return LBX_SQL_DOWN;
+	}
+	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	if (f.result_status(r) != PGRES_COMMAND_OK)
+		rc = failed(c, r, err, errsz);
+	f.clear(r);
+	return rc;
+}
+
+static enum lbx_sql_rc
+pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
+    long timeout_ms, lbx_sql_row_fn fn, void *fnarg, char *err, size_t errsz)
+{
+	PGconn		*c = arg;
+	PGresult	*r;
+	struct timespec	 d;
+	const char	*names[LBX_SQL_COLS_MAX], *v[LBX_SQL_COLS_MAX];
+	size_t		 lens[LBX_SQL_COLS_MAX];
+	char		 name[16];
+	enum lbx_sql_rc	 rc;
+	int		 i, j, ncols, nrows;
+
+	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	deadline_in(&d, timeout_ms);
+	if (f.send_query_prepared(c, name, (int)n, vals, NULL, NULL, 0) == 0) {
+		message(err, errsz, "query", f.error_message(c));
+		return LBX_SQL_DOWN;
+	}
+	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	if (f.result_status(r) != PGRES_TUPLES_OK) {
+		rc = failed(c, r, err, errsz);
+		f.clear(r);
+		return rc;
+	}
+	if ((ncols = f.nfields(r)) > LBX_SQL_COLS_MAX) {
+		snprintf(err, errsz, "more than %d columns", LBX_SQL_COLS_MAX);
+		f.clear(r);
+		return LBX_SQL_FAIL;
+	}
+	for (j = 0; j < ncols; j++)
+		names[j] = f.fname(r, j);
+	nrows = f.ntuples(r);
+	for (i = 0; i < nrows && rc == LBX_SQL_OK; i++) {
+		for (j = 0; j < ncols; j++) {
+			v[j] = f.getisnull(r, i, j) ? NULL :
+			    f.getvalue(r, i, j);
+			lens[j] = v[j] == NULL ? 0 :
+			    (size_t)f.getlength(r, i, j);
+		}
+		if (fn(fnarg, (size_t)ncols, names, v, lens) == -1) {
+			snprintf(err, errsz, "out of memory");
+			rc = LBX_SQL_FAIL;
+		}
+	}
+	f.clear(r);
+	return rc;
+}
+
+static void
+pg_close(void *arg)
+{
+
+	if (arg != NULL)
+		f.finish(arg);
+}
+
+const struct lbx_sql_driver lbx_sql_pgsql = {
+	.name = "pgsql",
+	.placeholder = LBX_PH_DOLLAR,
+	.load = load,
+	.connect = pg_connect,
+	.prepare = pg_prepare,
+	.exec = pg_exec,
+	.close = pg_close,
+};

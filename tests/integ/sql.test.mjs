@@ -1,0 +1,312 @@
+// sql.test.mjs: sessions and room access from the app's database
+// (identity_query, policy = sql) against real servers: SQLite,
+// PostgreSQL 15 and MariaDB 10.11, each started by the test in a
+// temporary folder (dbservers.mjs).  lbauth runs as it is deployed,
+// FastCGI behind nginx under the sandbox (sandbox = yes, the default),
+// one long-lived worker, so that reconnects are seen; start-up checks
+// run through lbauthctl check and plain CGI.  Tokens are checked with
+// jose against lbauth's JWKS.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { tmpdir, ctl, ctlResult, startFcgi, startNginx, post, cgi, stopAll } from "./harness.mjs";
+import { startPostgres, startMariadb, HAVE_POSTGRES, HAVE_MARIADB } from "./dbservers.mjs";
+
+after(stopAll);
+
+const PASSWORD = "pw-Zq7-secret-9kX";	// must never appear in a log
+const FAR = 4102444800;			// 2100-01-01
+
+// The app's schema and rows, in SQL all three dialects take.
+const SCHEMA = `
+CREATE TABLE sessions (id VARCHAR(255) PRIMARY KEY, user_id VARCHAR(128), expires BIGINT);
+CREATE TABLE users (id VARCHAR(128), org VARCHAR(126), name VARCHAR(255), avatar VARCHAR(255), info TEXT, grps TEXT);
+CREATE TABLE room_members (user_id VARCHAR(128), room VARCHAR(255), pattern VARCHAR(255), access VARCHAR(255));
+INSERT INTO sessions VALUES ('s-ann', 'ann', ${FAR}), ('s-old', 'ann', 1000), ('s-dup', 'dup', ${FAR}),
+  ('s-bob', 'bob', ${FAR}), ('s-many', 'many', ${FAR});
+INSERT INTO users VALUES
+  ('ann', 'acme', 'Ann', 'https://example.com/ann.png', '{"color":"teal","title":"Editor"}', '["editors","staff"]'),
+  ('bob', NULL, 'Bob', NULL, NULL, NULL),
+  ('dup', NULL, 'Dup 1', NULL, NULL, NULL), ('dup', NULL, 'Dup 2', NULL, NULL, NULL),
+  ('many', NULL, NULL, NULL, NULL, NULL);
+INSERT INTO room_members VALUES
+  ('ann', 'acme:doc', 'acme:doc', 'full'),
+  ('ann', 'acme:ro', 'acme:ro', 'read'),
+  ('ann', 'acme:cmt', 'acme:cmt', 'room:write comments:write'),
+  ('ann', 'acme:cmt', 'acme:*', 'read'),
+  ('ann', 'acme:bad', 'acme:bad', 'fly:high'),
+  ('ann', NULL, 'acme:*', 'read'),
+  ('ann', NULL, 'ann:*', 'full'),
+  ('bob', 'open', 'open', 'full');
+`;
+const manyRows = Array.from({ length: 12 }, (_, i) => `('many', 'big', 'big${i + 1}', 'full')`).join(", ");
+const SEED = SCHEMA + `INSERT INTO room_members VALUES ${manyRows};\n`;
+
+const COUNTS = "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM room_members);";
+
+function queries(now, q) {
+  return [
+    `identity_query = SELECT u.id, u.org, u.name, u.avatar, u.info, u.grps AS ${q}groups${q} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.expires > ${now}`,
+    "policy = sql",
+    "room_query = SELECT pattern, access FROM room_members WHERE user_id = :user AND room = :room",
+    // ':room' in a string literal is text, not a parameter.
+    "roomless_query = SELECT pattern, access FROM room_members WHERE user_id = :user AND room IS NULL AND pattern <> ':room' -- not :org",
+  ];
+}
+
+// The drivers: how to start the database, fill it, reach it.
+const DRIVERS = [
+  {
+    name: "sqlite",
+    skip: fs.existsSync("/usr/bin/sqlite3") ? false : "the sqlite3 CLI (Debian sqlite3) is not installed",
+    async start(dir) {
+      const file = path.join(dir, "app.db");
+      const sql = (text) => execFileSync("sqlite3", ["-batch", "-bail", file], { input: text, encoding: "utf8" });
+      sql(SEED);
+      return {
+        connect: file, now: "CAST(strftime('%s','now') AS INTEGER)", q: '"',
+        sql, counts: () => sql(COUNTS).trim().replaceAll("|", " "),
+        slow: null, stop: null,
+      };
+    },
+  },
+  {
+    name: "pgsql",
+    skip: HAVE_POSTGRES ? false : "PostgreSQL 15 (Debian postgresql-15) is not installed",
+    async start() {
+      const pg = await startPostgres();
+      pg.sql(`CREATE ROLE app LOGIN PASSWORD '${PASSWORD}'; CREATE DATABASE app OWNER app;`);
+      pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
+      return {
+        connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"',
+        sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
+        slow: "SELECT 'ann' AS id FROM pg_sleep(5) WHERE :session::text IS NOT NULL",
+        stop: () => pg.stop(), restart: () => pg.start(),
+      };
+    },
+  },
+  {
+    name: "mysql",
+    skip: HAVE_MARIADB ? false : "MariaDB (Debian mariadb-server) is not installed",
+    async start() {
+      const my = await startMariadb();
+      my.sql(`CREATE DATABASE app; CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}';
+        GRANT SELECT ON app.* TO 'app'@'127.0.0.1';`);
+      my.sql(SEED, "app");
+      return {
+        connect: my.connect("app", PASSWORD, "app"), now: "UNIX_TIMESTAMP()", q: "`",
+        sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
+        slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
+        stop: () => my.stop(), restart: () => my.start(),
+      };
+    },
+  },
+];
+
+// A config folder for driver drv reaching db: a signing key, the
+// connect string in a 0600 file, the queries (or extra lines instead).
+function makeConf(drv, db, { lines, timeout = 1500, token = "access" } = {}) {
+  const dir = tmpdir("lbauth-sql-");
+  ctl(["keygen", "-o", path.join(dir, "sign.key")]);
+  fs.writeFileSync(path.join(dir, "db.conn"), db.connect + "\n", { mode: 0o600 });
+  const conf = [
+    "backend = local", "signing_key_file = sign.key", "project_id = test-project",
+    `token = ${token}`, "cookie_name = sid",
+    `sql_driver = ${drv.name}`, "sql_connect_file = db.conn", `sql_timeout_ms = ${timeout}`,
+    ...(lines ?? queries(db.now, db.q)),
+  ];
+  const confPath = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(confPath, conf.join("\n") + "\n");
+  return {
+    dir, conf: confPath, lines: conf,
+    jwks: () => JSON.parse(ctl(["jwks", "-c", confPath])),
+  };
+}
+
+async function verify(setup, token) {
+  const { payload } = await jwtVerify(token, createLocalJWKSet(setup.jwks()), { algorithms: ["EdDSA"] });
+  return payload;
+}
+
+for (const drv of DRIVERS) {
+  test(`${drv.name}: identity and room access from the database`, { skip: drv.skip, timeout: 180000 }, async (t) => {
+    const db = await drv.start(tmpdir("lbauth-sqldb-"));
+    const before = db.counts();
+    const setup = makeConf(drv, db);
+    assert.match(ctl(["check", "-c", setup.conf]), /: ok/);
+    const fcgi = await startFcgi(setup);
+    const nginx = await startNginx(setup, fcgi);
+    const ask = (cookie, room) => post(nginx.url, { cookie: cookie === undefined ? undefined : `sid=${cookie}`,
+      body: JSON.stringify(room === undefined ? {} : { room }) });
+
+    await t.test("a user with every column", async () => {
+      const r = await ask("s-ann", "acme:doc");
+      assert.equal(r.status, 200, r.body);
+      const p = await verify(setup, r.json.token);
+      assert.equal(p.uid, "ann");
+      assert.deepEqual(p.ui, { color: "teal", title: "Editor" });
+      assert.deepEqual(p.perms, { "acme:doc": ["*:write"] });
+      // ID tokens carry the groups.
+      const idSetup = makeConf(drv, db, { token: "id" });
+      const c = await cgi(idSetup, { body: "{}", cookie: "sid=s-ann" });
+      assert.equal(c.status, 200, c.body + c.stderr);
+      const q = await verify(idSetup, c.json.token);
+      assert.deepEqual(q.gids, ["editors", "staff"]);
+      assert.equal(q.uid, "ann");
+    });
+    await t.test("name without info becomes the userInfo", async () => {
+      const r = await ask("s-bob", "open");
+      assert.equal(r.status, 200, r.body);
+      const p = await verify(setup, r.json.token);
+      assert.deepEqual(p.ui, { name: "Bob" });
+    });
+    await t.test("expired, unknown and missing sessions get 401", async () => {
+      for (const sid of ["s-old", "nope"]) {
+        const r = await ask(sid, "acme:doc");
+        assert.equal(r.status, 401, sid);
+        assert.equal(r.json.error, "invalid_session");
+      }
+      const r = await ask(undefined, "acme:doc");
+      assert.equal(r.status, 401);
+    });
+    await t.test("two rows for one session: 500 and the count in the log", async () => {
+      const r = await ask("s-dup", "x");
+      assert.equal(r.status, 500);
+      assert.match(fcgi.log(), /identity_query returned 2 rows/);
+    });
+    await t.test("full, read and scope grants; the room-less query", async () => {
+      let p = await verify(setup, (await ask("s-ann", "acme:ro")).json.token);
+      assert.deepEqual(p.perms, { "acme:ro": ["*:read"] });
+      p = await verify(setup, (await ask("s-ann", "acme:cmt")).json.token);
+      assert.deepEqual(p.perms, { "acme:cmt": ["room:write", "comments:write"], "acme:*": ["*:read"] });
+      p = await verify(setup, (await ask("s-ann")).json.token);
+      assert.deepEqual(p.perms, { "acme:*": ["*:read"], "ann:*": ["*:write"] });
+      const r = await ask("s-ann", "acme:elsewhere");
+      assert.equal(r.status, 403);
+      assert.equal(r.json.error, "forbidden");
+    });
+    await t.test("a bad scope and more than 10 patterns: 500, logged, never cut", async () => {
+      let r = await ask("s-ann", "acme:bad");
+      assert.equal(r.status, 500);
+      r = await ask("s-many", "big");
+      assert.equal(r.status, 500);
+      assert.match(fcgi.log(), /room_query row 11 of 12/);
+    });
+    await t.test("SQL injection in the cookie and the room gets nothing", async () => {
+      const evil = ["s-ann' OR '1'='1", "x'; DROP TABLE sessions; --", "s-ann'--", "s-ann\"/*", "s-ann%00", "s-ann%27%20OR%201=1", "ünï😀", "s-ann;"];
+      for (const e of evil) {
+        const r = await ask(encodeURIComponent(e), "acme:doc");
+        assert.equal(r.status, 401, `${e}: ${r.body}`);
+      }
+      for (const room of ["acme:doc' OR '1'='1", "x'; DROP TABLE room_members; --", "acme:doc'--", "acme:doc\u0000", "acme:dœc 😀", "NULL"]) {
+        const r = await ask("s-ann", room);
+        assert.ok(r.status === 403 || r.status === 400, `${JSON.stringify(room)}: ${r.status} ${r.body}`);
+      }
+      assert.equal(db.counts(), before);
+    });
+    await t.test("the password never reaches the log", () => {
+      assert.ok(!fcgi.log().includes(PASSWORD));
+    });
+    if (db.stop) {
+      await t.test("database stopped: 503 with Retry-After, then recovery", async () => {
+        await db.stop();
+        for (let i = 0; i < 3; i++) {
+          const r = await ask("s-ann", "acme:doc");
+          assert.equal(r.status, 503, r.body);
+          assert.equal(r.json.error, "identity_unavailable");
+          assert.match(r.headers["retry-after"] ?? "", /^[1-9][0-9]*$/);
+        }
+        await db.restart();
+        const t0 = Date.now();
+        let r;
+        do {
+          await new Promise((res) => setTimeout(res, 250));
+          r = await ask("s-ann", "acme:doc");
+        } while (r.status !== 200 && Date.now() - t0 < 20000);
+        assert.equal(r.status, 200, r.body);
+        assert.ok(!fcgi.log().includes(PASSWORD));
+      });
+      await t.test("policy database down: 503 policy_unavailable (JWT users, SQL rooms)", async () => {
+        // Identity from a JWT cookie, rooms from SQL: any source pairs with any policy.
+        const js = makeConf(drv, db, { lines: ["cookie_secret_file = cookie.secret", ...queries(db.now, db.q).slice(1)] });
+        ctl(["keygen", "-t", "hs256", "-o", path.join(js.dir, "cookie.secret")]);
+        const cookie = ctl(["cookie", "-c", js.conf, "-s", "ann", "-o", "acme"]).trim();
+        let c = await cgi(js, { body: '{"room":"acme:ro"}', cookie: `sid=${cookie}` });
+        assert.equal(c.status, 200, c.body + c.stderr);
+        assert.deepEqual((await verify(js, c.json.token)).perms, { "acme:ro": ["*:read"] });
+        await db.stop();
+        c = await cgi(js, { body: '{"room":"acme:ro"}', cookie: `sid=${cookie}` });
+        assert.equal(c.status, 503, c.body);
+        assert.equal(c.json.error, "policy_unavailable");
+        assert.ok(c.headers["retry-after"]);
+        assert.ok(!c.stderr.includes(PASSWORD), c.stderr);
+        await db.restart();
+      });
+    } else {
+      await t.test("database stopped: 503 with Retry-After, then recovery", { skip: "SQLite is a file, not a server that can stop" }, () => {});
+    }
+    if (db.slow) {
+      await t.test("a slow query: 503 within sql_timeout_ms", async () => {
+        const slow = makeConf(drv, db, { timeout: 800, lines: [`identity_query = ${db.slow}`] });
+        const f = await startFcgi(slow);
+        const n = await startNginx(slow, f);
+        const t0 = Date.now();
+        const r = await post(n.url, { cookie: "sid=s-ann", body: "{}" });
+        const ms = Date.now() - t0;
+        assert.equal(r.status, 503, r.body);
+        assert.ok(r.headers["retry-after"]);
+        // The bound is the outcome under test: 800 ms plus the round trip.
+        assert.ok(ms < 2500, `answered after ${ms} ms`);
+        f.stop();
+        n.stop();
+      });
+    } else {
+      await t.test("a slow query: 503 within sql_timeout_ms", { skip: "SQLite has no sleep(); its timeout is a progress handler" }, () => {});
+    }
+    await t.test("bad SQL stops start-up naming the line", async () => {
+      const lines = queries(db.now, db.q);
+      lines[2] = "room_query = SELECT pattern, access FROM no_such_table WHERE user_id = :user AND room = :room";
+      const bad = makeConf(drv, db, { lines });
+      const line = bad.lines.findIndex((l) => l.startsWith("room_query")) + 1;
+      const r = ctlResult(["check", "-c", bad.conf]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`lbauth\\.conf:${line}: room_query: .*no_such_table`));
+      const c = await cgi(bad, { body: "{}", cookie: "sid=s-ann" });
+      assert.equal(c.status, 500);
+      assert.match(c.stderr, new RegExp(`lbauth\\.conf:${line}: room_query`));
+      // A parameter that does not exist is refused before any database.
+      const typo = makeConf(drv, db, { lines: [...queries(db.now, db.q).slice(0, 2), "room_query = SELECT pattern, access FROM room_members WHERE user_id = :usr"] });
+      const r2 = ctlResult(["check", "-c", typo.conf]);
+      assert.equal(r2.status, 1);
+      assert.match(r2.stderr, /room_query: uses an unknown parameter/);
+    });
+    await t.test("the password never reaches stderr, even with a wrong one", async () => {
+      if (drv.name === "sqlite") return;
+      const wrong = makeConf(drv, { ...db, connect: db.connect.replace(PASSWORD, PASSWORD + "-wrong") });
+      const r = ctlResult(["check", "-c", wrong.conf]);
+      assert.equal(r.status, 1);
+      assert.ok(!r.stderr.includes(PASSWORD), r.stderr);
+      const c = await cgi(wrong, { body: "{}", cookie: "sid=s-ann" });
+      assert.equal(c.status, 503, c.body + c.stderr);
+      assert.ok(!c.stderr.includes(PASSWORD), c.stderr);
+      // A connect string the library cannot parse is not quoted back.
+      const broken = makeConf(drv, { ...db, connect: `password=${PASSWORD} =oops 'unterminated` });
+      const r3 = ctlResult(["check", "-c", broken.conf]);
+      assert.equal(r3.status, 1);
+      assert.ok(!r3.stderr.includes(PASSWORD), r3.stderr);
+    });
+    await t.test("connect file must be private", () => {
+      fs.chmodSync(path.join(setup.dir, "db.conn"), 0o644);
+      const r = ctlResult(["check", "-c", setup.conf]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /sql_connect_file: .*db\.conn: is accessible by group or others/);
+      fs.chmodSync(path.join(setup.dir, "db.conn"), 0o600);
+    });
+    assert.equal(db.counts(), before);
+    if (db.stop) await db.stop();
+  });
+}
