@@ -59,17 +59,12 @@ need mariadb-client	command -v mariadb
 need php-cli		command -v php
 need php-laravel-framework	test -f /usr/share/php/Illuminate/Encryption/Encrypter.php
 need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs
-need libsqlite3-dev	test -f /usr/include/sqlite3.h	# demo/login: the demo's database
-need sqlite3		command -v sqlite3	# tests/integ/laravel.test.mjs
-# The real apps whose sessions lbauth reads (laravel.test.mjs,
-# express.test.mjs) and their databases.
-need php-cli		command -v php
+# The real apps whose sessions lbauth reads (laravel.test.mjs: Laravel
+# under php-fpm on SQLite and MariaDB; express.test.mjs: its npm
+# packages are in package-lock.json); demo/login links libsqlite3.
 need php-fpm		test -x /usr/sbin/php-fpm8.2
-need php-laravel-framework	test -f /usr/share/php/Illuminate/autoload.php
 need php-sqlite3	test -f /etc/php/8.2/mods-available/pdo_sqlite.ini
 need php-mysql		test -f /etc/php/8.2/mods-available/pdo_mysql.ini
-need mariadb-server	test -x /usr/sbin/mariadbd
-need postgresql-15	test -x /usr/lib/postgresql/15/bin/pg_ctl
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

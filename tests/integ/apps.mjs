@@ -69,11 +69,12 @@ export function laravelKey() {
 // storage/ and bootstrap/cache/ there), migrated and seeded with
 // artisan, and served by php-fpm on a unix socket.
 //   db: "sqlite" (a file in the folder) or "mariadb" (maria: a server
-//   from sqlservers.mjs; the app connects as root over its socket).
+//   from dbservers.mjs, database: a database made there; the app
+//   connects as root over the server's socket).
 // Returns { dir, appKey, sqlite (the file, for sqlite), fpmSock,
 // nginxLocation (a location block for startNginx's extra), artisan(),
 // stop() }.
-export async function startLaravel({ db = "sqlite", maria, appKey = laravelKey(), appName = "Laravel" } = {}) {
+export async function startLaravel({ db = "sqlite", maria, database = "laravel", appKey = laravelKey(), appName = "Laravel" } = {}) {
   const dir = tmpdir("lbauth-laravel-");
   const app = path.join(dir, "app");
   fs.cpSync(LARAVEL_SRC, app, { recursive: true });
@@ -95,7 +96,7 @@ export async function startLaravel({ db = "sqlite", maria, appKey = laravelKey()
     fs.writeFileSync(sqlite, "");
     Object.assign(env, { DB_CONNECTION: "sqlite", DB_DATABASE: sqlite });
   } else {
-    Object.assign(env, { DB_CONNECTION: "mysql", DB_SOCKET: maria.sock, DB_DATABASE: maria.db,
+    Object.assign(env, { DB_CONNECTION: "mysql", DB_SOCKET: maria.socket, DB_DATABASE: database,
       DB_USERNAME: "root", DB_PASSWORD: "" });
   }
   const artisan = (...args) => execFileSync("php", [path.join(app, "artisan"), ...args],
@@ -157,10 +158,11 @@ export async function startLaravel({ db = "sqlite", maria, appKey = laravelKey()
 }
 
 // The Express app on 127.0.0.1:<free port>, its sessions in PostgreSQL
-// (pg: a server from sqlservers.mjs) through connect-pg-simple.
+// (pg: a server from dbservers.mjs, database: a database made there)
+// through connect-pg-simple; it connects as postgres over the socket.
 //   secrets: express-session's secret list (the first signs, all
 //   verify).
-export async function startExpress(pg, { secrets }) {
+export async function startExpress(pg, { secrets, database = "app" }) {
   const port = await freePort();
   const dir = tmpdir("lbauth-express-");
   const logFile = path.join(dir, "express.log");
@@ -170,7 +172,7 @@ export async function startExpress(pg, { secrets }) {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
-      PGHOST: pg.sock, PGPORT: String(pg.port), PGDATABASE: pg.db, PGUSER: "postgres",
+      PGHOST: pg.socketDir, PGPORT: String(pg.port), PGDATABASE: database, PGUSER: "postgres",
       SESSION_SECRETS: JSON.stringify(secrets),
     },
     stdio: ["ignore", out, out],
@@ -252,10 +254,3 @@ export function sqlSetup({ files = {}, conf = [] } = {}) {
   };
 }
 
-// Why the SQL driver name cannot run yet in this build, or null: lbauth
-// refuses an sql_driver it was built without.
-export function driverMissing(setup, name) {
-  const r = setup.check();
-  return r.status !== 0 && /sql_driver/.test(r.out) && /must be/.test(r.out)
-    ? `this lbauth has no "${name}" SQL driver: ${r.out.trim()}` : null;
-}
