@@ -19,7 +19,7 @@ import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { ROOT, startFcgi, startNginx, stopAll } from "./harness.mjs";
 import { startPostgres } from "./dbservers.mjs";
-import { startExpress, sqlSetup, Browser } from "./apps.mjs";
+import { startExpress, sqlSetup, readmeConf, Browser } from "./apps.mjs";
 
 after(stopAll);
 
@@ -28,17 +28,10 @@ const OLD = secret(), NEW = secret();
 const READER_PASSWORD = secret();
 
 // lbauth's config for the Express app: the copy-paste block of README
-// "Use your app's sessions" (Express).
+// "Use your app's sessions" (Express), with the test's secret files.
 function expressConf(secretFiles) {
-  return [
-    "cookie_name = connect.sid",
-    "session_format = express",
-    `session_secret_files = ${secretFiles}`,
-    "sql_driver = pgsql",
-    "sql_connect_file = sql.connect",
-    "identity_query = SELECT u.id::text AS id, 'acme' AS org, u.name AS name, u.avatar AS avatar FROM session s JOIN users u ON u.id::text = s.sess->>'userId' WHERE s.sid = :session AND s.expire > now()",
-    "policy = org",
-  ];
+  return readmeConf("Express (express-session with connect-pg-simple)").map((l) =>
+    (l.startsWith("session_secret_files =") ? `session_secret_files = ${secretFiles}` : l));
 }
 
 describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () => {

@@ -22,28 +22,25 @@ import { execFileSync } from "node:child_process";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { startFcgi, startNginx, stopAll } from "./harness.mjs";
 import { startMariadb } from "./dbservers.mjs";
-import { startLaravel, laravelKey, sqlSetup, Browser } from "./apps.mjs";
+import { startLaravel, laravelKey, sqlSetup, readmeConf, Browser } from "./apps.mjs";
 
 after(stopAll);
 
 // The lifetime of config/session.php, in seconds: rows older than it
-// are expired sessions, which Laravel itself no longer reads.
+// are expired sessions, which Laravel itself no longer reads (README's
+// query has it as 7200).
 const LIFETIME = 120 * 60;
 
 // lbauth's config for a Laravel app: the copy-paste block of README
-// "Use your app's sessions" (Laravel), with the connect string file.
+// "Use your app's sessions" (Laravel) as it is for MariaDB, and with
+// the changes that README names for SQLite.
 function laravelConf(driver, { now, cast }) {
-  return [
-    "cookie_name = laravel_session",
-    "session_format = laravel",
-    "session_secret_files = app.key",
-    `sql_driver = ${driver}`,
-    "sql_connect_file = sql.connect",
-    // Every signed-in user is in org acme: lbauth's org policy then
-    // grants acme's rooms.
-    `identity_query = SELECT ${cast} AS id, 'acme' AS org, u.name AS name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.last_activity > ${now} - ${LIFETIME}`,
-    "policy = org",
-  ];
+  const conf = readmeConf("Laravel (database session driver)");
+  assert.ok(conf.some((l) => l === "sql_driver = mysql"), conf.join("\n"));
+  return conf.map((l) => l
+    .replace(/^sql_driver = mysql$/, `sql_driver = ${driver}`)
+    .replace("CAST(u.id AS CHAR)", cast)
+    .replace("UNIX_TIMESTAMP()", now));
 }
 
 const DBS = {
