@@ -148,6 +148,13 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     assert.equal(t.json.error, "invalid_session");
   });
 
+  it("lbauth's log names users and statuses but holds no secret, password or cookie", () => {
+    const log = fcgi.log();
+    assert.match(log, /status=200 user="1"/);
+    assert.match(log, /status=401/);
+    for (const s of [OLD, NEW, READER_PASSWORD, "s%3A"]) assert.equal(log.includes(s), false, s);
+  });
+
   it("log out in Express (the row is deleted): lbauth answers 401 at once", async () => {
     const cookie = oldCookie.jar.get("connect.sid");
     assert.equal((await token(oldCookie)).status, 200);

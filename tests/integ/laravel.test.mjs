@@ -196,6 +196,16 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal((await b.fetch(auth, { method: "POST", json: {} })).status, 200);
     });
 
+    it("lbauth's log names users and statuses but holds no APP_KEY, password or cookie", () => {
+      const log = fcgi.log();
+      assert.match(log, /status=200 user="1"/);
+      assert.match(log, /status=401/);
+      assert.equal(log.includes(lv.appKey), false);
+      assert.equal(log.includes(lv.appKey.slice(7)), false);
+      assert.equal(log.includes(READER_PASSWORD), false);
+      assert.doesNotMatch(log, /eyJpdiI6/);	// base64 of '{"iv":', a Laravel cookie
+    });
+
     it("key rotation: lbauth with the new APP_KEY first and the old one after accepts cookies of the old key", async (t) => {
       const rot = sqlSetup({
         files: { "new.key": laravelKey() + "\n", "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
