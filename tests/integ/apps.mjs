@@ -161,9 +161,9 @@ export async function startLaravel({ db = "sqlite", maria, database = "laravel",
 // (pg: a server from dbservers.mjs, database: a database made there)
 // through connect-pg-simple; it connects as postgres over the socket.
 //   secrets: express-session's secret list (the first signs, all
-//   verify).
-export async function startExpress(pg, { secrets, database = "app" }) {
-  const port = await freePort();
+//   verify); port: a given port (a restart) instead of a free one.
+export async function startExpress(pg, { secrets, database = "app", port }) {
+  port ??= await freePort();
   const dir = tmpdir("lbauth-express-");
   const logFile = path.join(dir, "express.log");
   const out = fs.openSync(logFile, "a");

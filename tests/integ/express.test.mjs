@@ -3,7 +3,9 @@
 //
 // The app is tests/apps/express/server.mjs: express 5, express-session
 // and connect-pg-simple (pinned in package-lock.json) on a PostgreSQL 15
-// started here.  A cookie jar over fetch signs in as a browser does;
+// started here, behind the same nginx as lbauth (proxy_pass for every
+// path but /api/liveblocks-auth).  A cookie jar over fetch signs in as
+// a browser does;
 // express-session sets connect.sid ("s:<id>.<HMAC>", URL-encoded) and
 // connect-pg-simple keeps the session as JSON in its "session" table.
 // lbauth verifies connect.sid with the same secrets (session_format =
@@ -34,8 +36,10 @@ function expressConf(secretFiles) {
     (l.startsWith("session_secret_files =") ? `session_secret_files = ${secretFiles}` : l));
 }
 
+const proxyTo = (app) => `location / { proxy_pass http://127.0.0.1:${app.port}; }`;
+
 describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () => {
-  let pg, app, setup, fcgi, nginx, jwks;
+  let pg, app, setup, fcgi, nginx, base, jwks;
   const files = (pgs) => ({
     "new.secret": NEW + "\n",
     "old.secret": OLD + "\n",
@@ -57,7 +61,10 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
       GRANT SELECT ON session, users TO lbauth;`, "app");
     setup = sqlSetup({ files: files(pg), conf: expressConf("new.secret old.secret") });
     fcgi = await startFcgi(setup);
-    nginx = await startNginx(setup, fcgi);
+    // One origin, as deployed: nginx passes /api/liveblocks-auth to
+    // lbauth and everything else to the app.
+    nginx = await startNginx(setup, fcgi, { extra: proxyTo(app) });
+    base = `http://127.0.0.1:${nginx.port}`;
     jwks = createLocalJWKSet(setup.jwks());
   });
 
@@ -68,12 +75,8 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
 
   const it = test;	// every test must run: no skips
 
-  // lbauth's answer for the browser's connect.sid.
-  const token = (b, body = { room: "acme:doc" }) => fetch(nginx.url, {
-    method: "POST",
-    headers: { cookie: `connect.sid=${b.jar.get("connect.sid")}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  // The browser's POST to lbauth, with its cookies (connect.sid).
+  const token = (b, body = { room: "acme:doc" }) => b.fetch("/api/liveblocks-auth", { method: "POST", json: body });
 
   let oldCookie;
 
@@ -83,7 +86,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
   });
 
   it("log in through Express: connect.sid gets ada's token, from the session row's JSON", async () => {
-    const b = new Browser(app.base);
+    const b = new Browser(base);
     const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "analytical engine" } });
     assert.equal(r.status, 200, r.body);
     assert.match(b.jar.get("connect.sid"), /^s%3A[\w-]+\.[\w%]+$/);
@@ -97,7 +100,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
   });
 
   it("a wrong password sets no session; a forged or unsigned connect.sid gets 401", async () => {
-    const b = new Browser(app.base);
+    const b = new Browser(base);
     const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "nope" } });
     assert.equal(r.status, 401);
     assert.equal(b.jar.has("connect.sid"), false);
@@ -115,9 +118,9 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
 
   it("secret rotation: the app now signs with a new secret; lbauth, given both, accepts old and new cookies", async () => {
     await app.stop();
-    app = await startExpress(pg, { secrets: [NEW, OLD] });
-    oldCookie.base = app.base;	// the same browser, the restarted app
-    const b = new Browser(app.base);
+    // Restarted on the same port, behind the same nginx.
+    app = await startExpress(pg, { secrets: [NEW, OLD], port: app.port });
+    const b = new Browser(base);
     const r = await b.fetch("/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } });
     assert.equal(r.status, 200, r.body);
     // The old cookie still signs ada in at the app, and at lbauth.
@@ -129,7 +132,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     // lbauth with only the new secret refuses the old cookie.
     const only = sqlSetup({ files: files(pg), conf: expressConf("new.secret") });
     const f = await startFcgi(only);
-    const n = await startNginx(only, f);
+    const n = await startNginx(only, f, { extra: proxyTo(app) });
     const post = (jar) => fetch(n.url, { method: "POST", headers: { cookie: `connect.sid=${jar.jar.get("connect.sid")}`, "content-type": "application/json" }, body: "{}" });
     assert.equal((await post(b)).status, 200);
     assert.equal((await post(oldCookie)).status, 401);
@@ -138,7 +141,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
   });
 
   it("an expired session row gets 401", async () => {
-    const b = new Browser(app.base);
+    const b = new Browser(base);
     assert.equal((await b.fetch("/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } })).status, 200);
     assert.equal((await token(b)).status, 200);
     const sid = decodeURIComponent(b.jar.get("connect.sid")).slice(2).split(".")[0];
