@@ -203,7 +203,7 @@ uninstall:
 # libclang-rt-14-dev).
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_TARGETS	 = req cookie jwt json conf params
+FUZZ_TARGETS	 = req cookie jwt json conf params express laravel
 FUZZ_DIR	 = tests/fuzz/build
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
