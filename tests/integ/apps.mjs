@@ -255,14 +255,16 @@ export function sqlSetup({ files = {}, conf = [] } = {}) {
 }
 
 
-// The config lines (comments dropped) of the first ```ini block under
-// README.md's heading "### <heading>": the tests run the copy-paste
-// configs README shows, so that README cannot drift from what is proven.
-export function readmeConf(heading) {
+// The config lines (comments dropped) of the n-th (from 0) ```ini
+// block under README.md's heading "### <heading>": the tests run the
+// copy-paste configs README shows, so that README cannot drift from
+// what is proven.
+export function readmeConf(heading, n = 0) {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const at = readme.indexOf(`\n### ${heading}\n`);
   if (at < 0) throw new Error(`README.md has no "### ${heading}"`);
-  const m = /```ini\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!m) throw new Error(`README.md's "### ${heading}" has no ini block`);
-  return m[1].split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  const end = readme.indexOf("\n### ", at + 1);
+  const blocks = [...readme.slice(at, end < 0 ? undefined : end).matchAll(/```ini\n([\s\S]*?)```/g)];
+  if (!blocks[n]) throw new Error(`README.md's "### ${heading}" has no ini block ${n}`);
+  return blocks[n][1].split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
 }

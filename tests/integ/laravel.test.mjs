@@ -91,7 +91,8 @@ for (const db of ["sqlite", "mariadb"]) {
       lv = await startLaravel({ db, maria });
       if (db === "mariadb")
         maria.sql(`GRANT SELECT ON laravel.sessions TO 'lbauth'@'localhost';
-          GRANT SELECT ON laravel.users TO 'lbauth'@'localhost';`);
+          GRANT SELECT ON laravel.users TO 'lbauth'@'localhost';
+          GRANT SELECT ON laravel.room_user TO 'lbauth'@'localhost';`);
       setup = sqlSetup({
         files: { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
         conf: laravelConf(D.driver, D),
@@ -194,6 +195,39 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal(r.status, 401);
       // The same browser's real cookie still works.
       assert.equal((await b.fetch(auth, { method: "POST", json: {} })).status, 200);
+    });
+
+    it("policy = sql over the app's room_user table: a room joined through the app is granted, left gives 403 with no sign-out", async () => {
+      const membership = readmeConf("Laravel (database session driver)", 1);
+      const conf = [...laravelConf(D.driver, D).filter((l) => !l.startsWith("policy =")), ...membership];
+      const rs = sqlSetup({ files: { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) }, conf });
+      const f = await startFcgi(rs);
+      const n = await startNginx(rs, f, { extra: lv.nginxLocation });
+      const rj = createLocalJWKSet(rs.jwks());
+      const b = new Browser(`http://127.0.0.1:${n.port}`);
+      assert.equal((await signIn(b, "bob@example.com", "tcp/ip")).status, 302);
+      const api = (p, json) => b.fetch(p, { method: "POST", json,
+        headers: { accept: "application/json", "x-xsrf-token": decodeURIComponent(b.jar.get("XSRF-TOKEN")) } });
+      const tok = (room) => b.fetch("/api/liveblocks-auth", { method: "POST", json: room ? { room } : {} });
+      assert.equal((await tok("acme:doc")).status, 403, "bob is in no room yet");
+      assert.equal((await api("/rooms/join", { room: "acme:doc", access: "full" })).status, 200);
+      assert.equal((await api("/rooms/join", { room: "acme:notes", access: "read" })).status, 200);
+      let t = await tok("acme:doc");
+      assert.equal(t.status, 200, t.body + f.log());
+      assert.deepEqual((await jwtVerify(t.json.token, rj)).payload.perms, { "acme:doc": ["*:write"] });
+      t = await tok("acme:notes");
+      assert.deepEqual((await jwtVerify(t.json.token, rj)).payload.perms, { "acme:notes": ["*:read"] });
+      t = await tok(null);
+      assert.deepEqual((await jwtVerify(t.json.token, rj)).payload.perms, { "acme:doc": ["*:read"], "acme:notes": ["*:read"] });
+      // A client-made "room" with SQL in it is a room id bound as a
+      // parameter: no grant, and the table is intact.
+      assert.equal((await tok("acme:doc' OR '1'='1")).status, 403);
+      assert.equal((await api("/rooms/leave", { room: "acme:doc" })).json.left, true);
+      assert.equal((await tok("acme:doc")).status, 403);
+      assert.equal((await b.fetch("/")).status, 200, "bob is still signed in");
+      assert.equal((await tok("acme:notes")).status, 200);
+      n.stop();
+      f.stop();
     });
 
     it("lbauth's log names users and statuses but holds no APP_KEY, password or cookie", () => {

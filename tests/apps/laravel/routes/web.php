@@ -1,6 +1,7 @@
 <?php
 
 use App\Http\Controllers\LoginController;
+use App\Http\Controllers\RoomController;
 use Illuminate\Http\Request;
 use Illuminate\Support\Facades\Route;
 
@@ -14,3 +15,7 @@ Route::get('/', function (Request $request) {
 
     return ['id' => $user->id, 'name' => $user->name, 'email' => $user->email];
 })->middleware('auth');
+
+// The signed-in user joins or leaves a room (room_user).
+Route::post('/rooms/join', [RoomController::class, 'join'])->middleware('auth');
+Route::post('/rooms/leave', [RoomController::class, 'leave'])->middleware('auth');
