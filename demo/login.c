@@ -298,7 +298,8 @@ cookie_sid(const struct exchange *x, const struct helper *h, char *sid)
 	    &v, &len) != LBAUTH_OK || len != 2 * SID_BYTES)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (strchr("0123456789abcdef", v[i]) == NULL || v[i] == '\0')
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' &&
+		    v[i] <= 'f')))
 			return 0;
 	memcpy(sid, v, len);
 	sid[len] = '\0';
@@ -479,8 +480,8 @@ is_room(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || strchr(":-_.", s[i]) !=
-		    NULL) || s[i] == '\0')
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == ':' ||
+		    s[i] == '-' || s[i] == '_' || s[i] == '.'))
 			return 0;
 	return 1;
 }
