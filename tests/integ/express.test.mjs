@@ -73,19 +73,18 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     await pg?.stop();
   });
 
-  const it = test;	// every test must run: no skips
 
   // The browser's POST to lbauth, with its cookies (connect.sid).
   const token = (b, body = { room: "acme:doc" }) => b.fetch("/api/liveblocks-auth", { method: "POST", json: body });
 
   let oldCookie;
 
-  it("lbauthctl check accepts the config (it connects and prepares the query)", () => {
+  test("lbauthctl check accepts the config (it connects and prepares the query)", () => {
     const r = setup.check();
     assert.equal(r.status, 0, r.out);
   });
 
-  it("log in through Express: connect.sid gets ada's token, from the session row's JSON", async () => {
+  test("log in through Express: connect.sid gets ada's token, from the session row's JSON", async () => {
     const b = new Browser(base);
     const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "analytical engine" } });
     assert.equal(r.status, 200, r.body);
@@ -99,7 +98,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     assert.deepEqual(payload.ui, { name: "Ada Lovelace", avatar: "https://example.com/ada.png" });
   });
 
-  it("a wrong password sets no session; a forged or unsigned connect.sid gets 401", async () => {
+  test("a wrong password sets no session; a forged or unsigned connect.sid gets 401", async () => {
     const b = new Browser(base);
     const r = await b.fetch("/login", { method: "POST", json: { email: "ada@example.com", password: "nope" } });
     assert.equal(r.status, 401);
@@ -116,7 +115,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     }
   });
 
-  it("secret rotation: the app now signs with a new secret; lbauth, given both, accepts old and new cookies", async () => {
+  test("secret rotation: the app now signs with a new secret; lbauth, given both, accepts old and new cookies", async () => {
     await app.stop();
     // Restarted on the same port, behind the same nginx.
     app = await startExpress(pg, { secrets: [NEW, OLD], port: app.port });
@@ -140,7 +139,7 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     f.stop();
   });
 
-  it("an expired session row gets 401", async () => {
+  test("an expired session row gets 401", async () => {
     const b = new Browser(base);
     assert.equal((await b.fetch("/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } })).status, 200);
     assert.equal((await token(b)).status, 200);
@@ -151,14 +150,14 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     assert.equal(t.json.error, "invalid_session");
   });
 
-  it("lbauth's log names users and statuses but holds no secret, password or cookie", () => {
+  test("lbauth's log names users and statuses but holds no secret, password or cookie", () => {
     const log = fcgi.log();
     assert.match(log, /status=200 user="1"/);
     assert.match(log, /status=401/);
     for (const s of [OLD, NEW, READER_PASSWORD, "s%3A"]) assert.equal(log.includes(s), false, s);
   });
 
-  it("log out in Express (the row is deleted): lbauth answers 401 at once", async () => {
+  test("log out in Express (the row is deleted): lbauth answers 401 at once", async () => {
     const cookie = oldCookie.jar.get("connect.sid");
     assert.equal((await token(oldCookie)).status, 200);
     const r = await oldCookie.fetch("/logout", { method: "POST" });

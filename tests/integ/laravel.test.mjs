@@ -84,7 +84,7 @@ for (const db of ["sqlite", "mariadb"]) {
       if (db === "mariadb") {
         maria = await startMariadb();
         // The app's database, and a reader for lbauth that may only
-        // SELECT from the two tables it reads.
+        // SELECT from the tables it reads.
         maria.sql(`CREATE DATABASE laravel;
           CREATE USER 'lbauth'@'localhost' IDENTIFIED BY '${READER_PASSWORD}';`);
       }
@@ -109,14 +109,13 @@ for (const db of ["sqlite", "mariadb"]) {
       await maria?.stop();
     });
 
-    const it = test;	// every test must run: no skips
 
-    it("lbauthctl check accepts the config (it connects and prepares the query)", () => {
+    test("lbauthctl check accepts the config (it connects and prepares the query)", () => {
       const r = setup.check();
       assert.equal(r.status, 0, r.out);
     });
 
-    it("a guest's session (the sign-in form was shown, nobody signed in) gets 401", async () => {
+    test("a guest's session (the sign-in form was shown, nobody signed in) gets 401", async () => {
       const b = new Browser(base);
       await b.fetch("/login");
       assert.ok(b.jar.has("laravel_session"), "Laravel set its session cookie");
@@ -125,7 +124,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal(r.json.error, "invalid_session");
     });
 
-    it("a wrong password signs nobody in: still 401", async () => {
+    test("a wrong password signs nobody in: still 401", async () => {
       const b = new Browser(base);
       const r = await signIn(b, "ada@example.com", "wrong");
       assert.equal(r.status, 302);
@@ -134,7 +133,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal(t.status, 401, t.body);
     });
 
-    it("sign in through Laravel, and the same laravel_session cookie gets ada's token; sign out and lbauth answers 401 at once", async () => {
+    test("sign in through Laravel, and the same laravel_session cookie gets ada's token; sign out and lbauth answers 401 at once", async () => {
       const b = new Browser(base);
       const r = await signIn(b, "ada@example.com", "analytical engine");
       assert.equal(r.status, 302, r.body);
@@ -165,7 +164,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal((await replay.json()).error, "invalid_session");
     });
 
-    it("bob gets bob's token; a session past Laravel's lifetime gets 401", async () => {
+    test("bob gets bob's token; a session past Laravel's lifetime gets 401", async () => {
       const b = new Browser(base);
       assert.equal((await signIn(b, "bob@example.com", "tcp/ip")).status, 302);
       const t = await b.fetch(auth, { method: "POST", json: { room: "acme:standup" } });
@@ -182,7 +181,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal((await b.fetch("/")).status, 302);
     });
 
-    it("a cookie whose ciphertext was changed gets 401, and the real one still works", async () => {
+    test("a cookie whose ciphertext was changed gets 401, and the real one still works", async () => {
       const b = new Browser(base);
       assert.equal((await signIn(b, "ada@example.com", "analytical engine")).status, 302);
       const v = decodeURIComponent(b.jar.get("laravel_session"));
@@ -197,7 +196,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal((await b.fetch(auth, { method: "POST", json: {} })).status, 200);
     });
 
-    it("policy = sql over the app's room_user table: a room joined through the app is granted, left gives 403 with no sign-out", async () => {
+    test("policy = sql over the app's room_user table: a room joined through the app is granted, left gives 403 with no sign-out", async () => {
       const membership = readmeConf("Laravel (database session driver)", 1);
       const conf = [...laravelConf(D.driver, D).filter((l) => !l.startsWith("policy =")), ...membership];
       const rs = sqlSetup({ files: { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) }, conf });
@@ -230,7 +229,7 @@ for (const db of ["sqlite", "mariadb"]) {
       f.stop();
     });
 
-    it("lbauth's log names users and statuses but holds no APP_KEY, password or cookie", () => {
+    test("lbauth's log names users and statuses but holds no APP_KEY, password or cookie", () => {
       const log = fcgi.log();
       assert.match(log, /status=200 user="1"/);
       assert.match(log, /status=401/);
@@ -240,7 +239,7 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.doesNotMatch(log, /eyJpdiI6/);	// base64 of '{"iv":', a Laravel cookie
     });
 
-    it("key rotation: lbauth with the new APP_KEY first and the old one after accepts cookies of the old key", async (t) => {
+    test("key rotation: lbauth with the new APP_KEY first and the old one after accepts cookies of the old key", async (t) => {
       const rot = sqlSetup({
         files: { "new.key": laravelKey() + "\n", "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
         conf: laravelConf(D.driver, D).map((l) => (l.startsWith("session_secret_files") ? "session_secret_files = new.key app.key" : l)),
