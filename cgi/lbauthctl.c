@@ -8,6 +8,8 @@
  *	       [-n NAME] [-a AVATAR] [-i INFO_JSON] [-t TTL]
  *	verify [-c CONF] [-j JWKS_FILE] TOKEN
  *	check [-c CONF]
+ *	explain [-c CONF] (--cookie VALUE | --user ID [--org ORG])
+ *	       [--room ROOM]
  *
  * Exit status: 0 success, 1 failure (the reason on stderr), 2 usage.
  */
@@ -20,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/extern.h"
+#include "../lib/app.h"
 
 #define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 
@@ -49,7 +51,10 @@ usage(void)
 	    "                 [-r ROOM1,ROOM2] [-n NAME] [-a AVATAR] "
 	    "[-i INFO_JSON] [-t TTL]\n"
 	    "       lbauthctl verify [-c CONF] [-j JWKS_FILE] TOKEN\n"
-	    "       lbauthctl check [-c CONF]\n");
+	    "       lbauthctl check [-c CONF]\n"
+	    "       lbauthctl explain [-c CONF] (--cookie VALUE | --user ID "
+	    "[--org ORG])\n"
+	    "                 [--room ROOM]\n");
 	return 2;
 }
 
@@ -506,6 +511,61 @@ cmd_check(int argc, char *argv[])
 	return 0;
 }
 
+/*
+ * explain: a dry run of one request (lib/explain.c): the user, the
+ * identity source, the policy's grants and, for a room, the access per
+ * feature.  Mints nothing, calls no API.  Exit 0 when a token would be
+ * issued, 1 when not (or on an error), 2 on a usage error.
+ */
+static int
+cmd_explain(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "cookie", required_argument, NULL, 'k' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "org", required_argument, NULL, 'o' },
+		{ "room", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lbauth_app	*app;
+	struct lbx_buf		 out;
+	const char		*conf_path = NULL, *cookie = NULL, *user = NULL;
+	const char		*org = NULL, *room = NULL, *path;
+	char			 err[1024];
+	enum lbauth_err		 rc;
+	int			 ch;
+
+	while ((ch = getopt_long(argc, argv, "c:k:u:o:r:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'k': cookie = optarg; break;
+		case 'u': user = optarg; break;
+		case 'o': org = optarg; break;
+		case 'r': room = optarg; break;
+		default: return usage();
+		}
+	if (optind != argc || (cookie == NULL) == (user == NULL) ||
+	    (org != NULL && user == NULL))
+		return usage();
+	path = config_path(conf_path);
+	if (lbauth_app_new(path, &app, err, sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauthctl: %s\n", err);
+		return 1;
+	}
+	lbx_buf_init(&out);
+	rc = lbx_explain(app, cookie, user, org, room, &out, err, sizeof(err));
+	if (err[0] != '\0')
+		fprintf(stderr, "lbauthctl: %s\n", err);
+	else if (out.oom)
+		fprintf(stderr, "lbauthctl: out of memory\n");
+	else
+		fwrite(out.p, 1, out.len, stdout);
+	lbx_buf_clear(&out);
+	lbauth_app_free(app);
+	return rc == LBAUTH_OK ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -516,6 +576,7 @@ main(int argc, char *argv[])
 		{ "keygen", cmd_keygen }, { "pubkey", cmd_pubkey },
 		{ "jwks", cmd_jwks }, { "cookie", cmd_cookie },
 		{ "verify", cmd_verify }, { "check", cmd_check },
+		{ "explain", cmd_explain },
 	};
 	size_t	 i;
 

@@ -84,6 +84,8 @@ static const struct {
 	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,
 	    published, 0, 0),
 	K(LBX_CONF_SANDBOX, "sandbox", V_BOOL, sandbox, 0, 0),
+	K(LBX_CONF_MAX_INFLIGHT, "max_inflight", V_LONG, max_inflight, 1,
+	    65536),
 	K(LBX_CONF_SESSION_FORMAT, "session_format", V_SIDFMT,
 	    session_format, 0, 0),
 	K(LBX_CONF_SESSION_SECRET_FILES, "session_secret_files", V_PATHS,
@@ -118,6 +120,7 @@ defaults(struct lbauth_conf *c)
 	c->backend = LBX_BACKEND_LIVEBLOCKS;
 	c->token = LBX_TOKEN_ACCESS;
 	c->upstream_timeout_ms = 5000;
+	c->max_inflight = 256;
 	c->clock_skew = 60;
 	c->token_ttl = 3600;
 	c->max_body = 4096;

@@ -5,9 +5,12 @@
 #ifndef LBAUTH_EXTERN_H
 #define LBAUTH_EXTERN_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
 #include <sys/types.h>
+
+#include <pthread.h>
 
 #include <json.h>
 #include <sodium.h>
@@ -117,6 +120,7 @@ enum lbx_conf_key {
 	LBX_CONF_PUBLISHED_KEY_FILES,
 	LBX_CONF_SANDBOX,
 	LBX_CONF_UPSTREAM_CA_FILE,
+	LBX_CONF_MAX_INFLIGHT,
 	/* Sessions and room access from SQL (sql.c, sid.c). */
 	LBX_CONF_SESSION_FORMAT,
 	LBX_CONF_SESSION_SECRET_FILES,
@@ -153,6 +157,7 @@ struct lbauth_conf {
 	char		*liveblocks_secret_file;
 	char		*liveblocks_base_url;
 	long		 upstream_timeout_ms;
+	long		 max_inflight;	/* requests in flight per process */
 	char		*upstream_ca_file;	/* NULL: the system's CAs */
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */
@@ -306,6 +311,7 @@ struct lbauth_session {
 void	lbx_session_init(struct lbauth_session *);
 bool	lbx_session_is_pattern(const char *, size_t);
 void	lbx_session_write(struct lbx_buf *, const struct lbauth_session *);
+const char *lbx_session_scope(unsigned);
 
 /* ---------------------------------------------------------------------
  * req.c: the HTTP request, parsed without I/O.
@@ -339,11 +345,19 @@ struct lbx_policy {
 	const struct lbauth_policy_ops	*ops;
 	void				*ctx;
 	void				*dl;	/* dlopen handle, or NULL */
+	pthread_mutex_t			 serial; /* LBAUTH_POLICY_SERIAL */
+	bool				 worker; /* worker_init ran */
 };
 
 enum lbauth_err lbx_policy_open(struct lbx_policy *, const char *,
 		    const char *, char *, size_t) LBAUTH_WUR;
 void	lbx_policy_close(struct lbx_policy *);
+enum lbauth_err lbx_policy_worker_init(struct lbx_policy *, char *, size_t)
+		    LBAUTH_WUR;
+void	lbx_policy_worker_fini(struct lbx_policy *);
+enum lbauth_decision lbx_policy_decide(struct lbx_policy *,
+		    const struct lbauth_request *, const struct lbauth_user *,
+		    struct lbauth_session *);
 
 /* ---------------------------------------------------------------------
  * token.c: Liveblocks access and ID tokens, signed locally.
@@ -370,7 +384,27 @@ void	lbx_token_id(struct lbx_buf *, struct lbx_minter *,
  */
 #define LBX_UPSTREAM_MAX	65536	/* bytes of an upstream answer */
 
+struct lbx_engine;
+struct lbx_xfer;
+typedef void	(*lbx_xfer_fn)(struct lbx_xfer *);
+
+/* One transfer handed to the engine (lbx_upstream_submit). */
+struct lbx_xfer {
+	const char		*path;		/* "/v2/...", static */
+	struct lbx_buf		 body;		/* the JSON to POST */
+	struct lbx_buf		 answer;	/* the API's answer */
+	struct lbx_buf		 url;
+	long			 status;
+	long			 conns;
+	const char		*reason;	/* static, or NULL */
+	enum lbauth_err		 rc;
+	lbx_xfer_fn		 done;
+	void			*h;		/* the easy handle in flight */
+	struct lbx_xfer		*next;		/* the engine's queue */
+};
+
 struct lbx_upstream {
+	struct lbx_engine	*eng;		/* a worker's, or NULL */
 	void			*dl;		/* libcurl */
 	struct lbx_curl		*curl;		/* its functions */
 	void			*h;		/* the easy handle, or NULL */
@@ -388,6 +422,11 @@ enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
 		    const char *, size_t, long *, struct lbx_buf *, long *,
 		    const char **) LBAUTH_WUR;
 const char *lbx_upstream_url(const struct lbx_upstream *);
+enum lbauth_err lbx_upstream_start(struct lbx_upstream *, long) LBAUTH_WUR;
+void	lbx_upstream_stop(struct lbx_upstream *);
+bool	lbx_upstream_started(const struct lbx_upstream *);
+enum lbauth_err lbx_upstream_submit(struct lbx_upstream *, struct lbx_xfer *)
+		    LBAUTH_WUR;
 void	lbx_upstream_clear(struct lbx_upstream *);
 
 /* ---------------------------------------------------------------------
@@ -412,6 +451,7 @@ void	lbx_resp_begin(struct lbauth_resp *, int, const char *);
 void	lbx_resp_header(struct lbauth_resp *, const char *, const char *);
 void	lbx_resp_end(struct lbauth_resp *, const char *, size_t);
 void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
+void	lbx_resp_fixed_500(struct lbauth_resp *, enum lbauth_err);
 
 /* ---------------------------------------------------------------------
  * log.c: one line per request.  It takes no argument that could carry a
@@ -527,15 +567,26 @@ struct lbx_sql_query {
 	size_t		 nparams;
 };
 
-struct lbx_sql {
-	const struct lbx_sql_driver *drv;
-	struct lbx_secret	 connstr;	/* NUL-terminated */
-	long			 timeout_ms;
-	struct lbx_sql_query	 q[LBX_SQLQ__MAX];
+/*
+ * One connection of a process, used by one thread at a time (mu).  A
+ * worker with request threads has LBX_SQL_SLOTS of them.
+ */
+#define LBX_SQL_SLOTS	4
+
+struct lbx_sql_slot {
+	pthread_mutex_t		 mu;
 	void			*conn;		/* NULL: not connected */
 	pid_t			 pid;		/* the process conn is for */
 	struct timespec		 retry_at;	/* no connect before */
 	long			 backoff_ms;	/* 0: none */
+};
+
+struct lbx_sql {
+	const struct lbx_sql_driver *drv;	/* NULL: no SQL */
+	struct lbx_secret	 connstr;	/* NUL-terminated */
+	long			 timeout_ms;
+	struct lbx_sql_query	 q[LBX_SQLQ__MAX];
+	struct lbx_sql_slot	 slots[LBX_SQL_SLOTS];
 	int			 bad_query;	/* the one that failed, -1 */
 };
 
@@ -543,10 +594,11 @@ const struct lbx_sql_driver *lbx_sql_driver_find(const char *);
 enum lbauth_err lbx_sql_translate(struct lbx_sql_query *, const char *,
 		    size_t, enum lbx_placeholder, unsigned, const char **)
 		    LBAUTH_WUR;
+void	lbx_sql_init(struct lbx_sql *, const struct lbx_sql_driver *);
 enum lbx_sql_rc lbx_sql_open(struct lbx_sql *, char *, size_t);
 enum lbx_sql_rc lbx_sql_run(struct lbx_sql *, enum lbx_sql_qid,
 		    const char *const *, lbx_sql_row_fn, void *, char *, size_t);
-long	lbx_sql_retry_after(const struct lbx_sql *);
+long	lbx_sql_retry_after(struct lbx_sql *);
 void	lbx_sql_disconnect(struct lbx_sql *);
 void	lbx_sql_clear(struct lbx_sql *);
 void	lbx_sql_scrub(const struct lbx_sql *, char *);

@@ -146,3 +146,11 @@ lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s)
 	}
 	lbx_buf_putc(b, '}');
 }
+
+/* The name of scope number i (an index of struct lbx_grant's scopes). */
+const char *
+lbx_session_scope(unsigned i)
+{
+
+	return i < LBX_SCOPES ? scopes[i] : "?";
+}

@@ -21,6 +21,8 @@
  * "down" or "timeout" closes the connection; the next connect waits for
  * a backoff that starts at 250 ms and doubles to 8 s, and requests
  * meanwhile fail at once (503) instead of each waiting sql_timeout_ms.
+ * A worker with request threads (backend = liveblocks) has up to
+ * LBX_SQL_SLOTS connections, each used by one thread at a time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,24 +200,47 @@ ms_until(const struct timespec *t)
 	    (t->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+/* Makes s empty, for driver drv. */
+void
+lbx_sql_init(struct lbx_sql *s, const struct lbx_sql_driver *drv)
+{
+	size_t	 i;
+
+	memset(s, 0, sizeof(*s));
+	s->drv = drv;
+	s->bad_query = -1;
+	for (i = 0; i < LBX_SQL_SLOTS; i++)
+		pthread_mutex_init(&s->slots[i].mu, NULL);
+}
+
+/* Closes slot t's connection (this process's only). */
+static void
+slot_close(struct lbx_sql *s, struct lbx_sql_slot *t)
+{
+
+	if (t->conn != NULL && t->pid == getpid())
+		s->drv->close(t->conn);
+	t->conn = NULL;
+}
+
 /* Closes the connection and schedules the next connect. */
 static void
-backoff(struct lbx_sql *s)
+backoff(struct lbx_sql *s, struct lbx_sql_slot *t)
 {
 	struct timespec	 now;
 
-	lbx_sql_disconnect(s);
-	s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_MIN_MS :
-	    s->backoff_ms * 2;
-	if (s->backoff_ms > BACKOFF_MAX_MS)
-		s->backoff_ms = BACKOFF_MAX_MS;
+	slot_close(s, t);
+	t->backoff_ms = t->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    t->backoff_ms * 2;
+	if (t->backoff_ms > BACKOFF_MAX_MS)
+		t->backoff_ms = BACKOFF_MAX_MS;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	s->retry_at = now;
-	s->retry_at.tv_sec += s->backoff_ms / 1000;
-	s->retry_at.tv_nsec += (s->backoff_ms % 1000) * 1000000L;
-	if (s->retry_at.tv_nsec >= 1000000000L) {
-		s->retry_at.tv_sec++;
-		s->retry_at.tv_nsec -= 1000000000L;
+	t->retry_at = now;
+	t->retry_at.tv_sec += t->backoff_ms / 1000;
+	t->retry_at.tv_nsec += (t->backoff_ms % 1000) * 1000000L;
+	if (t->retry_at.tv_nsec >= 1000000000L) {
+		t->retry_at.tv_sec++;
+		t->retry_at.tv_nsec -= 1000000000L;
 	}
 }
 
@@ -271,57 +296,89 @@ lbx_sql_scrub_str(char *msg, const char *secret, size_t n)
 }
 
 /*
- * Connects and prepares every set query, unless connected already.
- * Returns LBX_SQL_OK; LBX_SQL_DOWN during a backoff or when the connect
- * fails; LBX_SQL_TIMEOUT; LBX_SQL_FAIL when a query does not prepare
- * (why in err, scrubbed of the password).
+ * Connects slot t and prepares every set query, unless connected
+ * already.  Returns LBX_SQL_OK; LBX_SQL_DOWN during a backoff or when
+ * the connect fails; LBX_SQL_TIMEOUT; LBX_SQL_FAIL when a query does
+ * not prepare (s->bad_query says which; why in err, scrubbed of the
+ * password).  t is locked by the caller.
  */
-enum lbx_sql_rc
-lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
+static enum lbx_sql_rc
+slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, char *err,
+    size_t errsz)
 {
 	enum lbx_sql_rc	 rc;
 	size_t		 i;
 
 	err[0] = '\0';
-	s->bad_query = -1;
-	if (s->conn != NULL && s->pid == getpid())
+	if (t->conn != NULL && t->pid == getpid())
 		return LBX_SQL_OK;
 	/*
 	 * Inherited over fork(): never used, and not closed either (a
 	 * PostgreSQL goodbye would end the parent's session).
 	 */
-	s->conn = NULL;
-	if (s->backoff_ms != 0 && ms_until(&s->retry_at) > 0) {
+	t->conn = NULL;
+	if (t->backoff_ms != 0 && ms_until(&t->retry_at) > 0) {
 		snprintf(err, errsz, "waiting %ld ms before reconnecting",
-		    ms_until(&s->retry_at));
+		    ms_until(&t->retry_at));
 		return LBX_SQL_DOWN;
 	}
-	rc = s->drv->connect(&s->conn, (const char *)s->connstr.p,
+	rc = s->drv->connect(&t->conn, (const char *)s->connstr.p,
 	    s->timeout_ms, err, errsz);
 	if (rc == LBX_SQL_OK) {
-		s->pid = getpid();
+		t->pid = getpid();
 		for (i = 0; i < LBX_SQLQ__MAX && rc == LBX_SQL_OK; i++)
 			if (s->q[i].sql != NULL &&
-			    (rc = s->drv->prepare(s->conn, i, s->q[i].sql,
+			    (rc = s->drv->prepare(t->conn, i, s->q[i].sql,
 			    s->q[i].nparams, err, errsz)) != LBX_SQL_OK)
 				s->bad_query = (int)i;
 	}
 	lbx_sql_scrub(s, err);
 	if (rc == LBX_SQL_OK)
-		s->backoff_ms = 0;
+		t->backoff_ms = 0;
 	else if (rc == LBX_SQL_FAIL)
-		lbx_sql_disconnect(s);
+		slot_close(s, t);
 	else
-		backoff(s);
+		backoff(s, t);
 	return rc;
 }
 
 /*
+ * Connects the first slot (start-up checks, a worker's start) as
+ * slot_open() does.
+ */
+enum lbx_sql_rc
+lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
+{
+	enum lbx_sql_rc	 rc;
+
+	s->bad_query = -1;
+	pthread_mutex_lock(&s->slots[0].mu);
+	rc = slot_open(s, &s->slots[0], err, errsz);
+	pthread_mutex_unlock(&s->slots[0].mu);
+	return rc;
+}
+
+/* Locks and returns a free slot, else waits for this thread's. */
+static struct lbx_sql_slot *
+slot_get(struct lbx_sql *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < LBX_SQL_SLOTS; i++)
+		if (pthread_mutex_trylock(&s->slots[i].mu) == 0)
+			return &s->slots[i];
+	i = (size_t)pthread_self() % LBX_SQL_SLOTS;
+	pthread_mutex_lock(&s->slots[i].mu);
+	return &s->slots[i];
+}
+
+/*
  * Runs query qid with vals (indexed by enum lbx_sql_param; NULL is SQL
- * NULL), calling fn with arg for each row; connects first if needed.
- * A connection found dead at the first try is reopened once at once
- * (the server restarted since the last request).  Returns as
- * lbx_sql_open() and the driver's exec do, with why in err (scrubbed).
+ * NULL), calling fn with arg for each row, on a connection of this
+ * process that no other thread uses meanwhile; connects first if
+ * needed.  A connection found dead at the first try is reopened once
+ * at once (the server restarted since the last request).  Returns as
+ * slot_open() and the driver's exec do, with why in err (scrubbed).
  */
 enum lbx_sql_rc
 lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
@@ -329,6 +386,7 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 {
 	const char	*v[LBX_SQL_PARAMS_MAX];
 	const struct lbx_sql_query *q = &s->q[qid];
+	struct lbx_sql_slot *t;
 	enum lbx_sql_rc	 rc;
 	size_t		 i;
 	bool		 fresh;
@@ -336,44 +394,56 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 
 	for (i = 0; i < q->nparams; i++)
 		v[i] = vals[q->params[i]];
+	t = slot_get(s);
 	for (tries = 0; tries < 2; tries++) {
-		fresh = s->conn == NULL || s->pid != getpid();
-		if ((rc = lbx_sql_open(s, err, errsz)) != LBX_SQL_OK)
-			return rc;
-		rc = s->drv->exec(s->conn, qid, v, q->nparams, s->timeout_ms,
+		fresh = t->conn == NULL || t->pid != getpid();
+		if ((rc = slot_open(s, t, err, errsz)) != LBX_SQL_OK)
+			break;
+		rc = s->drv->exec(t->conn, qid, v, q->nparams, s->timeout_ms,
 		    fn, arg, err, errsz);
 		lbx_sql_scrub(s, err);
 		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL)
-			return rc;
-		lbx_sql_disconnect(s);
-		if (rc == LBX_SQL_TIMEOUT || fresh) {
-			backoff(s);
-			return rc;
+			break;
+		if (rc == LBX_SQL_TIMEOUT || fresh || tries == 1) {
+			backoff(s, t);
+			break;
 		}
+		slot_close(s, t);
 	}
-	backoff(s);
+	pthread_mutex_unlock(&t->mu);
 	return rc;
 }
 
 /* Seconds a client should wait before trying again (Retry-After). */
 long
-lbx_sql_retry_after(const struct lbx_sql *s)
+lbx_sql_retry_after(struct lbx_sql *s)
 {
-	long	 ms;
+	long	 ms, max = 0;
+	size_t	 i;
 
-	if (s->backoff_ms == 0 || (ms = ms_until(&s->retry_at)) <= 0)
-		return 1;
-	return (ms + 999) / 1000;
+	for (i = 0; i < LBX_SQL_SLOTS; i++) {
+		if (pthread_mutex_trylock(&s->slots[i].mu) != 0)
+			continue;
+		if (s->slots[i].backoff_ms != 0 &&
+		    (ms = ms_until(&s->slots[i].retry_at)) > max)
+			max = ms;
+		pthread_mutex_unlock(&s->slots[i].mu);
+	}
+	return max <= 0 ? 1 : (max + 999) / 1000;
 }
 
-/* Closes this process's connection, if any. */
+/* Closes this process's connections, if any, and forgets backoffs. */
 void
 lbx_sql_disconnect(struct lbx_sql *s)
 {
+	size_t	 i;
 
-	if (s->conn != NULL && s->pid == getpid())
-		s->drv->close(s->conn);
-	s->conn = NULL;
+	for (i = 0; i < LBX_SQL_SLOTS; i++) {
+		pthread_mutex_lock(&s->slots[i].mu);
+		slot_close(s, &s->slots[i]);
+		s->slots[i].backoff_ms = 0;
+		pthread_mutex_unlock(&s->slots[i].mu);
+	}
 }
 
 /* Disconnects and frees everything s owns, wiping the connect string. */
@@ -382,8 +452,11 @@ lbx_sql_clear(struct lbx_sql *s)
 {
 	size_t	 i;
 
-	if (s->drv != NULL)
-		lbx_sql_disconnect(s);
+	if (s->drv == NULL)
+		return;
+	lbx_sql_disconnect(s);
+	for (i = 0; i < LBX_SQL_SLOTS; i++)
+		pthread_mutex_destroy(&s->slots[i].mu);
 	lbx_secret_clear(&s->connstr);
 	for (i = 0; i < LBX_SQLQ__MAX; i++)
 		free(s->q[i].sql);

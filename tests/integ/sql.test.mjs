@@ -310,3 +310,34 @@ for (const drv of DRIVERS) {
     if (db.stop) await db.stop();
   });
 }
+
+// backend = liveblocks: a worker serves requests from several threads
+// at once, each taking its own database connection (sql.c's slots).
+test("sqlite under backend = liveblocks: concurrent requests, tokens from the dev server", { skip: DRIVERS[0].skip, timeout: 120000 }, async () => {
+  const { startDevServer } = await import("./harness.mjs");
+  const dev = await startDevServer();
+  const db = await DRIVERS[0].start(tmpdir("lbauth-sqldb-"));
+  const dir = tmpdir("lbauth-sql-");
+  fs.writeFileSync(path.join(dir, "db.conn"), db.connect + "\n", { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "liveblocks.secret"), "sk_localdev\n", { mode: 0o600 });
+  const conf = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(conf, ["backend = liveblocks", "liveblocks_secret_file = liveblocks.secret",
+    `liveblocks_base_url = ${dev.url}`, "cookie_name = sid", "sql_connect_file = db.conn",
+    ...queries(db.now, db.q), ""].join("\n"));
+  const setup = { dir, conf, jwks: () => ({ keys: [] }) };
+  const fcgi = await startFcgi(setup);
+  const nginx = await startNginx(setup, fcgi);
+  const asks = [];
+  for (let i = 0; i < 40; i++) {
+    const [sid, room, want] = [["s-ann", "acme:doc", 200], ["s-bob", "open", 200], ["nope", "open", 401], ["s-ann", "acme:none", 403]][i % 4];
+    asks.push(post(nginx.url, { cookie: `sid=${sid}`, body: JSON.stringify({ room }) }).then((r) => ({ r, sid, room, want })));
+  }
+  for (const { r, sid, room, want } of await Promise.all(asks)) {
+    assert.equal(r.status, want, `${sid} ${room}: ${r.body}`);
+    if (want !== 200) continue;
+    const p = JSON.parse(Buffer.from(r.json.token.split(".")[1], "base64url"));
+    assert.equal(p.uid, sid === "s-ann" ? "ann" : "bob");
+    assert.deepEqual(Object.keys(p.perms), [room]);
+  }
+  assert.ok(!fcgi.log().includes("status=500"), fcgi.log());
+});
