@@ -207,6 +207,8 @@ The demo is running: $base/
     curl -s -c /tmp/jar '$base/login?user=ada'
     curl -s -b /tmp/jar -X POST -H 'Content-Type: application/json' \\
         -d '{"room":"acme:whiteboard"}' $url
+  Why a user gets what they get (a dry run: no token, no API call):
+    ./lbauthctl explain -c $run/lbauth.conf --user cy --room acme:standup
 
 Request log below.  Ctrl-C stops everything.
 

@@ -21,7 +21,7 @@
 
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -319,9 +319,18 @@ describe("make run: the demo page in Chromium", () => {
     await bob.waitForSelector('[data-testid="no-access"]', { timeout: WAIT });
     assert.match(await text(bob, '[data-testid="no-access"]'), /lbauth refused Bob Kahn \(org acme\) a token: 403 forbidden/);
     assert.match(await text(bob, "#whoami"), /Bob Kahn/);
+    // lbauthctl explain, the dry run the banner shows, reads the same.
+    const explain = (user) => spawnSync(path.join(ROOT, "lbauthctl"),
+      ["explain", "-c", path.join(stack.dir, "run/lbauth.conf"), "--user", user, "--room", ROOM], { encoding: "utf8" });
+    let ex = explain("bob");
+    assert.match(ex.stdout, /^policy: sql \(room_query\)$/m, ex.stderr);
+    assert.match(ex.stdout, /^result: 403 forbidden/m);
     // cy, refused a moment ago, is let in to write.
     await ada.click(`${member(ada, "cy")} button[data-action="full"]`);
     await ada.waitForSelector(`${member(ada, "cy")}[data-access="full"]`, { timeout: WAIT });
+    ex = explain("cy");
+    assert.match(ex.stdout, /^ {2}acme:whiteboard \*:write$/m, ex.stdout);
+    assert.match(ex.stdout, /^result: 200/m);
     await cy.goto(`${stack.base}/?room=${encodeURIComponent(ROOM)}`);
     await waitText(cy, "#access", "can write");
     await ada.waitForSelector('#people li[data-user="cy"]', { timeout: WAIT });

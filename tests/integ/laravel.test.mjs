@@ -18,9 +18,10 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { startFcgi, startNginx, stopAll } from "./harness.mjs";
+import { ROOT, startFcgi, startNginx, stopAll } from "./harness.mjs";
 import { startMariadb } from "./dbservers.mjs";
 import { startLaravel, laravelKey, sqlSetup, readmeConf, Browser } from "./apps.mjs";
 
@@ -152,7 +153,17 @@ for (const db of ["sqlite", "mariadb"]) {
       assert.equal(rl.status, 200, rl.body);
       assert.deepEqual((await jwtVerify(rl.json.token, jwks)).payload.perms, { "acme:*": ["*:read"] });
 
+      // lbauthctl explain with the same cookie value: the dry run.
       const old = b.jar.get("laravel_session");
+      const explain = () => spawnSync(path.join(ROOT, "lbauthctl"),
+        ["explain", "-c", setup.conf, "--cookie", old, "--room", "acme:doc"], { encoding: "utf8" });
+      let ex = explain();
+      assert.equal(ex.status, 0, ex.stderr);
+      assert.match(ex.stdout, new RegExp(`^user: ${me.json.id}$`, "m"));
+      assert.match(ex.stdout, /^ {2}source: identity_query \(.*session_format = laravel.*\)$/m);
+      assert.match(ex.stdout, /^ {2}acme:doc \*:write$/m);
+      assert.match(ex.stdout, /^result: 200/m);
+
       const out = await xsrfPost(b, "/logout");
       assert.equal(out.status, 302, out.body);
       assert.notEqual(b.jar.get("laravel_session"), old, "Laravel gave the signed-out browser a new session");
@@ -162,6 +173,9 @@ for (const db of ["sqlite", "mariadb"]) {
       const replay = await fetch(auth, { method: "POST", headers: { cookie: `laravel_session=${old}`, "content-type": "application/json" }, body: "{}" });
       assert.equal(replay.status, 401);
       assert.equal((await replay.json()).error, "invalid_session");
+      ex = explain();
+      assert.notEqual(ex.status, 0);
+      assert.match(ex.stdout, /^user: none: 401 invalid_session/m, ex.stdout + ex.stderr);
     });
 
     test("bob gets bob's token; a session past Laravel's lifetime gets 401", async () => {
