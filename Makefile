@@ -35,6 +35,14 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -O1 \
 	   -DLBAUTH_SANITIZE
 LDFLAGS	+= -fsanitize=address,undefined
 endif
+# SANITIZE=thread (make tsan): ThreadSanitizer; as under ASan the
+# sandbox is compiled out.  Every process's reports go to
+# tests/out/tsan.<pid> (cgi/lbauth.c: the workers' stderr is a log).
+ifeq ($(SANITIZE),thread)
+CFLAGS	+= -fsanitize=thread -fno-omit-frame-pointer -O1 -DLBAUTH_SANITIZE \
+	   -DLBAUTH_TSAN_LOG='"$(CURDIR)/tests/out/tsan"'
+LDFLAGS	+= -fsanitize=thread
+endif
 LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 
 LIB_SRCS = lib/explain.c lib/sid.c lib/ossl.c lib/sql.c lib/sql-sqlite.c lib/sql-pgsql.c lib/sql-mysql.c lib/sqluser.c lib/sqlpolicy.c \
@@ -125,6 +133,7 @@ test: deps all $(UNIT_TESTS)
 ifeq ($(CI)$(SANITIZE),true)
 	@$(MAKE) -s -j2 fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 	@$(MAKE) -s asan
+	@$(MAKE) -s tsan
 endif
 
 run: deps all
@@ -133,6 +142,19 @@ run: deps all
 asan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=1 test
+
+# ThreadSanitizer over the unit tests and the integration files whose
+# lbauth runs threads; fails on any report.
+TSAN_INTEG = tests/integ/daemon.test.mjs tests/integ/liveblocks.test.mjs \
+	     tests/integ/concurrency.test.mjs tests/integ/sql.test.mjs
+tsan:
+	$(MAKE) clean
+	$(MAKE) SANITIZE=thread all $(UNIT_TESTS)
+	@mkdir -p tests/out && rm -f tests/out/tsan.*
+	@SANITIZE=thread INTEG="$(TSAN_INTEG)" sh tests/run.sh $(UNIT_TESTS)
+	@if ls tests/out/tsan.* >/dev/null 2>&1; then \
+		echo "FAIL tsan: ThreadSanitizer reports:"; cat tests/out/tsan.*; \
+		exit 1; fi; echo "ok   tsan: no ThreadSanitizer report"
 
 # The unit tests and one FastCGI pass behind nginx under memcheck: no
 # error, no definite or indirect leak.
@@ -145,6 +167,10 @@ valgrind: deps all $(UNIT_TESTS)
 # (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
 bench: deps all
 	@node tests/bench/bench.mjs
+
+# Only the SQL rows of make bench (tests/bench/sql.mjs).
+bench-sql: deps all
+	@node tests/bench/sql.mjs
 
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
 # to a 2-worker master; fails on any unexpected status or RSS growth.
@@ -193,7 +219,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan valgrind soak bench install uninstall clean
+.PHONY: all deps test run asan tsan valgrind soak bench bench-sql install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #

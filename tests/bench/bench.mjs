@@ -261,4 +261,7 @@ if (cgi) console.log(`  CGI: lbauth ${fmt(cgi.lbauthMs, 3)} ms, trivial C CGI ${
 console.log(`  instructions per request: ${insns.total} (crypto ${insns.crypto}, other ${insns.other}): other/crypto ${fmt(insns.other / insns.crypto, 3)}   (target <= 0.25)`);
 writeInsns(insns);
 fs.writeFileSync(path.join(ROOT, "tests/out/bench.json"), JSON.stringify({ results, cgi, insns }, null, 1));
-process.exit(results.some((r) => r.errors > 0) ? 1 : 0);
+// --- SQL rows (issue 14): tests/bench/sql.mjs, its own targets ----------
+const sqlRun = spawnSync(process.execPath, [path.join(B, "sql.mjs")], { stdio: "inherit", env: process.env });
+// --- end of the SQL rows -------------------------------------------------
+process.exit(results.some((r) => r.errors > 0) || sqlRun.status !== 0 ? 1 : 0);

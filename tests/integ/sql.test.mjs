@@ -69,6 +69,7 @@ const DRIVERS = [
       sql(SEED);
       return {
         connect: file, now: "CAST(strftime('%s','now') AS INTEGER)", q: '"',
+        superuser: file, write: "DELETE FROM sessions WHERE id <> :session RETURNING user_id AS id",
         sql, counts: () => sql(COUNTS).trim().replaceAll("|", " "),
         slow: null, stop: null,
       };
@@ -83,6 +84,9 @@ const DRIVERS = [
       pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
       return {
         connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"',
+        // The superuser, who may write: only the session is read-only.
+        superuser: `host=127.0.0.1 port=${pg.port} dbname=app user=postgres`,
+        write: "WITH d AS (DELETE FROM sessions WHERE id <> :session RETURNING user_id) SELECT user_id AS id FROM d",
         sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
         slow: "SELECT 'ann' AS id FROM pg_sleep(5) WHERE :session::text IS NOT NULL",
         stop: () => pg.stop(), restart: () => pg.start(),
@@ -99,6 +103,8 @@ const DRIVERS = [
       my.sql(SEED, "app");
       return {
         connect: my.connect("app", PASSWORD, "app"), now: "UNIX_TIMESTAMP()", q: "`",
+        superuser: `socket=${my.socket} user=root database=app`,
+        write: "DELETE FROM sessions WHERE id <> :session",
         sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
         slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
         stop: () => my.stop(), restart: () => my.start(),
@@ -298,6 +304,22 @@ for (const drv of DRIVERS) {
       const r3 = ctlResult(["check", "-c", broken.conf]);
       assert.equal(r3.status, 1);
       assert.ok(!r3.stderr.includes(PASSWORD), r3.stderr);
+    });
+    await t.test("connections are read-only, even for a user who may write", async () => {
+      const w = makeConf(drv, { ...db, connect: db.superuser }, { lines: [`identity_query = ${db.write}`] });
+      const ck = ctlResult(["check", "-c", w.conf]);
+      if (drv.name !== "pgsql") {
+        // SQLite and MariaDB refuse it when it is prepared, at start.
+        assert.equal(ck.status, 1);
+        assert.match(ck.stderr, /lbauth\.conf:\d+: identity_query: .*(not a read-only query|READ ONLY)/);
+      } else {
+        // PostgreSQL prepares it and refuses to run it.
+        assert.equal(ck.status, 0, ck.stderr);
+        const c = await cgi(w, { body: "{}", cookie: "sid=s-ann" });
+        assert.equal(c.status, 500, c.body + c.stderr);
+        assert.match(c.stderr, /read-only transaction/);
+      }
+      assert.equal(db.counts(), before);
     });
     await t.test("connect file must be private", () => {
       fs.chmodSync(path.join(setup.dir, "db.conn"), 0o644);

@@ -1,0 +1,144 @@
+// sql.mjs: the SQL rows of make bench (run by bench.mjs, or alone as
+// "node tests/bench/sql.mjs").  Three lbauth targets with backend =
+// local behind one nginx, loaded alike with wrk:
+//   JWT       the session JWT cookie and the org policy (the baseline)
+//   SQLite    identity_query + policy = sql on SQLite
+//   pgsql     the same on PostgreSQL 15 (started here, dbservers.mjs)
+// each with persistent per-worker connections and prepared statements,
+// and CGI starts (hyperfine) of the JWT and SQLite configs.  Prints
+// req/s and the ratios to the JWT row (goals: SQLite >= 0.8, pgsql >=
+// 0.6; CGI with SQLite <= 1.3 x CGI without SQL).  Stops all it starts.
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { LBAUTH, makeSetup, ctl, tmpdir, freePort, stopAll } from "../integ/harness.mjs";
+import { startPostgres, HAVE_POSTGRES } from "../integ/dbservers.mjs";
+
+const SECS = Number(process.env.BENCH_SECONDS ?? 10);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const CONNS = 32;
+const B = path.dirname(new URL(import.meta.url).pathname);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const procs = [];
+let pg = null;
+process.on("exit", () => { for (const p of procs) try { process.kill(p.pid, "SIGTERM"); } catch {} stopAll(); });
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+const start = (cmd, args, opts = {}) => { const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"], ...opts }); procs.push(c); return c; };
+async function waitSock(p) { for (let i = 0; i < 250 && !fs.existsSync(p); i++) await sleep(20); if (!fs.existsSync(p)) throw new Error(`no socket ${p}`); }
+
+// The app's tables, in SQL both dialects take.
+const SEED = `
+CREATE TABLE sessions (id VARCHAR(64) PRIMARY KEY, user_id VARCHAR(64), expires BIGINT);
+CREATE TABLE users (id VARCHAR(64) PRIMARY KEY, org VARCHAR(64), name VARCHAR(64));
+CREATE TABLE room_members (user_id VARCHAR(64), room VARCHAR(128), access VARCHAR(32), PRIMARY KEY (user_id, room));
+INSERT INTO sessions VALUES ('sid-ada', 'ada', 4102444800);
+INSERT INTO users VALUES ('ada', 'acme', 'Ada');
+INSERT INTO room_members VALUES ('ada', 'acme:doc-1', 'full'), ('ada', 'acme:doc-2', 'read');
+`;
+const QUERIES = (now) => [
+  `identity_query = SELECT u.id, u.org, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.expires > ${now}`,
+  "policy = sql",
+  "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room",
+];
+
+function sqlConf(driver, connect, now) {
+  const dir = tmpdir("lbauth-bench-sql-");
+  ctl(["keygen", "-o", path.join(dir, "sign.key")]);
+  fs.writeFileSync(path.join(dir, "db.conn"), connect + "\n", { mode: 0o600 });
+  const conf = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "log_requests = no", "cookie_name = sid",
+    `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...QUERIES(now), ""].join("\n"));
+  return { dir, conf };
+}
+
+const dir = tmpdir("lbauth-bench-sql-");
+const jwt = makeSetup({ conf: ["log_requests = no"] });
+const jwtCookie = `session=${jwt.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
+const dbFile = path.join(dir, "app.db");
+execFileSync("sqlite3", [dbFile], { input: SEED });
+const lite = sqlConf("sqlite", dbFile, "CAST(strftime('%s','now') AS INTEGER)");
+const targets = [
+  { name: "lbauth local, JWT cookie + org policy", conf: jwt.conf, cookie: jwtCookie },
+  { name: "lbauth local, SQLite identity + sql policy", conf: lite.conf, cookie: "sid=sid-ada" },
+];
+if (HAVE_POSTGRES) {
+  pg = await startPostgres();
+  pg.sql("CREATE ROLE app LOGIN PASSWORD 'bench-pw'; CREATE DATABASE app OWNER app;");
+  pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
+  const p = sqlConf("pgsql", pg.connect("app", "bench-pw", "app"), "extract(epoch from now())");
+  targets.push({ name: "lbauth local, PostgreSQL identity + sql policy", conf: p.conf, cookie: "sid=sid-ada" });
+} else console.error("bench sql: PostgreSQL 15 is not installed: no pgsql row");
+
+for (const [i, t] of targets.entries()) {
+  t.sock = path.join(dir, `t${i}.sock`);
+  t.proc = start(LBAUTH, ["--listen", `unix:${t.sock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", t.conf]);
+  await waitSock(t.sock);
+}
+const port = await freePort();
+const nd = path.join(dir, "nginx");
+fs.mkdirSync(nd);
+fs.writeFileSync(path.join(nd, "nginx.conf"), `${process.getuid() === 0 ? "user root;" : ""}
+worker_processes ${WORKERS}; daemon off; pid ${nd}/nginx.pid; error_log ${nd}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path ${nd}/b; fastcgi_temp_path ${nd}/f; proxy_temp_path ${nd}/p; uwsgi_temp_path ${nd}/u; scgi_temp_path ${nd}/s;
+  server {
+    listen 127.0.0.1:${port};
+    ${targets.map((t, i) => `location = /t${i} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${t.sock}; fastcgi_request_buffering on; }`).join("\n    ")}
+  }
+}`);
+start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
+for (let i = 0; i < 250; i++) {
+  if (await new Promise((r) => { const s = net.connect(port, "127.0.0.1", () => { s.end(); r(true); }); s.on("error", () => r(false)); })) break;
+  await sleep(20);
+}
+
+function wrk(t, secs) {
+  const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
+    { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: '{"room":"acme:doc-1"}' } });
+  const num = (re) => { const m = re.exec(r.stdout); return m ? Number(m[1]) : NaN; };
+  const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(r.stdout); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
+  const sockErrs = (/Socket errors: (.*)/.exec(r.stdout)?.[1].match(/\d+/g) ?? []).reduce((a, n) => a + Number(n), 0);
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50: lat(50), p99: lat(99), errors: (num(/Non-2xx or 3xx responses: (\d+)/) || 0) + sockErrs };
+}
+
+const rows = [];
+for (const [i, t] of targets.entries()) {
+  t.url = `http://127.0.0.1:${port}/t${i}`;
+  const res = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", cookie: t.cookie }, body: '{"room":"acme:doc-1"}' });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${t.name}: ${res.status} ${text}`);
+  execFileSync(path.join(path.dirname(LBAUTH), "lbauthctl"), ["verify", "-c", t.conf, JSON.parse(text).token], { stdio: "ignore" });
+  wrk(t, 2);
+  rows.push({ name: t.name, ...wrk(t, SECS) });
+}
+
+// CGI starts: the JWT config against the SQLite one.
+const bodyFile = path.join(dir, "body");
+fs.writeFileSync(bodyFile, '{"room":"acme:doc-1"}');
+// Both through the same shell (for the stdin redirect), as bench.mjs
+// does: its cost is in both figures.  One Cookie header serves both.
+const both = `${targets[0].cookie}; ${targets[1].cookie}`;
+const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "300", "--export-json", path.join(dir, "cgi.json"),
+  ...targets.slice(0, 2).map((t) => `LBAUTH_CONFIG=${t.conf} ${LBAUTH} < ${bodyFile}`)],
+  { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+let cgi = null;
+try {
+  const j = JSON.parse(fs.readFileSync(path.join(dir, "cgi.json"), "utf8")).results;
+  cgi = { jwtMs: j[0].mean * 1000, sqliteMs: j[1].mean * 1000 };
+} catch { console.error(hf.stderr); }
+
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+console.log(`\nSQL rows: ${WORKERS} workers per target, wrk ${CONNS} connections, ${SECS} s, one nginx`);
+console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "errors".padStart(7), "/ JWT".padStart(7));
+for (const r of rows)
+  console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7));
+console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8)`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6)`);
+if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of 300): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3)`);
+const out = path.join(path.dirname(B), "out");
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, cgi }, null, 1));
+if (pg) await pg.stop();
+process.exit(rows.some((r) => r.errors > 0) ? 1 : 0);
