@@ -317,11 +317,13 @@ clean: fuzz-clean
 # --- The "make run" demo (nginx/run.sh): demo/login ---------------------
 #
 # demo/login is the demo page's sign-in helper (a FastCGI responder that
-# sets the session cookie for a sample user); a demo tool, never
-# installed.  "make" builds it, so that "make run" and the browser test
+# keeps the sample users, their sessions and room memberships in SQLite,
+# which lbauth reads, and sets the session cookie); a demo tool, never
+# installed.  It links libsqlite3 itself (lbauth loads it only when
+# configured).  "make" builds it, so that "make run" and the browser test
 # (tests/integ/demo.test.mjs, run by "make test") find it.
 demo/login: demo/login.c liblbauth.a lib/lbauth.h lib/extern.h
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ demo/login.c liblbauth.a $(FCGI_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ demo/login.c liblbauth.a $(FCGI_LIBS) -lsqlite3 $(LDLIBS)
 
 all: demo/login
 

@@ -6,16 +6,20 @@
 //	/?room=acme:standup	the room: who is there, live cursors, a
 //				shared counter in Liveblocks Storage
 //	/?room=...&view=1	the same, asking lbauth for a token without
-//				a room: its read-only grant on <org>:*
+//				a room: read access to every room the user
+//				is a member of
 //
 // Who is signed in comes from the sign-in helper (GET /login reads the
-// HttpOnly session cookie, which the page cannot).  Every token request
-// goes through authEndpoint() below, which records lbauth's decision in
-// the side panel before handing the answer to the Liveblocks client.
-// lbauth's org policy grants the room to members of the room's org and
-// otherwise only read access to the user's own org's rooms ("<org>:*"),
-// which the Liveblocks server then refuses for this room (close code
-// 4001); a user without an org gets nothing: 403.
+// HttpOnly session cookie, which the page cannot); who is in which room
+// from GET /members, changed with POST /members (the room's "Members"
+// panel).  Both live in the demo's SQLite database, which lbauth reads
+// too (identity_query, policy = sql): a member gets "full" (write) or
+// "read" access to the room, anyone else a 403.  A change of membership
+// applies to that user's next token request, with no sign-out.  Every
+// token request goes through authEndpoint() below, which records
+// lbauth's decision in the side panel before handing the answer to the
+// Liveblocks client.  A room-less token that does not cover the room
+// makes the Liveblocks server refuse the connection (close code 4001).
 
 import { createClient, LiveObject } from "@liveblocks/client";
 
@@ -137,35 +141,65 @@ function renderWhoami(user) {
 
 const orgText = (u) => (u.org ? `org ${u.org}` : "no org");
 
+// --- room memberships (the demo's database, through demo/login) ---------
+
+let USERS = [];
+
+async function getMembers() {
+  const r = await fetch("/members", { credentials: "include" });
+  if (!r.ok) throw new Error(`GET /members: ${r.status}`);
+  return (await r.json()).rooms ?? {};
+}
+
+// access: "full", "read" or null (remove).  Returns every room's members.
+async function setMember(room, user, access) {
+  const r = await fetch("/members", {
+    method: "POST",
+    credentials: "include",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ room, user, access }),
+  });
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`POST /members: ${r.status} ${j.error ?? ""}`);
+  return j.rooms ?? {};
+}
+
+const accessText = { full: "can write", read: "read-only" };
+
+function accessOf(rooms, room, user) {
+  return (rooms[room] ?? []).find((m) => m.user === user)?.access ?? null;
+}
+
 function renderSignIn(users) {
   renderWhoami(null);
   show(
     h("h1", {}, "Sign in as a sample user"),
     h("p", {}, "No passwords: the demo's sign-in helper (", h("code", {}, "demo/login"),
-      ") sets the session cookie, a JWT signed with lbauth's cookie secret, as your own app would after its sign-in."),
+      ") writes a session into the demo's SQLite database and sets its id as the session cookie, as your own app would ",
+      "after its sign-in. lbauth looks the session up in the same database."),
     h("ul", { class: "users" }, users.map((u) =>
       h("li", {}, h("a", { class: "user-card", href: `/login?user=${encodeURIComponent(u.id)}`, "data-user": u.id },
         avatar(u.info, 48),
         h("span", {}, h("strong", {}, u.info.name), h("br"), h("span", { class: "muted" }, `${u.id} · ${orgText(u)}`)))))),
-    h("p", { class: "muted small" }, "ada and bob share org acme; cy is in org globex; gus is a guest without an org. ",
+    h("p", { class: "muted small" }, "ada and bob may write in acme's rooms, where cy (org globex) may read; ",
+      "cy may write in globex:lobby; gus is in no room. ",
       "Sign in as two of them in two browser windows (one of them private) to see each other."));
 }
 
-function renderRooms(user) {
+function renderRooms(user, rooms) {
   show(
     h("h1", {}, `Hello, ${user.info?.name ?? user.id}`),
-    user.org
-      ? h("p", {}, "Pick a room. lbauth's ", h("code", {}, "org"), " policy gives you write access to your org's rooms (",
-        h("code", {}, `${user.org}:…`), "); for another org's room it grants only read access to your own org's rooms, ",
-        "so the Liveblocks server refuses the connection. ", h("em", {}, "View only"),
-        " asks for a token without a room: read access to all your org's rooms.")
-      : h("p", {}, "Pick a room. You have no org: lbauth's ", h("code", {}, "org"), " policy grants you nothing (403)."),
+    h("p", {}, "Pick a room. lbauth's ", h("code", {}, "sql"), " policy asks the demo's database: a member of the room ",
+      "gets write (", h("code", {}, "full"), ") or read access, anyone else a 403. ", h("em", {}, "View only"),
+      " asks for a token without a room: read access to every room you are a member of. ",
+      "A room's Members panel changes who is in it; it applies to that user's next token."),
     h("ul", { class: "rooms" }, ROOMS.map((r) => {
-      const mine = user.org && r.id.startsWith(`${user.org}:`);
-      return h("li", { class: "room-card" },
+      const access = accessOf(rooms, r.id, user.id);
+      return h("li", { class: "room-card", "data-room-card": r.id },
         h("div", {}, h("strong", {}, r.title), " ", h("code", {}, r.id), h("br"),
           h("span", { class: "muted small" }, r.about),
-          mine ? null : h("div", { class: "small warn" }, "another org's room: expect no access")),
+          access ? h("div", { class: "small muted" }, `you: ${accessText[access]}`)
+            : h("div", { class: "small warn" }, "you are not a member: expect no access")),
         h("div", { class: "actions" },
           h("a", { class: "button", href: `/?room=${encodeURIComponent(r.id)}`, "data-room": r.id }, "Enter"),
           h("a", { class: "button ghost", href: `/?room=${encodeURIComponent(r.id)}&view=1` }, "View only")));
@@ -186,6 +220,7 @@ function enterRoom(user, roomId, viewOnly) {
     plus: h("button", { class: "counter-button", id: "counter-plus", disabled: true, "aria-label": "plus one" }, "+"),
     counterNote: h("p", { class: "small muted", id: "counter-note" }, "Loading storage…"),
     cursors: h("div", { class: "cursors" }),
+    members: h("ul", { class: "people" }, h("li", { class: "muted small alone" }, "Loading…")),
   };
   el.board = h("div", { class: "board", id: "board" },
     h("p", { class: "board-hint muted" }, "Move your pointer here: the others see it live."), el.cursors);
@@ -201,7 +236,36 @@ function enterRoom(user, roomId, viewOnly) {
       h("div", { class: "panel" }, h("h2", {}, "In the room"), el.people),
       h("div", { class: "panel" }, h("h2", {}, "Shared counter"),
         h("div", { class: "counter" }, el.minus, el.value, el.plus), el.counterNote)),
-    el.board));
+    el.board,
+    h("div", { class: "panel members", id: "members" }, h("h2", {}, "Members of this room"),
+      h("p", { class: "small muted" }, "Kept in the demo's database, which lbauth reads for every token. ",
+        "A change applies to that user's next token (reload their page), with no sign-out."),
+      el.members)));
+
+  // The Members panel: every sample user, their access, and buttons.
+  function renderMembers(rooms) {
+    el.members.replaceChildren(...USERS.map((u) => {
+      const access = accessOf(rooms, roomId, u.id);
+      const button = (label, to) => h("button", {
+        class: "button small ghost", "data-action": to ?? "remove",
+        onclick: async () => {
+          try {
+            renderMembers(await setMember(roomId, u.id, to));
+          } catch (e) {
+            el.notice.replaceChildren(h("div", { class: "notice warn" }, String(e)));
+          }
+        },
+      }, label);
+      return h("li", { "data-user": u.id, "data-access": access ?? "none" },
+        avatar(u.info, 28),
+        h("span", { class: "name" }, u.info?.name ?? u.id),
+        h("span", { class: `small ${access ? "muted" : "warn"}` }, access ? accessText[access] : "not a member"),
+        access !== "full" ? button(access ? "Let write" : "Add", "full") : null,
+        access !== "read" ? button(access ? "Make read-only" : "Add read-only", "read") : null,
+        access ? button("Remove", null) : null);
+    }));
+  }
+  getMembers().then(renderMembers, (e) => el.members.replaceChildren(h("li", { class: "warn" }, String(e))));
 
   let refused = false;
   let last = null;	// lbauth's last decision for this room
@@ -239,9 +303,9 @@ function enterRoom(user, roomId, viewOnly) {
   // obtained does not grant this room.
   function refusedByServer(e) {
     const perms = Object.keys(last?.payload?.perms ?? {});
-    noAccess(`lbauth's org policy granted ${who} only `,
+    noAccess(`lbauth's policy granted ${who} only `,
       perms.length ? perms.map((p, i) => [i ? ", " : "", h("code", {}, p)]) : "nothing",
-      ` (read access to their own org's rooms), not ${roomId}, so the Liveblocks server refused the connection: `,
+      `, not ${roomId}, so the Liveblocks server refused the connection: `,
       h("code", {}, `${e.code} ${e.message}`), ".");
   }
 
@@ -391,10 +455,11 @@ async function main() {
     renderSignIn(users);
     return;
   }
+  USERS = users;
   const user = { ...(users.find((u) => u.id === me.id) ?? {}), ...me };
   user.info ??= { name: me.id };
   renderWhoami(user);
-  if (!roomId) renderRooms(user);
+  if (!roomId) renderRooms(user, await getMembers().catch(() => ({})));
   else enterRoom(user, roomId, viewOnly);
 }
 

@@ -4,12 +4,15 @@
 #	Liveblocks dev server	bun, 127.0.0.1:$LB_PORT (default 1153, or a
 #				free port when 1153 is taken)
 #	lbauth			backend = liveblocks (tokens from the dev
-#				server), policy org, "--listen unix:... --workers 2"
-#	demo/login		the demo's sign-in helper (sets the session
-#				cookie), FastCGI via spawn-fcgi
+#				server), users and room access from the demo's
+#				SQLite database (identity_query, policy = sql),
+#				"--listen unix:... --workers 2"
+#	demo/login		the demo's sign-in helper (writes sessions and
+#				room memberships into run/demo.sqlite, sets the
+#				session cookie), FastCGI via spawn-fcgi
 #	nginx			127.0.0.1:$PORT (default 8080): the demo page
-#				at /, /api/liveblocks-auth -> lbauth, /login
-#				and /logout -> demo/login
+#				at /, /api/liveblocks-auth -> lbauth, /login,
+#				/logout and /members -> demo/login
 #
 # Keys, config, logs and the page's bundle are generated under run/
 # (git-ignored; RUN_DIR=/elsewhere moves it).  One real sign-in and
@@ -75,10 +78,13 @@ await() {
 
 mkdir -p "$run/nginx" "$run/demo" "$run/liveblocks"
 chmod 700 "$run"
-[ -f "$run/cookie.secret" ] ||
-    ./lbauthctl keygen -t hs256 -o "$run/cookie.secret" >/dev/null
 [ -f "$run/liveblocks.secret" ] ||
     (umask 077 && printf 'sk_localdev\n' >"$run/liveblocks.secret")
+# The demo's database (users, sessions, room memberships), made by
+# demo/login with the sample data when missing; lbauth's connect string
+# is its path.  "rm run/demo.sqlite" resets the memberships.
+db=$run/demo.sqlite
+(umask 077 && printf '%s\n' "$db" >"$run/sql.connect")
 
 # The Liveblocks dev server (it accepts only the secret sk_localdev);
 # rooms and storage persist in run/liveblocks/.liveblocks/.
@@ -95,14 +101,21 @@ pids="$pids $dev"
 # change from one run to the next.
 cat >"$run/lbauth.conf" <<CONF
 # Written by "make run" at each start; see nginx/lbauth.conf for every
-# key.  Tokens come from the local Liveblocks dev server.
+# key.  Tokens come from the local Liveblocks dev server; the user and
+# their access to the room from the demo's database (demo/login writes
+# it), as README "Use your app's sessions" describes.
 backend = liveblocks
 liveblocks_secret_file = liveblocks.secret
 liveblocks_base_url = $lburl
-cookie_secret_file = cookie.secret
-policy = org
+cookie_name = session
+session_format = raw
+sql_driver = sqlite
+sql_connect_file = sql.connect
+identity_query = SELECT u.id AS id, u.org AS org, json_object('name', u.name, 'avatar', u.avatar, 'color', u.color) AS info FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.expires > CAST(strftime('%s', 'now') AS INTEGER)
+policy = sql
+room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room
+roomless_query = SELECT room AS pattern, 'read' AS access FROM room_members WHERE user_id = :user
 CONF
-./lbauthctl check -c "$run/lbauth.conf" >/dev/null
 echo '{"keys":[]}' >"$run/jwks.json"	# the liveblocks backend signs nothing
 
 # The page: app.js and @liveblocks/client bundled, and where the
@@ -128,14 +141,19 @@ sed -e "s|@DEMO@|$top/demo|g" -e "s|@OUT@|$run/demo|g" \
     nginx/demo.conf.in >"$run/nginx/demo.conf"
 
 rm -f "$run/lbauth.sock" "$run/login.sock"
+# demo/login first: it makes the database, which lbauth (and "lbauthctl
+# check", which prepares the queries) opens read-only.
+spawn-fcgi -n -s "$run/login.sock" -M 0600 -- \
+    "$top/demo/login" "$db" session &
+login=$!
+pids="$pids $login"
+await "$login" 50 test -s "$db" ||
+    die "demo/login did not make $db"
+./lbauthctl check -c "$run/lbauth.conf" >/dev/null
 "$top/lbauth" --listen "unix:$run/lbauth.sock" --workers 2 \
     --config "$run/lbauth.conf" &
 auth=$!
 pids="$pids $auth"
-spawn-fcgi -n -s "$run/login.sock" -M 0600 -- \
-    "$top/demo/login" "$run/lbauth.conf" &
-login=$!
-pids="$pids $login"
 nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" -e "$run/nginx/error.log" &
 web=$!
 pids="$pids $web"
@@ -173,12 +191,15 @@ cat <<MSG
 The demo is running: $base/
 
   Open it in two browser windows (one of them private), sign in as ada
-  and bob (org acme) and open the same room: avatars, live cursors, a
-  shared counter.  cy (org globex) and gus (no org) get no access to
-  acme's rooms; the page lists lbauth's decision for each token request.
+  and bob and open the same room: avatars, live cursors, a shared
+  counter.  lbauth reads who is signed in and who is in which room from
+  run/demo.sqlite: cy may only read acme:standup, gus is in no room.  A
+  room's Members panel adds or removes a member, which applies to that
+  user's next token; the page lists lbauth's decision for each request.
 
   nginx        pid $web, $base (error log $run/nginx/error.log)
   lbauth       pid $auth, 2 workers on $run/lbauth.sock, config $run/lbauth.conf
+               (database $db)
   demo/login   pid $login (the demo's sign-in helper; a demo tool only)
   Liveblocks   pid $dev, dev server $lburl (log $run/liveblocks/dev.log)
 
@@ -186,6 +207,8 @@ The demo is running: $base/
     curl -s -c /tmp/jar '$base/login?user=ada'
     curl -s -b /tmp/jar -X POST -H 'Content-Type: application/json' \\
         -d '{"room":"acme:whiteboard"}' $url
+  Why a user gets what they get (a dry run: no token, no API call):
+    ./lbauthctl explain -c $run/lbauth.conf --user cy --room acme:standup
 
 Request log below.  Ctrl-C stops everything.
 

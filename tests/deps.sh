@@ -60,6 +60,12 @@ need mariadb-client	command -v mariadb
 need php-cli		command -v php
 need php-laravel-framework	test -f /usr/share/php/Illuminate/Encryption/Encrypter.php
 need chromium		test -x /usr/bin/chromium	# tests/integ/demo.test.mjs
+# The real apps whose sessions lbauth reads (laravel.test.mjs: Laravel
+# under php-fpm on SQLite and MariaDB; express.test.mjs: its npm
+# packages are in package-lock.json); demo/login links libsqlite3.
+need php-fpm		test -x /usr/sbin/php-fpm8.2
+need php-sqlite3	test -f /etc/php/8.2/mods-available/pdo_sqlite.ini
+need php-mysql		test -f /etc/php/8.2/mods-available/pdo_mysql.ini
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

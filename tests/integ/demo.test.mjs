@@ -2,15 +2,18 @@
 //
 // It runs nginx/run.sh itself (what "make run" runs) with PORT and
 // LB_PORT on free loopback ports and RUN_DIR in a temporary folder:
-// the Liveblocks dev server, lbauth (backend = liveblocks, --workers 2),
-// the sign-in helper demo/login and nginx serving the demo page.  Then
-// Debian's Chromium (/usr/bin/chromium, headless), driven by
-// playwright-core, opens the page as four people in four browser
-// contexts (separate cookie jars): ada and bob of org acme meet in
-// acme:whiteboard, see each other, their cursors and one shared counter;
-// cy of org globex is refused there (lbauth grants her only globex:*,
-// so the Liveblocks server refuses the room), and so is gus, who has no
-// org (lbauth answers 403).  Playwright's launch() gives the
+// the Liveblocks dev server, lbauth (backend = liveblocks, --workers 2,
+// the user and room access from the demo's SQLite database:
+// identity_query, policy = sql), the sign-in helper demo/login (which
+// writes sessions and memberships into that database) and nginx
+// serving the demo page.  Then Debian's Chromium (/usr/bin/chromium,
+// headless), driven by playwright-core, opens the page as four people
+// in four browser contexts (separate cookie jars): ada and bob, members
+// of acme:whiteboard, meet there, see each other, their cursors and one
+// shared counter; cy, not a member, gets lbauth's 403 there and may only
+// read acme:standup; gus, in no room, gets 403.  Then ada removes bob
+// from the room in its Members panel and adds cy: bob's next token is
+// refused and cy's grants write, with no sign-out.  Playwright's launch() gives the
 // browser a fresh temporary profile (user-data-dir) that it deletes on
 // close; no browser is downloaded.  Finally run.sh is stopped with
 // SIGTERM, as Ctrl-C stops it, and every process it started must be
@@ -18,7 +21,7 @@
 
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -148,6 +151,9 @@ describe("make run: the demo page in Chromium", () => {
     for (const p of stack.pids) assert.ok(alive(p), `pid ${p} is not running`);
     const conf = fs.readFileSync(path.join(stack.dir, "run/lbauth.conf"), "utf8");
     assert.match(conf, /^backend = liveblocks$/m);
+    assert.match(conf, /^session_format = raw$/m);
+    assert.match(conf, /^sql_driver = sqlite$/m);
+    assert.match(conf, /^policy = sql$/m);
     assert.match(conf, new RegExp(`^liveblocks_base_url = http://127\\.0\\.0\\.1:${stack.lbPort}$`, "m"));
     assert.equal(fs.readFileSync(path.join(stack.dir, "run/liveblocks.secret"), "utf8"), "sk_localdev\n");
   });
@@ -160,7 +166,8 @@ describe("make run: the demo page in Chromium", () => {
     const ok = await fetch(`${stack.base}/login?user=ada`, { redirect: "manual" });
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get("location"), "/");
-    assert.match(ok.headers.get("set-cookie"), /^session=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    // A random session id (a row of the demo's sessions table).
+    assert.match(ok.headers.get("set-cookie"), /^session=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
   test("ada and bob (org acme) sign in, enter the same room and see each other", async () => {
@@ -202,6 +209,12 @@ describe("make run: the demo page in Chromium", () => {
     // initial counter; the server keeps the later one.  The page must
     // follow the counter that won, or one window's clicks go nowhere.
     const room = `acme:race-${process.pid}`;
+    // A new room has no members: ada makes both writers members first
+    // (POST /members, what the page's Members panel sends).
+    for (const user of ["ada", "bob"]) {
+      const r = await ada.context().request.post(`${stack.base}/members`, { data: { room, user, access: "full" } });
+      assert.equal(r.status(), 200, await r.text());
+    }
     const url = `${stack.base}/?room=${encodeURIComponent(room)}`;
     const [a, b] = await Promise.all([ada.context().newPage(), bob.context().newPage()]);
     await Promise.all([a.goto(url), b.goto(url)]);
@@ -230,32 +243,45 @@ describe("make run: the demo page in Chromium", () => {
     await ada.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
-  test("cy (org globex) is refused in acme's room: lbauth grants only globex:*, the page says no access", async () => {
+  test("cy is no member of acme:whiteboard: lbauth's sql policy answers 403, the page says no access", async () => {
     cy = await signIn("cy");
     await enter(cy, ROOM);
     await cy.waitForSelector('[data-testid="no-access"]', { timeout: WAIT });
-    const notice = await text(cy, '[data-testid="no-access"]');
-    assert.match(notice, /No access to acme:whiteboard/);
-    assert.match(notice, /4001/);	// the Liveblocks server's refusal
+    assert.match(await text(cy, '[data-testid="no-access"]'), /lbauth refused Cy Young \(org globex\) a token: 403 forbidden/);
     assert.equal((await text(cy, "#access")).trim(), "no access");
     assert.equal(await cy.isDisabled("#counter-plus"), true);
-    // lbauth's decision: the org policy's read grant on cy's own org,
-    // nothing for the room asked.
     const rows = cy.locator(`#decisions tbody tr[data-room="${ROOM}"]`);
     await rows.first().waitFor({ timeout: WAIT });
-    assert.equal(await rows.first().getAttribute("data-status"), "200");
-    const row = await rows.first().textContent();
-    assert.match(row, /globex:\*\s*\*:read/);
-    assert.doesNotMatch(row, /acme:whiteboard\s*\*:/);
-    assert.match(row, /nothing for acme:whiteboard/);
-    // The client gave up (4001 is final): one token request, and ada
-    // never saw cy in the room.
-    await sleep(1500);
-    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.first().getAttribute("data-status"), "403");
+    await sleep(1000);
+    assert.equal(await rows.count(), 1, "the client retried a 403");
     assert.equal(await ada.locator('#people li[data-user="cy"]').count(), 0);
   });
 
-  test("gus (no org) is refused by lbauth itself: the panel shows the 403", async () => {
+  test("cy may read acme:standup (her membership's access is read)", async () => {
+    await cy.goto(`${stack.base}/?room=acme:standup`);
+    await waitText(cy, "#access", "read-only");
+    assert.equal(await cy.isDisabled("#counter-plus"), true);
+    const row = cy.locator('#decisions tbody tr[data-room="acme:standup"][data-status="200"]').first();
+    await row.waitFor({ timeout: WAIT });
+    assert.match(await row.textContent(), /acme:standup\s*\*:read/);
+  });
+
+  test("a token without a room that does not cover the room: the Liveblocks server refuses (4001)", async () => {
+    // cy's room-less grant is read on her rooms (acme:standup,
+    // globex:lobby), not acme:whiteboard.
+    await cy.goto(`${stack.base}/?room=${encodeURIComponent(ROOM)}&view=1`);
+    await cy.waitForSelector('[data-testid="no-access"]', { timeout: WAIT });
+    assert.match(await text(cy, '[data-testid="no-access"]'), /4001/);
+    const row = cy.locator('#decisions tbody tr[data-status="200"]').first();
+    await row.waitFor({ timeout: WAIT });
+    const t = await row.textContent();
+    assert.match(t, /acme:standup\s*\*:read/);
+    assert.match(t, /globex:lobby\s*\*:read/);
+    assert.match(t, /nothing for acme:whiteboard/);
+  });
+
+  test("gus (no org, in no room) is refused by lbauth itself: the panel shows the 403", async () => {
     gus = await signIn("gus");
     await enter(gus, ROOM);
     await gus.waitForSelector('[data-testid="no-access"]', { timeout: WAIT });
@@ -268,7 +294,7 @@ describe("make run: the demo page in Chromium", () => {
     assert.equal(await rows.count(), 1, "the client retried a 403");
   });
 
-  test("view only: a token without a room is read-only: + and - are disabled", async () => {
+  test("view only: a token without a room reads every room of bob's: + and - are disabled", async () => {
     const page = await bob.context().newPage();
     await page.goto(`${stack.base}/?room=${encodeURIComponent(ROOM)}&view=1`);
     await waitText(page, "#access", "read-only");
@@ -277,8 +303,44 @@ describe("make run: the demo page in Chromium", () => {
     assert.equal(await page.isDisabled("#counter-plus"), true);
     assert.equal(await page.isDisabled("#counter-minus"), true);
     const row = page.locator('#decisions tbody tr[data-status="200"]').first();
-    assert.match(await row.textContent(), /acme:\*\s*\*:read/);
+    const t = await row.textContent();
+    assert.match(t, /acme:whiteboard\s*\*:read/);
+    assert.match(t, /acme:standup\s*\*:read/);
     await page.close();
+  });
+
+  test("ada removes bob from the room and adds cy: their next tokens follow, with no sign-out", async () => {
+    const member = (page, user) => `#members li[data-user="${user}"]`;
+    await ada.waitForSelector(`${member(ada, "bob")}[data-access="full"]`, { timeout: WAIT });
+    await ada.click(`${member(ada, "bob")} button[data-action="remove"]`);
+    await ada.waitForSelector(`${member(ada, "bob")}[data-access="none"]`, { timeout: WAIT });
+    // bob is still signed in; his next token request (a reload) is refused.
+    await bob.reload();
+    await bob.waitForSelector('[data-testid="no-access"]', { timeout: WAIT });
+    assert.match(await text(bob, '[data-testid="no-access"]'), /lbauth refused Bob Kahn \(org acme\) a token: 403 forbidden/);
+    assert.match(await text(bob, "#whoami"), /Bob Kahn/);
+    // lbauthctl explain, the dry run the banner shows, reads the same.
+    const explain = (user) => spawnSync(path.join(ROOT, "lbauthctl"),
+      ["explain", "-c", path.join(stack.dir, "run/lbauth.conf"), "--user", user, "--room", ROOM], { encoding: "utf8" });
+    let ex = explain("bob");
+    assert.match(ex.stdout, /^policy: sql \(room_query\)$/m, ex.stderr);
+    assert.match(ex.stdout, /^result: 403 forbidden/m);
+    // cy, refused a moment ago, is let in to write.
+    await ada.click(`${member(ada, "cy")} button[data-action="full"]`);
+    await ada.waitForSelector(`${member(ada, "cy")}[data-access="full"]`, { timeout: WAIT });
+    ex = explain("cy");
+    assert.match(ex.stdout, /^ {2}acme:whiteboard \*:write$/m, ex.stdout);
+    assert.match(ex.stdout, /^result: 200/m);
+    await cy.goto(`${stack.base}/?room=${encodeURIComponent(ROOM)}`);
+    await waitText(cy, "#access", "can write");
+    await ada.waitForSelector('#people li[data-user="cy"]', { timeout: WAIT });
+    const row = cy.locator(`#decisions tbody tr[data-room="${ROOM}"][data-status="200"]`).first();
+    assert.match(await row.textContent(), /acme:whiteboard\s*\*:write/);
+    // bob back in: his next token grants the room again.
+    await ada.click(`${member(ada, "bob")} button[data-action="full"]`);
+    await ada.waitForSelector(`${member(ada, "bob")}[data-access="full"]`, { timeout: WAIT });
+    await bob.reload();
+    await waitText(bob, "#access", "can write");
   });
 
   test("signing out clears the cookie: the sign-in list again", async () => {

@@ -1,0 +1,13 @@
+<?php
+
+return [
+    'default' => 'sync',
+    'connections' => [
+        'sync' => [
+            'driver' => 'sync',
+        ],
+    ],
+    'failed' => [
+        'driver' => 'null',
+    ],
+];
