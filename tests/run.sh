@@ -10,6 +10,11 @@
 #	TEST_TIMEOUT=S	seconds one integration file may take (900)
 set -u
 cd "$(dirname "$0")/.."
+# The pinned Node, when tests/deps.sh installed it (the machine's node
+# is older than 20), as the Makefile puts it first on PATH.
+if [ -x tests/node/node_modules/.bin/node ]; then
+	PATH=$PWD/tests/node/node_modules/.bin:$PATH
+fi
 
 unit_only=0
 if [ "${1:-}" = "--unit-only" ]; then
