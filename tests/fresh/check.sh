@@ -245,8 +245,10 @@ echo "fresh-check: nothing left running after SIGINT"
 SH
 
 # --- 3 and 4. In the container -----------------------------------------
-nspawn() {
-	systemd-nspawn -q --register=no --keep-unit --as-pid2 --pipe \
+nspawn() {	# nspawn SECONDS ARG...: in the root, for at most SECONDS
+	secs=$1
+	shift
+	timeout -k 30 "$secs" systemd-nspawn -q --register=no --keep-unit --as-pid2 --pipe \
 	    -D "$root" --bind-ro="$ca:/run/host-ca/ca-certificates.crt" \
 	    --setenv=NODE_EXTRA_CA_CERTS=/run/host-ca/ca-certificates.crt \
 	    --setenv=HOME=/root --setenv=LANG=C.UTF-8 \
@@ -258,28 +260,31 @@ keep_logs() {
 	[ -d "$root/root/lbauth/tests/out" ] &&
 	    cp -a "$root/root/lbauth/tests/out" "$out/fresh" || :
 }
+# Runs "nspawn SECONDS ARG..." with its output appended to the log,
+# and shows its summary lines: timings, what deps.sh installed, the
+# suite's skips and failures and its total.
+contained() {
+	rc=0
+	nspawn "$@" >"$log.part" 2>&1 </dev/null || rc=$?
+	cat "$log.part" >>"$log"
+	grep '^fresh-check: \|^deps: \|^[0-9]* passed, [0-9]* failed\|^FAIL\|^skip' "$log.part" || :
+	[ "$rc" -eq 0 ] || tail -n 40 "$log.part" >&2
+	rm -f "$log.part"
+	return "$rc"
+}
 say "in the container: apt-get update && apt-get install -y make, then make test"
 ti=$(now)
 rc=0
-timeout -k 30 "${FRESH_TIMEOUT:-1800}" nspawn /bin/sh /root/fresh-install.sh \
-    >>"$log" 2>&1 </dev/null || rc=$?
+contained "${FRESH_TIMEOUT:-1800}" /bin/sh /root/fresh-install.sh || rc=$?
 keep_logs
-grep '^fresh-check: \|^deps: \|^[0-9]* passed, [0-9]* failed\|^FAIL\|^skip' "$log" |
-    grep -v '^fresh-check: \(building\|base\|root\|in the\)' || :
 if [ "$rc" -ne 0 ]; then
-	tail -n 40 "$log" >&2
 	die "FAILED: README's install and make test in the container (exit $rc, $(($(now) - ti)) s; log $log, test logs in $out/fresh/)"
 fi
 say "in the container: install and make test passed in $(($(now) - ti)) s"
 
 tr=$(now)
 rc=0
-timeout -k 30 600 nspawn --private-network /bin/sh /root/fresh-run.sh \
-    >>"$log" 2>&1 </dev/null || rc=$?
-grep '^fresh-check: make run' "$log" || :
-[ "$rc" -eq 0 ] || {
-	tail -n 40 "$log" >&2
-	die "FAILED: make run in the container (exit $rc; log $log)"
-}
+contained 600 --private-network /bin/sh /root/fresh-run.sh || rc=$?
+[ "$rc" -eq 0 ] || die "FAILED: make run in the container (exit $rc; log $log)"
 say "make run check passed in $(($(now) - tr)) s"
 say "passed in $(($(now) - t0)) s"
