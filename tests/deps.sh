@@ -58,8 +58,9 @@ apt_install() {	# apt_install PACKAGE...: as root or with sudo
 		echo "deps: apt-get failed" >&2
 		exit 1
 	fi
-	sed -n 's/^\([0-9]* upgraded, [0-9]* newly installed\).*/\1/p;
-	    s/^\(After this operation, .*\) will be used\.$/\1/p' "$log" |
+	sed -n 's/^\([0-9]* upgraded, [0-9]* newly installed\).*/\1/p
+	    s/^Need to get \([^/]*\) of archives\.$/\1 to download/p
+	    s/^After this operation, \(.*\) of additional disk space will be used\.$/\1 on disk/p' "$log" |
 	    sed 's/^/deps: /'
 	rm -f "$log"
 	echo "deps: apt-get took $(($(date +%s) - t)) s"
