@@ -199,8 +199,11 @@ fail() {
 }
 t=$(date +%s)
 # As from a terminal: make in its own process group, which Ctrl-C
-# signals as a whole.
-setsid make run >/root/run.log 2>&1 </dev/null &
+# signals as a whole, with SIGINT's default action (sh starts a
+# background job with SIGINT ignored, and a shell cannot trap a signal
+# ignored at its start: nginx/run.sh's Ctrl-C trap would never run).
+: >/root/run.log
+env --default-signal=INT setsid make run >/root/run.log 2>&1 </dev/null &
 job=$!
 i=0
 until grep -q '^The demo is running: http' /root/run.log; do
@@ -228,7 +231,7 @@ case $claims in
 esac
 echo "fresh-check: README's curl example: a token for ada ($claims)"
 pg=$(ps -o pgid= -p $job | tr -d ' ')
-kill -INT -- "-$pg"
+kill -INT "-$pg"	# dash: no "--"
 wait $job
 echo "fresh-check: make run exited $? on SIGINT"
 i=0
