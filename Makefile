@@ -27,10 +27,12 @@ FCGI_LIBS  := $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
 # sub-make that reads it again.  Any other build stops here when the
 # libraries (or their static archives, for STATIC=1) are missing,
 # naming "make deps", rather than build without their include paths,
-# the sandbox or static linking.
+# the sandbox or static linking.  NOBUILD_GOALS build nothing in this
+# make: they install first and build in a sub-make, or only remove.
 STATIC	?= 1
-ifneq ($(filter-out deps test run bench soak valgrind asan fresh-check clean \
-    fuzz-clean demo-clean uninstall,$(or $(MAKECMDGOALS),all)),)
+NOBUILD_GOALS = deps test run bench soak valgrind asan fresh-check clean \
+	fuzz-clean demo-clean uninstall
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 LIBS_OK := $(shell pkg-config --exists $(PKGS) $(if $(SECCOMP_CFLAGS),libseccomp) \
     2>/dev/null && echo '\#include <fcgiapp.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo ok)
 ifneq ($(LIBS_OK),ok)
@@ -145,6 +147,8 @@ fresh-check:
 	@sh tests/deps.sh --fresh-check
 	@sh tests/fresh/check.sh
 
+.PHONY: fresh-check test-nodeps run-nodeps bench-nodeps soak-nodeps valgrind-nodeps
+
 # In CI (CI=true) "make test" also fuzzes every parser for
 # CI_FUZZ_SECONDS (two at a time) and reruns the whole suite built with
 # AddressSanitizer and UBSan ("make asan").
@@ -224,8 +228,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan valgrind soak bench install uninstall clean \
-    fresh-check test-nodeps run-nodeps valgrind-nodeps bench-nodeps soak-nodeps
+.PHONY: all deps test run asan valgrind soak bench install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #
