@@ -131,6 +131,9 @@ ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 key=$(printf '%s\n' "$suite" minbase "$mirror" "$(debootstrap --version)" |
     sha256sum | cut -c1-12)
 base=$cache/base-$suite-$key
+# One build at a time: a second check waits for the first's base.
+exec 9>"$cache/lock"
+flock 9
 if [ ! -f "$base/.complete" ]; then
 	say "building the base: debootstrap --variant=minbase $suite (once; cached in $base)"
 	tb=$(now)
@@ -145,6 +148,7 @@ if [ ! -f "$base/.complete" ]; then
 	touch "$base/.complete"
 	say "base built in $(($(now) - tb)) s ($(du -sh "$base" | cut -f1))"
 fi
+exec 9>&-
 [ "${1:-}" = --base ] && exit 0
 
 # --- 2. A new root from it ---------------------------------------------
