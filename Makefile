@@ -36,7 +36,11 @@ ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 LIBS_OK := $(shell pkg-config --exists $(PKGS) $(if $(SECCOMP_CFLAGS),libseccomp) \
     2>/dev/null && echo '\#include <fcgiapp.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo ok)
 ifneq ($(LIBS_OK),ok)
-$(error pkg-config and cc find no $(PKGS) $(if $(SECCOMP_CFLAGS),libseccomp) or fcgi: run "make deps" first (it installs them; "make test" and "make run" do it themselves))
+LIBS_MISSING := $(if $(shell command -v pkg-config),,pkg-config) $(foreach p,$(PKGS) \
+    $(if $(SECCOMP_CFLAGS),libseccomp),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))) \
+    $(if $(shell echo '\#include <fcgiapp.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,fcgi)
+$(error the build needs $(strip $(LIBS_MISSING)), which this machine lacks: run "make deps" \
+    first (it installs them; "make test" and "make run" do it themselves))
 endif
 NO_ARCHIVES := $(if $(filter 1,$(STATIC)),$(foreach a,libfcgi.a libjson-c.a libsodium.a,\
     $(if $(findstring /,$(shell $(CC) -print-file-name=$(a))),,$(a))))
