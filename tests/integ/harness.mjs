@@ -196,14 +196,15 @@ function alive(pid) {
 
 // The open-source Liveblocks dev server (npm "liveblocks", run with
 // npm "bun") on a free loopback port.  It accepts only the secret
-// sk_localdev.
+// sk_localdev.  --host 127.0.0.1: its default, "localhost", does not
+// resolve on a machine without /etc/hosts (a debootstrap minbase).
 export async function startDevServer() {
   const port = await freePort();
   const dir = tmpdir("lbauth-dev-");
   const logFile = path.join(dir, "dev.log");
   const log = fs.openSync(logFile, "a");
   const child = spawn(path.join(ROOT, "node_modules/.bin/bun"),
-    [path.join(ROOT, "node_modules/liveblocks/dist/index.js"), "dev", "--no-check", "--no-persist", "-p", String(port)],
+    [path.join(ROOT, "node_modules/liveblocks/dist/index.js"), "dev", "--no-check", "--no-persist", "--host", "127.0.0.1", "-p", String(port)],
     { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1" }, stdio: ["ignore", log, log] });
   fs.closeSync(log);
   const proc = track(child, "liveblocks dev", logFile);
@@ -525,6 +526,23 @@ export async function stopAndWait(proc, ms = 10000) {
 
 // The PIDs of the processes whose command line contains text (pgrep -f,
 // text taken literally), or [].
+// The seccomp filters process PID has beyond those the test itself
+// runs under: 0 when lbauth did not confine it, 1 or more when it did.
+// In a container (systemd-nspawn, as make fresh-check runs the suite)
+// every process has the container's filter, so the mode ("Seccomp: 2")
+// cannot tell a confined worker from its master; the count can
+// (Seccomp_filters, Linux 5.9).  Without the count, the mode, which
+// only works when the test itself runs unfiltered: when it does not,
+// the function throws, so that a test fails rather than passes blind.
+const seccompField = (pid, name) =>
+  new RegExp(`^${name}:\\s*(\\d+)$`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+export function ownSeccompFilters(pid) {
+  const name = seccompField(process.pid, "Seccomp_filters") !== undefined ? "Seccomp_filters" : "Seccomp";
+  const mine = Number(seccompField(process.pid, name));
+  if (name === "Seccomp" && mine !== 0) throw new Error("the test runs under a seccomp filter and the kernel does not count filters");
+  return Number(seccompField(pid, name)) - mine;
+}
+
 export function pidsMatching(text) {
   const re = text.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
   try {
