@@ -8,6 +8,7 @@
  *	       [-n NAME] [-a AVATAR] [-i INFO_JSON] [-t TTL]
  *	verify [-c CONF] [-j JWKS_FILE] TOKEN
  *	check [-c CONF]
+ *	--version
  *
  * Exit status: 0 success, 1 failure (the reason on stderr), 2 usage.
  */
@@ -49,7 +50,8 @@ usage(void)
 	    "                 [-r ROOM1,ROOM2] [-n NAME] [-a AVATAR] "
 	    "[-i INFO_JSON] [-t TTL]\n"
 	    "       lbauthctl verify [-c CONF] [-j JWKS_FILE] TOKEN\n"
-	    "       lbauthctl check [-c CONF]\n");
+	    "       lbauthctl check [-c CONF]\n"
+	    "       lbauthctl --version\n");
 	return 2;
 }
 
@@ -519,6 +521,10 @@ main(int argc, char *argv[])
 	}
 	if (argc < 2)
 		return usage();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("lbauthctl %s\n", LBAUTH_VERSION);
+		return 0;
+	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
