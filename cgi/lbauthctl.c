@@ -233,7 +233,7 @@ put_list(struct lbx_buf *b, const char *key, const char *list)
 			c = p + strlen(p);
 		if (p != list)
 			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, p, (size_t)(c - p));
+		lbx_jsonw_str(b, p, (size_t)(c - p));
 	}
 	lbx_buf_putc(b, ']');
 }
@@ -303,22 +303,22 @@ cmd_cookie(int argc, char *argv[])
 	lbx_buf_init(&tok);
 	lbx_buf_init(&hdr);
 	lbx_buf_puts(&claims, "{\"sub\":");
-	lbx_buf_json_str(&claims, sub, strlen(sub));
+	lbx_jsonw_str(&claims, sub, strlen(sub));
 	lbx_buf_printf(&claims, ",\"iat\":%lld,\"exp\":%lld",
 	    (long long)now, (long long)now + ttl);
 	if (conf.cookie_issuer != NULL) {
 		lbx_buf_puts(&claims, ",\"iss\":");
-		lbx_buf_json_str(&claims, conf.cookie_issuer,
+		lbx_jsonw_str(&claims, conf.cookie_issuer,
 		    strlen(conf.cookie_issuer));
 	}
 	if (conf.cookie_audience != NULL) {
 		lbx_buf_puts(&claims, ",\"aud\":");
-		lbx_buf_json_str(&claims, conf.cookie_audience,
+		lbx_jsonw_str(&claims, conf.cookie_audience,
 		    strlen(conf.cookie_audience));
 	}
 	if (org != NULL) {
 		lbx_buf_puts(&claims, ",\"org\":");
-		lbx_buf_json_str(&claims, org, strlen(org));
+		lbx_jsonw_str(&claims, org, strlen(org));
 	}
 	if (groups != NULL)
 		put_list(&claims, "groups", groups);
@@ -326,15 +326,15 @@ cmd_cookie(int argc, char *argv[])
 		put_list(&claims, "rooms", rooms);
 	if (name != NULL) {
 		lbx_buf_puts(&claims, ",\"name\":");
-		lbx_buf_json_str(&claims, name, strlen(name));
+		lbx_jsonw_str(&claims, name, strlen(name));
 	}
 	if (avatar != NULL) {
 		lbx_buf_puts(&claims, ",\"avatar\":");
-		lbx_buf_json_str(&claims, avatar, strlen(avatar));
+		lbx_jsonw_str(&claims, avatar, strlen(avatar));
 	}
 	if (info != NULL) {
 		lbx_buf_puts(&claims, ",\"info\":");
-		lbx_json_stringify(&claims, info);
+		lbx_jsonw_value(&claims, info);
 	}
 	lbx_buf_putc(&claims, '}');
 	lbx_jwt_header(&hdr, &key);

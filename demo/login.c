@@ -149,7 +149,7 @@ json_field(struct lbx_buf *b, const char *sep, const char *key,
 {
 
 	lbx_buf_printf(b, "%s\"%s\":", sep, key);
-	lbx_buf_json_str(b, val, strlen(val));
+	lbx_jsonw_str(b, val, strlen(val));
 }
 
 /* The userInfo others see: {"name", "avatar", "color"}. */

@@ -271,7 +271,7 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 			*reason_r = "info must be an object";
 			return LBAUTH_ECLAIM;
 		}
-		lbx_json_stringify(&u->info, info);
+		lbx_jsonw_value(&u->info, info);
 	} else {
 		const char *keys[] = { "name", "avatar" };
 		size_t i, n = 0;
@@ -286,7 +286,7 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 			}
 			lbx_buf_putc(&u->info, n++ == 0 ? '{' : ',');
 			lbx_buf_printf(&u->info, "\"%s\":", keys[i]);
-			lbx_buf_json_str(&u->info, s, len);
+			lbx_jsonw_str(&u->info, s, len);
 		}
 		if (n > 0)
 			lbx_buf_putc(&u->info, '}');
@@ -363,7 +363,7 @@ lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u)
 		g = lbauth_user_group(u, i);
 		if (i > 0)
 			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, g, strlen(g));
+		lbx_jsonw_str(b, g, strlen(g));
 	}
 	lbx_buf_putc(b, ']');
 }

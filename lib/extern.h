@@ -42,40 +42,46 @@ struct lbx_buf {
 	int	 fixed;	/* p is caller storage: never realloc() it */
 };
 
-void	lbx_buf_init(struct lbx_buf *);
-void	lbx_buf_fixed(struct lbx_buf *, char *, size_t);
-void	lbx_buf_clear(struct lbx_buf *);
-void	lbx_buf_reset(struct lbx_buf *);
-void	lbx_buf_put(struct lbx_buf *, const void *, size_t);
-void	lbx_buf_puts(struct lbx_buf *, const char *);
-void	lbx_buf_putc(struct lbx_buf *, char);
-void	lbx_buf_printf(struct lbx_buf *, const char *, ...) LBX_PRINTF(2, 3);
-void	lbx_buf_json_str(struct lbx_buf *, const char *, size_t);
-void	lbx_buf_b64url(struct lbx_buf *, const void *, size_t);
+void	lbx_buf_init(struct lbx_buf *b);
+void	lbx_buf_fixed(struct lbx_buf *b, char *p, size_t cap);
+void	lbx_buf_clear(struct lbx_buf *b);
+void	lbx_buf_reset(struct lbx_buf *b);
+void	lbx_buf_put(struct lbx_buf *b, const void *p, size_t n);
+void	lbx_buf_puts(struct lbx_buf *b, const char *s);
+void	lbx_buf_putc(struct lbx_buf *b, char c);
+void	lbx_buf_printf(struct lbx_buf *b, const char *fmt, ...)
+		    LBX_PRINTF(2, 3);
+void	lbx_buf_b64url(struct lbx_buf *b, const void *p, size_t n);
 
 /* ---------------------------------------------------------------------
  * utf8.c
  */
-size_t	lbx_utf8_len16(const char *, size_t);
-bool	lbx_utf8_has_ctl(const char *, size_t);
+size_t	lbx_utf8_len16(const char *s, size_t len);
+bool	lbx_utf8_has_ctl(const char *s, size_t len);
 
 /* ---------------------------------------------------------------------
  * b64.c: base64url without padding (RFC 4648 section 5, RFC 7515
  * section 2).
  */
 #define LBX_B64URL_LEN(n)	(((n) / 3) * 4 + (((n) % 3) ? ((n) % 3) + 1 : 0))
-enum lbauth_err lbx_b64url_decode(unsigned char *, size_t, size_t *,
-		    const char *, size_t) LBAUTH_WUR;
-size_t	lbx_b64url_encode(char *, size_t, const void *, size_t);
+enum lbauth_err lbx_b64url_decode(unsigned char *out, size_t outsz,
+		    size_t *outlen_r, const char *in, size_t inlen) LBAUTH_WUR;
+size_t	lbx_b64url_encode(char *out, size_t outsz, const void *in,
+		    size_t inlen);
 
 /* ---------------------------------------------------------------------
- * json.c
+ * json.c: the strict JSON reader (json-c, read as JSON.parse() reads).
  */
-enum lbauth_err lbx_json_parse(const char *, size_t, struct json_object **)
-		    LBAUTH_WUR;
-const char *lbx_json_get_str(const struct json_object *, const char *,
-		    size_t *);
-void	lbx_json_stringify(struct lbx_buf *, struct json_object *);
+enum lbauth_err lbx_json_parse(const char *buf, size_t len,
+		    struct json_object **obj_r) LBAUTH_WUR;
+const char *lbx_json_get_str(const struct json_object *obj, const char *key,
+		    size_t *len_r);
+
+/* ---------------------------------------------------------------------
+ * jsonw.c: the JSON writer, byte for byte as JSON.stringify() writes.
+ */
+void	lbx_jsonw_str(struct lbx_buf *b, const char *s, size_t len);
+void	lbx_jsonw_value(struct lbx_buf *b, struct json_object *obj);
 
 /* ---------------------------------------------------------------------
  * conf.c: the config file.  Every key has a row in conf.c's table and a
@@ -150,19 +156,30 @@ struct lbauth_conf {
 	bool		 sandbox;
 };
 
-enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,
-		    const char *, size_t, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_conf_load(struct lbauth_conf *, const char *, char *,
-		    size_t) LBAUTH_WUR;
-void	lbx_conf_clear(struct lbauth_conf *);
-const char *lbx_conf_key_name(enum lbx_conf_key);
+enum lbauth_err lbx_conf_parse(struct lbauth_conf *c, const char *file,
+		    const char *buf, size_t len, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_conf_load(struct lbauth_conf *c, const char *path,
+		    char *err, size_t errsz) LBAUTH_WUR;
+void	lbx_conf_clear(struct lbauth_conf *c);
+const char *lbx_conf_key_name(enum lbx_conf_key k);
 
 /* ---------------------------------------------------------------------
- * keyfile.c: key material.  Secrets live in sodium_malloc() memory.
+ * keyfile.c: key files read safely into sodium_malloc() memory.
+ */
+enum lbauth_err lbx_keyfile_read(const char *path, bool secret, size_t max,
+		    unsigned char **buf_r, size_t *len_r, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_keyfile_api_secret(const char *path,
+		    unsigned char **buf_r, size_t *len_r, char *err,
+		    size_t errsz) LBAUTH_WUR;
+
+/* ---------------------------------------------------------------------
+ * key.c: key material.  Secrets live in sodium_malloc() memory.
  */
 enum lbx_alg {
 	LBX_ALG_HS256 = 1,
-	LBX_ALG_EDDSA
+	LBX_ALG_EDDSA = 2
 };
 
 struct lbx_key {
@@ -181,34 +198,33 @@ struct lbx_key {
 #define LBX_HS256_MIN	32	/* RFC 7518 section 3.2 */
 #define LBX_HS256_MAX	1024
 
-enum lbauth_err lbx_keyfile_read(const char *, bool, size_t,
-		    unsigned char **, size_t *, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_key_hs256(struct lbx_key *, const unsigned char *,
-		    size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_sk_pem(struct lbx_key *,
-		    const unsigned char *, size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_pk_pem(struct lbx_key *,
-		    const unsigned char *, size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_seed(struct lbx_key *,
-		    const unsigned char *) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_pk(struct lbx_key *,
-		    const unsigned char *) LBAUTH_WUR;
 enum lbx_keykind {
-	LBX_KEY_HS256,
-	LBX_KEY_ED25519_PUB,
-	LBX_KEY_ED25519_PRIV
+	LBX_KEY_HS256 = 0,
+	LBX_KEY_ED25519_PUB = 1,
+	LBX_KEY_ED25519_PRIV = 2
 };
 
-enum lbauth_err lbx_key_load(struct lbx_key *, const char *,
-		    enum lbx_keykind, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_key_load_any(struct lbx_key *, const char *, char *,
-		    size_t) LBAUTH_WUR;
-enum lbauth_err lbx_keyfile_api_secret(const char *, unsigned char **,
-		    size_t *, char *, size_t) LBAUTH_WUR;
-void	lbx_key_clear(struct lbx_key *);
-void	lbx_key_pem_sk(struct lbx_buf *, const struct lbx_key *);
-void	lbx_key_pem_pk(struct lbx_buf *, const struct lbx_key *);
-void	lbx_key_jwk(struct lbx_buf *, const struct lbx_key *);
+enum lbauth_err lbx_key_hs256(struct lbx_key *key,
+		    const unsigned char *secret, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_sk_pem(struct lbx_key *key,
+		    const unsigned char *pem, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_pk_pem(struct lbx_key *key,
+		    const unsigned char *pem, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_seed(struct lbx_key *key,
+		    const unsigned char *seed) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_pk(struct lbx_key *key,
+		    const unsigned char *pk) LBAUTH_WUR;
+enum lbauth_err lbx_key_load(struct lbx_key *key, const char *path,
+		    enum lbx_keykind kind, char *err, size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_key_load_any(struct lbx_key *key, const char *path,
+		    char *err, size_t errsz) LBAUTH_WUR;
+void	lbx_key_clear(struct lbx_key *key);
+void	lbx_key_pem_sk(struct lbx_buf *b, const struct lbx_key *key);
+void	lbx_key_pem_pk(struct lbx_buf *b, const struct lbx_key *key);
+void	lbx_key_jwk(struct lbx_buf *b, const struct lbx_key *key);
 
 /* ---------------------------------------------------------------------
  * jwt.c: compact JWS (RFC 7515) with the algorithm pinned by the caller.
@@ -223,16 +239,17 @@ struct lbx_jwt {
 	struct json_object	*header;	/* owned */
 };
 
-enum lbauth_err lbx_jwt_parse(struct lbx_jwt *, const char *, size_t,
-		    enum lbx_alg, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *,
-		    const struct lbx_key *) LBAUTH_WUR;
-enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *,
-		    struct json_object **) LBAUTH_WUR;
-void	lbx_jwt_clear(struct lbx_jwt *);
-void	lbx_jwt_sign(struct lbx_buf *, const char *, size_t, const char *,
-		    size_t, const struct lbx_key *);
-void	lbx_jwt_header(struct lbx_buf *, const struct lbx_key *);
+enum lbauth_err lbx_jwt_parse(struct lbx_jwt *jwt, const char *tok, size_t len,
+		    enum lbx_alg alg, const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *jwt,
+		    const struct lbx_key *key) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *jwt,
+		    struct json_object **claims_r) LBAUTH_WUR;
+void	lbx_jwt_clear(struct lbx_jwt *jwt);
+void	lbx_jwt_sign(struct lbx_buf *b, const char *hdr, size_t hlen,
+		    const char *payload, size_t plen,
+		    const struct lbx_key *key);
+void	lbx_jwt_header(struct lbx_buf *b, const struct lbx_key *key);
 
 /* ---------------------------------------------------------------------
  * cookie.c: Cookie header -> session JWT -> verified claims -> user.
@@ -254,18 +271,21 @@ struct lbx_claims_rules {
 	const char	*audience;	/* NULL: not checked */
 };
 
-enum lbauth_err lbx_cookie_find(const char *, const char *, const char **,
-		    size_t *) LBAUTH_WUR;
-enum lbauth_err lbx_cookie_claims(struct lbauth_user *, struct json_object *,
-		    const struct lbx_claims_rules *, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_cookie_verify(struct lbauth_user *, const char *,
-		    const char *, const struct lbx_key *,
-		    const struct lbx_claims_rules *, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_user_remote(struct lbauth_user *, const char *)
-		    LBAUTH_WUR;
-void	lbx_user_write_groups(struct lbx_buf *, const struct lbauth_user *);
-void	lbx_user_init(struct lbauth_user *);
-void	lbx_user_clear(struct lbauth_user *);
+enum lbauth_err lbx_cookie_find(const char *hdr, const char *name,
+		    const char **val_r, size_t *len_r) LBAUTH_WUR;
+enum lbauth_err lbx_cookie_claims(struct lbauth_user *u,
+		    struct json_object *claims,
+		    const struct lbx_claims_rules *rules,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_cookie_verify(struct lbauth_user *u, const char *hdr,
+		    const char *name, const struct lbx_key *key,
+		    const struct lbx_claims_rules *rules,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_user_remote(struct lbauth_user *u,
+		    const char *remote) LBAUTH_WUR;
+void	lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u);
+void	lbx_user_init(struct lbauth_user *u);
+void	lbx_user_clear(struct lbauth_user *u);
 
 /* ---------------------------------------------------------------------
  * session.c: the permission model of @liveblocks/node's Session.
@@ -283,9 +303,9 @@ struct lbauth_session {
 	size_t		 ngrants;
 };
 
-void	lbx_session_init(struct lbauth_session *);
-bool	lbx_session_is_pattern(const char *, size_t);
-void	lbx_session_write(struct lbx_buf *, const struct lbauth_session *);
+void	lbx_session_init(struct lbauth_session *s);
+bool	lbx_session_is_pattern(const char *p, size_t len);
+void	lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s);
 
 /* ---------------------------------------------------------------------
  * req.c: the HTTP request, parsed without I/O.
@@ -303,14 +323,16 @@ struct lbauth_request {
 	const char		*room;		/* borrowed from body, or NULL */
 };
 
-enum lbx_method lbx_req_method(const char *);
-enum lbauth_err lbx_req_ctype(const char *) LBAUTH_WUR;
-enum lbauth_err lbx_req_length(const char *, size_t, size_t *) LBAUTH_WUR;
-enum lbauth_err lbx_req_body(struct lbauth_request *, const char *, size_t,
-		    const char **) LBAUTH_WUR;
-enum lbauth_err lbx_req_origin(const char *, const char *, const char *,
-		    const char *, char *const *, bool *) LBAUTH_WUR;
-void	lbx_req_clear(struct lbauth_request *);
+enum lbx_method lbx_req_method(const char *m);
+enum lbauth_err lbx_req_ctype(const char *ct) LBAUTH_WUR;
+enum lbauth_err lbx_req_length(const char *cl, size_t max,
+		    size_t *len_r) LBAUTH_WUR;
+enum lbauth_err lbx_req_body(struct lbauth_request *req, const char *body,
+		    size_t len, const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_req_origin(const char *origin, const char *scheme,
+		    const char *host, const char *port, char *const *allowed,
+		    bool *cross_r) LBAUTH_WUR;
+void	lbx_req_clear(struct lbauth_request *req);
 
 /* ---------------------------------------------------------------------
  * policy.c: built-in policies and the plugin loader.
@@ -321,9 +343,9 @@ struct lbx_policy {
 	void				*dl;	/* dlopen handle, or NULL */
 };
 
-enum lbauth_err lbx_policy_open(struct lbx_policy *, const char *,
-		    const char *, char *, size_t) LBAUTH_WUR;
-void	lbx_policy_close(struct lbx_policy *);
+enum lbauth_err lbx_policy_open(struct lbx_policy *p, const char *name,
+		    const char *arg, char *err, size_t errsz) LBAUTH_WUR;
+void	lbx_policy_close(struct lbx_policy *p);
 
 /* ---------------------------------------------------------------------
  * token.c: Liveblocks access and ID tokens, signed locally.
@@ -336,14 +358,15 @@ struct lbx_minter {
 	struct lbx_buf		 payload;	/* scratch, reused */
 };
 
-enum lbauth_err lbx_minter_init(struct lbx_minter *, const struct lbx_key *,
-		    const char *, long) LBAUTH_WUR;
-void	lbx_minter_clear(struct lbx_minter *);
-void	lbx_token_access(struct lbx_buf *, struct lbx_minter *,
-		    const struct lbauth_user *, const struct lbauth_session *,
-		    time_t);
-void	lbx_token_id(struct lbx_buf *, struct lbx_minter *,
-		    const struct lbauth_user *, time_t);
+enum lbauth_err lbx_minter_init(struct lbx_minter *m,
+		    const struct lbx_key *key, const char *project_id,
+		    long ttl) LBAUTH_WUR;
+void	lbx_minter_clear(struct lbx_minter *m);
+void	lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
+		    const struct lbauth_user *u,
+		    const struct lbauth_session *s, time_t now);
+void	lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
+		    const struct lbauth_user *u, time_t now);
 
 /* ---------------------------------------------------------------------
  * upstream.c: POSTs to the Liveblocks API over a dlopen()ed libcurl.
@@ -361,22 +384,24 @@ struct lbx_upstream {
 	struct lbx_buf		 url;
 };
 
-enum lbauth_err lbx_upstream_init(struct lbx_upstream *, const char *,
-		    const char *, const unsigned char *, size_t, long, char *,
-		    size_t) LBAUTH_WUR;
-enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
-		    const char *, size_t, long *, struct lbx_buf *, long *,
-		    const char **) LBAUTH_WUR;
-const char *lbx_upstream_url(const struct lbx_upstream *);
-void	lbx_upstream_clear(struct lbx_upstream *);
+enum lbauth_err lbx_upstream_init(struct lbx_upstream *up, const char *base,
+		    const char *ca_file, const unsigned char *secret,
+		    size_t len, long timeout_ms, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_upstream_post(struct lbx_upstream *up, const char *path,
+		    const char *body, size_t len, long *status_r,
+		    struct lbx_buf *resp, long *conns_r,
+		    const char **reason_r) LBAUTH_WUR;
+const char *lbx_upstream_url(const struct lbx_upstream *up);
+void	lbx_upstream_clear(struct lbx_upstream *up);
 
 /* ---------------------------------------------------------------------
  * apibody.c: the JSON bodies of the Liveblocks API requests.
  */
-void	lbx_apibody_authorize(struct lbx_buf *, const struct lbauth_user *,
-		    const struct lbauth_session *, const char *);
-void	lbx_apibody_identify(struct lbx_buf *, const struct lbauth_user *,
-		    const char *);
+void	lbx_apibody_authorize(struct lbx_buf *b, const struct lbauth_user *u,
+		    const struct lbauth_session *s, const char *org);
+void	lbx_apibody_identify(struct lbx_buf *b, const struct lbauth_user *u,
+		    const char *org);
 
 /* ---------------------------------------------------------------------
  * resp.c: one whole CGI response in one buffer.
@@ -387,23 +412,26 @@ struct lbauth_resp {
 	int		 status;
 };
 
-void	lbx_resp_reset(struct lbauth_resp *);
-void	lbx_resp_begin(struct lbauth_resp *, int, const char *);
-void	lbx_resp_header(struct lbauth_resp *, const char *, const char *);
-void	lbx_resp_end(struct lbauth_resp *, const char *, size_t);
-void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
+void	lbx_resp_reset(struct lbauth_resp *r);
+void	lbx_resp_begin(struct lbauth_resp *r, int status, const char *ctype);
+void	lbx_resp_header(struct lbauth_resp *r, const char *name,
+		    const char *value);
+void	lbx_resp_end(struct lbauth_resp *r, const char *body, size_t len);
+void	lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err,
+		    const char *message);
 
 /* ---------------------------------------------------------------------
  * log.c: one line per request.  It takes no argument that could carry a
  * token, a cookie or a key.
  */
-void	lbx_log_request(int, int, const char *, const char *, const char *,
-		    const char *, const struct lbauth_session *, long);
-void	lbx_log_escape(struct lbx_buf *, const char *);
+void	lbx_log_request(int fd, int status, const char *code,
+		    const char *reason, const char *user, const char *room,
+		    const struct lbauth_session *s, long usec);
+void	lbx_log_escape(struct lbx_buf *b, const char *s);
 
 /* ---------------------------------------------------------------------
  * err.c
  */
-const char *lbx_status_text(int);
+const char *lbx_status_text(int status);
 
 #endif /* !LBAUTH_EXTERN_H */

@@ -133,7 +133,7 @@ lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s)
 
 		if (i > 0)
 			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, g->pattern, strlen(g->pattern));
+		lbx_jsonw_str(b, g->pattern, strlen(g->pattern));
 		lbx_buf_puts(b, ":[");
 		for (j = 0; j < g->nscopes; j++) {
 			if (j > 0)
