@@ -1,7 +1,8 @@
 /*
  * test-buf.c: lib/buf.c, the output buffer: growth, the sticky oom flag,
  * fixed (caller) storage that is never written past its end, JSON
- * string escaping as JSON.stringify() does it, and base64url appends.
+ * string escaping as JSON.stringify() does it (lib/jsonw.c) and base64url
+ * appends.
  */
 #include <stdint.h>
 #include <string.h>

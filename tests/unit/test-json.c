@@ -1,5 +1,5 @@
 /*
- * test-json.c: lib/json.c.  lbx_json_parse() is strict RFC 8259 with
+ * test-json.c: lib/json.c and lib/jsonw.c.  lbx_json_parse() is strict RFC 8259 with
  * our caps; lbx_jsonw_value() must write what JavaScript's
  * JSON.stringify(JSON.parse(text)) writes.  Every expected output below
  * was checked with Node 20:
