@@ -37,7 +37,6 @@
 
 #include "../lib/extern.h"
 
-#define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 #define SESSION_TTL	(8 * 3600)	/* seconds a sign-in lasts */
 
 /*
@@ -245,33 +244,26 @@ answer_cookie(struct exchange *x, const struct helper *h, const char *value)
 	    value, *value == '\0' ? "; Max-Age=0" : "");
 }
 
-/* Signs u's session cookie into tok, as "lbauthctl cookie" does. */
-static void
+/* Signs u's session cookie into tok, with the minter of "lbauthctl cookie". */
+static enum lbauth_err
 sign_session(struct lbx_buf *tok, const struct helper *h,
     const struct sample_user *u)
 {
-	struct lbx_buf	 claims, hdr;
-	time_t		 now = time(NULL);
+	struct lbx_signin	 in;
+	struct lbx_buf		 info;
+	enum lbauth_err		 rc = LBAUTH_ENOMEM;
 
-	lbx_buf_init(&claims);
-	lbx_buf_init(&hdr);
-	json_field(&claims, "{", "sub", u->id);
-	lbx_buf_printf(&claims, ",\"iat\":%lld,\"exp\":%lld",
-	    (long long)now, (long long)now + SESSION_TTL);
-	if (h->conf.cookie_issuer != NULL)
-		json_field(&claims, ",", "iss", h->conf.cookie_issuer);
-	if (h->conf.cookie_audience != NULL)
-		json_field(&claims, ",", "aud", h->conf.cookie_audience);
-	if (u->org != NULL)
-		json_field(&claims, ",", "org", u->org);
-	lbx_buf_puts(&claims, ",\"info\":");
-	put_info(&claims, u);
-	lbx_buf_putc(&claims, '}');
-	lbx_jwt_header(&hdr, &h->key);
-	if (!claims.oom && !hdr.oom)
-		lbx_jwt_sign(tok, hdr.p, hdr.len, claims.p, claims.len, &h->key);
-	lbx_buf_clear(&claims);
-	lbx_buf_clear(&hdr);
+	lbx_buf_init(&info);
+	put_info(&info, u);
+	memset(&in, 0, sizeof(in));
+	in.sub = u->id;
+	in.org = u->org;
+	in.info = info.p;
+	in.ttl = SESSION_TTL;
+	if (!info.oom)
+		rc = lbx_signin_cookie(tok, &in, &h->conf, &h->key, time(NULL));
+	lbx_buf_clear(&info);
+	return rc;
 }
 
 static void
@@ -313,8 +305,7 @@ serve(struct exchange *x, const struct helper *h)
 		return;
 	}
 	lbx_buf_init(&tok);
-	sign_session(&tok, h, u);
-	if (tok.oom || tok.len == 0)
+	if (sign_session(&tok, h, u) != LBAUTH_OK)
 		answer_json(x, "500 Internal Server Error",
 		    "{\"error\":\"internal_error\",\"message\":\"Could not "
 		    "sign the cookie.\"}");
@@ -412,8 +403,8 @@ main(int argc, char *argv[])
 	/* A CGI query without '=' arrives as argv (RFC 3875 4.4). */
 	if (getenv("GATEWAY_INTERFACE") == NULL && argc > 1)
 		path = argv[1];
-	else if ((path = getenv("LBAUTH_CONFIG")) == NULL || *path == '\0')
-		path = DEFAULT_CONFIG;
+	else
+		path = lbx_conf_path(NULL);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "demo login: libsodium failed to initialise\n");
 		return 1;

@@ -128,44 +128,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 {
 	struct lbauth_app	*a;
 	struct lbauth_conf	*c;
+	struct lbx_keyset	 published;
 	char			 why[512];
 	enum lbauth_err		 rc;
-	size_t			 i;
 
 	*app_r = NULL;
 	err[0] = '\0';
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return LBAUTH_ENOMEM;
 	c = &a->conf;
-	if ((rc = lbx_conf_load(c, path, err, errsz)) != LBAUTH_OK)
+	if ((rc = lbx_conf_load(c, path, err, errsz)) != LBAUTH_OK ||
+	    (rc = lbx_conf_check(c, err, errsz)) != LBAUTH_OK)
 		goto err;
-	rc = LBAUTH_ECONFIG;
-	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
-		key_error(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
-		    "cookie_secret_file (HS256) or cookie_public_key_file "
-		    "(EdDSA), not both", err, errsz);
-		goto err;
-	}
-	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
-	    NULL && !c->trust_remote_user) {
-		snprintf(err, errsz, "%s: no way to identify users: set "
-		    "cookie_secret_file or cookie_public_key_file (or "
-		    "trust_remote_user = yes)", c->file);
-		goto err;
-	}
-	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
-		key_error(a, LBX_CONF_SIGNING_KEY_FILE, "required with "
-		    "backend = local (create one with \"lbauthctl keygen -o "
-		    "FILE\")", err, errsz);
-		goto err;
-	}
-	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
-	    c->liveblocks_secret_file == NULL) {
-		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required with "
-		    "backend = liveblocks: a file holding your project's "
-		    "secret key (sk_...), mode 0600", err, errsz);
-		goto err;
-	}
 	if (c->cookie_secret_file != NULL &&
 	    (rc = load_key(a, LBX_CONF_COOKIE_SECRET_FILE,
 	    c->cookie_secret_file, LBX_KEY_HS256, &a->cookie_key, err, errsz)) !=
@@ -186,17 +160,10 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	    (rc = open_upstream(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Only checked here: "lbauthctl jwks" publishes them. */
-	for (i = 0; i < c->npublished; i++) {
-		struct lbx_key k;
-
-		rc = lbx_key_load_any(&k, c->published[i], why, sizeof(why));
-		lbx_key_clear(&k);
-		if (rc != LBAUTH_OK) {
-			key_error(a, LBX_CONF_PUBLISHED_KEY_FILES, why, err,
-			    errsz);
-			goto err;
-		}
-	}
+	if ((rc = lbx_keyset_load(&published, c, false, err, errsz)) !=
+	    LBAUTH_OK)
+		goto err;
+	lbx_keyset_clear(&published);
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
 	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {

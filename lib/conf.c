@@ -9,8 +9,11 @@
  * value is an error naming the file and line, like "nginx -t".
  *
  * lbx_conf_parse() is pure (bytes in, struct out) so it can be fuzzed;
- * lbx_conf_load() reads the file and calls it.  Neither opens key
- * files: app.c does that with the paths stored here.
+ * lbx_conf_load() reads the file and calls it.  lbx_conf_check() holds
+ * the rules about keys together (which key files a backend needs),
+ * for every program that loads a config: lbauth and lbauthctl alike.
+ * lbx_conf_path() is the one rule for which file that is.  Nothing
+ * here opens a key file: key.c does that with the paths stored here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 
 #include "extern.h"
 
+#define CONF_DEFAULT	"/etc/lbauth/lbauth.conf"
 #define CONF_FILE_MAX	(256 * 1024)
 #define CONF_LINE_MAX	4096
 
@@ -30,9 +34,9 @@ enum vtype {
 	V_STR,		/* any non-empty string */
 	V_PATH,		/* a file name; relative to the config's folder */
 	V_LONG,		/* decimal in [min, max] */
-	V_BOOL,		/* yes/no, true/false, on/off, 1/0 */
-	V_BACKEND,	/* local | liveblocks */
-	V_TOKEN,	/* access | id */
+	V_BOOL,		/* a word of bools[] */
+	V_BACKEND,	/* a word of backends[] */
+	V_TOKEN,	/* a word of tokens[] */
 	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
 	V_URL,		/* http:// or https:// URL, no query or fragment */
 	V_PATHS		/* blank-separated V_PATH values */
@@ -85,6 +89,54 @@ static const struct {
 	K(LBX_CONF_SANDBOX, "sandbox", V_BOOL, sandbox, 0, 0),
 #undef K
 };
+
+/* The words a V_BOOL, V_BACKEND or V_TOKEN value may be. */
+struct choice {
+	const char	*name;
+	int		 value;
+};
+
+static const struct choice bools[] = {
+	{ "yes", true }, { "true", true }, { "on", true }, { "1", true },
+	{ "no", false }, { "false", false }, { "off", false }, { "0", false },
+	{ NULL, 0 }
+};
+static const struct choice backends[] = {
+	{ "local", LBX_BACKEND_LOCAL }, { "liveblocks", LBX_BACKEND_LIVEBLOCKS },
+	{ NULL, 0 }
+};
+static const struct choice tokens[] = {
+	{ "access", LBX_TOKEN_ACCESS }, { "id", LBX_TOKEN_ID },
+	{ NULL, 0 }
+};
+
+/* Each choice type's words and the reason given for any other value. */
+static const struct {
+	const struct choice	*words;
+	const char		*why;
+} choices[] = {
+	[V_BOOL] = { bools, "must be yes or no" },
+	[V_BACKEND] = { backends, "must be local or liveblocks" },
+	[V_TOKEN] = { tokens, "must be access or id" },
+};
+
+/* The enum fields are stored through an int (set_value). */
+_Static_assert(sizeof(enum lbx_backend) == sizeof(int) &&
+    sizeof(enum lbx_token) == sizeof(int), "enum fields are int-sized");
+
+/*
+ * The value of the word v (n bytes) in the NULL-terminated list l;
+ * -1 when it is none of them.
+ */
+static int
+choose(const struct choice *l, const char *v, size_t n)
+{
+
+	for (; l->name != NULL; l++)
+		if (strlen(l->name) == n && strncmp(l->name, v, n) == 0)
+			return l->value;
+	return -1;
+}
 
 /* Returns the config file name of key k. */
 const char *
@@ -280,18 +332,9 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 		*(long *)field = l;
 		return NULL;
 	case V_BOOL:
-		if ((n == 3 && strncmp(v, "yes", 3) == 0) ||
-		    (n == 4 && strncmp(v, "true", 4) == 0) ||
-		    (n == 2 && strncmp(v, "on", 2) == 0) ||
-		    (n == 1 && v[0] == '1'))
-			*(bool *)field = true;
-		else if ((n == 2 && strncmp(v, "no", 2) == 0) ||
-		    (n == 5 && strncmp(v, "false", 5) == 0) ||
-		    (n == 3 && strncmp(v, "off", 3) == 0) ||
-		    (n == 1 && v[0] == '0'))
-			*(bool *)field = false;
-		else
-			return "must be yes or no";
+		if ((l = choose(choices[V_BOOL].words, v, n)) == -1)
+			return choices[V_BOOL].why;
+		*(bool *)field = l != 0;
 		return NULL;
 	case V_URL:
 		if (!((n > 7 && strncmp(v, "http://", 7) == 0) ||
@@ -309,20 +352,10 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 		*(char **)field = s;
 		return NULL;
 	case V_BACKEND:
-		if (n == 5 && strncmp(v, "local", 5) == 0)
-			c->backend = LBX_BACKEND_LOCAL;
-		else if (n == 10 && strncmp(v, "liveblocks", 10) == 0)
-			c->backend = LBX_BACKEND_LIVEBLOCKS;
-		else
-			return "must be local or liveblocks";
-		return NULL;
 	case V_TOKEN:
-		if (n == 6 && strncmp(v, "access", 6) == 0)
-			c->token = LBX_TOKEN_ACCESS;
-		else if (n == 2 && strncmp(v, "id", 2) == 0)
-			c->token = LBX_TOKEN_ID;
-		else
-			return "must be access or id";
+		if ((l = choose(choices[keys[k].type].words, v, n)) == -1)
+			return choices[keys[k].type].why;
+		*(int *)field = (int)l;
 		return NULL;
 	case V_ORIGINS:
 		return add_words(&c->origins, &c->norigins, v, n, is_origin,
@@ -506,4 +539,82 @@ lbx_conf_clear(struct lbauth_conf *c)
 	free(c->published);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The config file to load: opt (a --config or -c argument) when not
+ * NULL, else $LBAUTH_CONFIG when set and not empty, else
+ * /etc/lbauth/lbauth.conf.  Borrowed: opt, the environment or static
+ * storage.  For a program's start-up; no request reaches it (the
+ * library never reads the environment for a request).
+ */
+const char *
+lbx_conf_path(const char *opt)
+{
+	const char	*p;
+
+	if (opt != NULL)
+		return opt;
+	if ((p = getenv("LBAUTH_CONFIG")) != NULL && *p != '\0')
+		return p;
+	return CONF_DEFAULT;
+}
+
+/*
+ * Writes "file:line: key: what" into err, or "file: key: what" when
+ * key k is not set in c's file: how every problem with one key's value
+ * is reported.
+ */
+void
+lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
+    const char *what, char *err, size_t errsz)
+{
+
+	if (c->line[k] != 0)
+		snprintf(err, errsz, "%s:%u: %s: %s", c->file, c->line[k],
+		    keys[k].name, what);
+	else
+		snprintf(err, errsz, "%s: %s: %s", c->file, keys[k].name,
+		    what);
+}
+
+/*
+ * Checks the keys of the loaded config c together: a way to identify
+ * users (cookie_secret_file or cookie_public_key_file, not both, or
+ * trust_remote_user) and the key file the backend needs
+ * (signing_key_file for local, liveblocks_secret_file for liveblocks).
+ * Returns LBAUTH_OK, or LBAUTH_ECONFIG with the reason in err.  Opens
+ * no file.
+ */
+enum lbauth_err
+lbx_conf_check(const struct lbauth_conf *c, char *err, size_t errsz)
+{
+
+	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
+		lbx_conf_error(c, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
+		    "cookie_secret_file (HS256) or cookie_public_key_file "
+		    "(EdDSA), not both", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
+	    NULL && !c->trust_remote_user) {
+		snprintf(err, errsz, "%s: no way to identify users: set "
+		    "cookie_secret_file or cookie_public_key_file (or "
+		    "trust_remote_user = yes)", c->file);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
+		lbx_conf_error(c, LBX_CONF_SIGNING_KEY_FILE, "required with "
+		    "backend = local (create one with \"lbauthctl keygen -o "
+		    "FILE\")", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
+	    c->liveblocks_secret_file == NULL) {
+		lbx_conf_error(c, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required "
+		    "with backend = liveblocks: a file holding your project's "
+		    "secret key (sk_...), mode 0600", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	return LBAUTH_OK;
 }

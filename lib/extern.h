@@ -161,8 +161,13 @@ enum lbauth_err lbx_conf_parse(struct lbauth_conf *c, const char *file,
 		    size_t errsz) LBAUTH_WUR;
 enum lbauth_err lbx_conf_load(struct lbauth_conf *c, const char *path,
 		    char *err, size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_conf_check(const struct lbauth_conf *c, char *err,
+		    size_t errsz) LBAUTH_WUR;
 void	lbx_conf_clear(struct lbauth_conf *c);
 const char *lbx_conf_key_name(enum lbx_conf_key k);
+const char *lbx_conf_path(const char *opt);
+void	lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
+		    const char *what, char *err, size_t errsz);
 
 /* ---------------------------------------------------------------------
  * keyfile.c: key files read safely into sodium_malloc() memory.
@@ -225,6 +230,19 @@ void	lbx_key_clear(struct lbx_key *key);
 void	lbx_key_pem_sk(struct lbx_buf *b, const struct lbx_key *key);
 void	lbx_key_pem_pk(struct lbx_buf *b, const struct lbx_key *key);
 void	lbx_key_jwk(struct lbx_buf *b, const struct lbx_key *key);
+
+/* ---------------------------------------------------------------------
+ * keyset.c: a config's signing key and then its published keys.
+ */
+struct lbx_keyset {
+	struct lbx_key	*keys;		/* owned, nkeys of them */
+	size_t		 nkeys;
+};
+
+enum lbauth_err lbx_keyset_load(struct lbx_keyset *ks,
+		    const struct lbauth_conf *c, bool signing, char *err,
+		    size_t errsz) LBAUTH_WUR;
+void	lbx_keyset_clear(struct lbx_keyset *ks);
 
 /* ---------------------------------------------------------------------
  * jwt.c: compact JWS (RFC 7515) with the algorithm pinned by the caller.
@@ -367,6 +385,31 @@ void	lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
 		    const struct lbauth_session *s, time_t now);
 void	lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
 		    const struct lbauth_user *u, time_t now);
+
+/* ---------------------------------------------------------------------
+ * signin.c: the session cookie minter ("lbauthctl cookie", demo/login).
+ */
+struct lbx_signin {
+	const char	*sub;		/* the user id */
+	const char	*org;		/* NULL: none, as for all below */
+	const char	*groups;	/* comma-separated group ids */
+	const char	*rooms;		/* comma-separated rooms or "prefix*" */
+	const char	*name;
+	const char	*avatar;
+	const char	*info;		/* userInfo: a JSON object's text */
+	long		 ttl;		/* seconds from iat to exp */
+};
+
+enum lbauth_err lbx_signin_cookie(struct lbx_buf *tok,
+		    const struct lbx_signin *in, const struct lbauth_conf *c,
+		    const struct lbx_key *key, time_t now) LBAUTH_WUR;
+
+/* ---------------------------------------------------------------------
+ * verify.c: the one checker of lbauth's own tokens (one "exp" rule).
+ */
+enum lbauth_err lbx_verify_token(const struct lbx_key *keys, size_t nkeys,
+		    const char *token, size_t len, time_t now,
+		    struct json_object **claims_r) LBAUTH_WUR;
 
 /* ---------------------------------------------------------------------
  * upstream.c: POSTs to the Liveblocks API over a dlopen()ed libcurl.
