@@ -1,6 +1,6 @@
 /*
- * test-json.c: lib/json.c and lib/jsonw.c.  lbx_json_parse() is strict RFC 8259 with
- * our caps; lbx_jsonw_value() must write what JavaScript's
+ * test-json.c: lib/json.c and lib/jsonw.c.  lbx_json_parse() is strict
+ * RFC 8259 with our caps; lbx_jsonw_value() must write what JavaScript's
  * JSON.stringify(JSON.parse(text)) writes.  Every expected output below
  * was checked with Node 20:
  *	node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1])))' TEXT
