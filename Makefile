@@ -107,7 +107,7 @@ cgi/filter.h: cgi/mkfilter
 tests/plugin/%.so: tests/plugin/%.c lib/lbauth.h
 	$(CC) $(CFLAGS) -shared -o $@ $<
 
-tests/unit/%: tests/unit/%.c tests/test.h liblbauth.a
+tests/unit/%: tests/unit/%.c tests/test.h $(wildcard tests/unit/*.h) liblbauth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< liblbauth.a $(LDLIBS)
 
 # Installs what building and testing need on Debian (apt, npm), once.

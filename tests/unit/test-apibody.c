@@ -10,24 +10,8 @@
 
 #include "../../lib/extern.h"
 #include "../test.h"
+#include "fixture.h"
 
-#define NOW	1700000000
-
-/* Fills u from the claims JSON (which must be valid). */
-static void
-user(struct lbauth_user *u, const char *json)
-{
-	struct lbx_claims_rules	 r = { NOW, 60, NULL, NULL };
-	struct json_object	*o;
-	const char		*reason;
-
-	lbx_user_init(u);
-	if (lbx_json_parse(json, strlen(json), &o) != LBAUTH_OK ||
-	    lbx_cookie_claims(u, o, &r, &reason) != LBAUTH_OK) {
-		fprintf(stderr, "bad test claims: %s\n", json);
-		exit(2);
-	}
-}
 
 /* One user and what each endpoint's body must be for it. */
 static const struct {
@@ -85,7 +69,7 @@ main(void)
 	lbx_buf_init(&b);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		if (rows[i].claims != NULL)
-			user(&u, rows[i].claims);
+			test_user(&u, rows[i].claims);
 		else {
 			lbx_user_init(&u);
 			test_assert_idx(lbx_user_remote(&u, "remote\"u") ==
@@ -109,7 +93,7 @@ main(void)
 	}
 
 	/* No grant: "permissions":{} (the policy's 403 comes first in app.c). */
-	user(&u, "{\"sub\":\"u1\",\"exp\":1800000000}");
+	test_user(&u, "{\"sub\":\"u1\",\"exp\":1800000000}");
 	lbx_buf_reset(&b);
 	lbx_apibody_authorize(&b, &u, &empty, NULL);
 	test_assert(strcmp(b.p, "{\"userId\":\"u1\",\"permissions\":{}}") ==
@@ -121,7 +105,7 @@ main(void)
 		struct lbx_buf	 f;
 		char		 small[16];
 
-		user(&u, "{\"sub\":\"u1\",\"exp\":1800000000}");
+		test_user(&u, "{\"sub\":\"u1\",\"exp\":1800000000}");
 		lbx_buf_fixed(&f, small, sizeof(small));
 		lbx_apibody_authorize(&f, &u, &s, NULL);
 		test_assert(f.oom && f.len < sizeof(small));
