@@ -102,7 +102,8 @@ static const struct choice bools[] = {
 	{ NULL, 0 }
 };
 static const struct choice backends[] = {
-	{ "local", LBX_BACKEND_LOCAL }, { "liveblocks", LBX_BACKEND_LIVEBLOCKS },
+	{ "local", LBX_BACKEND_LOCAL },
+	{ "liveblocks", LBX_BACKEND_LIVEBLOCKS },
 	{ NULL, 0 }
 };
 static const struct choice tokens[] = {

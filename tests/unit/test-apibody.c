@@ -92,7 +92,7 @@ main(void)
 		lbx_user_clear(&u);
 	}
 
-	/* No grant: "permissions":{} (the policy's 403 comes first in app.c). */
+	/* No grant: "permissions":{} (app.c answers 403 before, though). */
 	test_user(&u, "{\"sub\":\"u1\",\"exp\":1800000000}");
 	lbx_buf_reset(&b);
 	lbx_apibody_authorize(&b, &u, &empty, NULL);
