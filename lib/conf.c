@@ -12,8 +12,9 @@
  * lbx_conf_load() reads the file and calls it.  lbx_conf_check() holds
  * the rules about keys together (which key files a backend needs),
  * for every program that loads a config: lbauth and lbauthctl alike.
- * lbx_conf_path() is the one rule for which file that is.  Nothing
- * here opens a key file: key.c does that with the paths stored here.
+ * lbx_conf_path() is the one rule for which file that is.  The syntax
+ * of each kind of value is confval.c's.  Nothing here opens a key file:
+ * key.c does that with the paths stored here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,29 +92,24 @@ static const struct {
 };
 
 /* The words a V_BOOL, V_BACKEND or V_TOKEN value may be. */
-struct choice {
-	const char	*name;
-	int		 value;
-};
-
-static const struct choice bools[] = {
+static const struct lbx_confval_word bools[] = {
 	{ "yes", true }, { "true", true }, { "on", true }, { "1", true },
 	{ "no", false }, { "false", false }, { "off", false }, { "0", false },
 	{ NULL, 0 }
 };
-static const struct choice backends[] = {
+static const struct lbx_confval_word backends[] = {
 	{ "local", LBX_BACKEND_LOCAL },
 	{ "liveblocks", LBX_BACKEND_LIVEBLOCKS },
 	{ NULL, 0 }
 };
-static const struct choice tokens[] = {
+static const struct lbx_confval_word tokens[] = {
 	{ "access", LBX_TOKEN_ACCESS }, { "id", LBX_TOKEN_ID },
 	{ NULL, 0 }
 };
 
 /* Each choice type's words and the reason given for any other value. */
 static const struct {
-	const struct choice	*words;
+	const struct lbx_confval_word *words;
 	const char		*why;
 } choices[] = {
 	[V_BOOL] = { bools, "must be yes or no" },
@@ -124,20 +120,6 @@ static const struct {
 /* The enum fields are stored through an int (set_value). */
 _Static_assert(sizeof(enum lbx_backend) == sizeof(int) &&
     sizeof(enum lbx_token) == sizeof(int), "enum fields are int-sized");
-
-/*
- * The value of the word v (n bytes) in the NULL-terminated list l;
- * -1 when it is none of them.
- */
-static int
-choose(const struct choice *l, const char *v, size_t n)
-{
-
-	for (; l->name != NULL; l++)
-		if (strlen(l->name) == n && strncmp(l->name, v, n) == 0)
-			return l->value;
-	return -1;
-}
 
 /* Returns the config file name of key k. */
 const char *
@@ -163,124 +145,6 @@ defaults(struct lbauth_conf *c)
 	c->sandbox = true;
 }
 
-static char *
-dupn(const char *s, size_t n)
-{
-	char	*p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-/*
- * Whether o (n bytes) is an origin as browsers send it (RFC 6454
- * section 6.1): "http" or "https", "://", a host of letters, digits,
- * '-', '.', or a bracketed IPv6 literal, and an optional ":port"; no
- * path, no trailing slash, lower case.
- */
-static bool
-is_origin(const char *o, size_t n)
-{
-	size_t	 i;
-
-	if (n > 7 && strncmp(o, "http://", 7) == 0)
-		i = 7;
-	else if (n > 8 && strncmp(o, "https://", 8) == 0)
-		i = 8;
-	else
-		return false;
-	if (o[i] == '[') {
-		for (i++; i < n && o[i] != ']'; i++)
-			if (!((o[i] >= '0' && o[i] <= '9') ||
-			    (o[i] >= 'a' && o[i] <= 'f') || o[i] == ':'))
-				return false;
-		if (i == n)
-			return false;
-		i++;
-	} else {
-		size_t start = i;
-
-		for (; i < n && o[i] != ':'; i++)
-			if (!((o[i] >= 'a' && o[i] <= 'z') ||
-			    (o[i] >= '0' && o[i] <= '9') ||
-			    o[i] == '-' || o[i] == '.'))
-				return false;
-		if (i == start)
-			return false;
-	}
-	if (i == n)
-		return true;
-	if (o[i] != ':' || i + 1 == n || n - i > 6)
-		return false;
-	for (i++; i < n; i++)
-		if (o[i] < '0' || o[i] > '9')
-			return false;
-	return true;
-}
-
-/* v (n bytes) joined to the folder dir (dirlen bytes) unless absolute. */
-static char *
-join_path(const char *v, size_t n, const char *dir, size_t dirlen)
-{
-	char	*s;
-
-	if (v[0] == '/' || dirlen == 0)
-		return dupn(v, n);
-	if ((s = malloc(dirlen + 1 + n + 1)) != NULL) {
-		memcpy(s, dir, dirlen);
-		s[dirlen] = '/';
-		memcpy(s + dirlen + 1, v, n);
-		s[dirlen + 1 + n] = '\0';
-	}
-	return s;
-}
-
-/*
- * Splits v (n bytes) at blanks and appends each word to the
- * NULL-terminated list *list_r of *n_r entries (at most 64): checked
- * by ok when given (origins), else as a path joined to dir.  Returns
- * NULL or a static reason; sets *oom.
- */
-static const char *
-add_words(char ***list_r, size_t *n_r, const char *v, size_t n,
-    bool (*ok)(const char *, size_t), const char *dir, size_t dirlen,
-    int *oom)
-{
-	size_t	 i, j;
-	char	**l;
-
-	for (i = 0; i < n; i = j) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		for (j = i; j < n && v[j] != ' ' && v[j] != '\t'; j++)
-			continue;
-		if (j == i)
-			break;
-		if (ok != NULL && !ok(v + i, j - i))
-			return "must list origins such as "
-			    "https://app.example.com (scheme, host, "
-			    "optional port; lower case; no path)";
-		if (*n_r >= 64)
-			return "lists more than 64 entries";
-		if ((l = realloc(*list_r, (*n_r + 2) * sizeof(*l))) == NULL) {
-			*oom = 1;
-			return NULL;
-		}
-		*list_r = l;
-		l[*n_r] = ok != NULL ? dupn(v + i, j - i) :
-		    join_path(v + i, j - i, dir, dirlen);
-		if (l[*n_r] == NULL) {
-			*oom = 1;
-			return NULL;
-		}
-		l[++*n_r] = NULL;
-	}
-	return NULL;
-}
-
 /*
  * Stores value v (n bytes, no leading/trailing blanks) for key k into
  * c.  dir is the config file's folder (for V_PATH).  Returns NULL, or a
@@ -291,76 +155,50 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
     size_t n, const char *dir, size_t dirlen, int *oom)
 {
 	void		*field = (char *)c + keys[k].off;
-	char		*s;
+	const char	*why;
+	char		*s = NULL;
 	long		 l;
-	size_t		 i;
+	int		 w;
 
+	if ((keys[k].type == V_STR || keys[k].type == V_PATH ||
+	    keys[k].type == V_PATHS) && memchr(v, '\0', n) != NULL)
+		return "contains a NUL byte";
 	switch (keys[k].type) {
 	case V_STR:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
-		if ((s = dupn(v, n)) == NULL)
-			*oom = 1;
-		*(char **)field = s;
-		return NULL;
 	case V_PATH:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
-		if ((s = join_path(v, n, dir, dirlen)) == NULL)
+	case V_URL:
+		if (keys[k].type == V_URL &&
+		    (why = lbx_confval_url(v, &n)) != NULL)
+			return why;
+		s = keys[k].type == V_PATH ? lbx_confval_path(v, n, dir,
+		    dirlen) : lbx_confval_dup(v, n);
+		if (s == NULL)
 			*oom = 1;
 		*(char **)field = s;
 		return NULL;
 	case V_PATHS:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
-		return add_words(&c->published, &c->npublished, v, n, NULL,
-		    dir, dirlen, oom);
+		return lbx_confval_list(&c->published, &c->npublished, v, n,
+		    NULL, dir, dirlen, oom);
+	case V_ORIGINS:
+		return lbx_confval_list(&c->origins, &c->norigins, v, n,
+		    lbx_confval_origin, NULL, 0, oom);
 	case V_LONG:
-		for (i = 0; i < n; i++)
-			if (v[i] < '0' || v[i] > '9')
-				return "is not a non-negative decimal number";
-		if (n > 9)
-			return "is out of range";
-		/*
-		 * Not strtol(): v is not NUL-terminated, and on a last line
-		 * without a newline it would read past the buffer (found by
-		 * tests/fuzz/fuzz-conf, tests/regress/conf-long-eof.bin).
-		 */
-		for (l = 0, i = 0; i < n; i++)
-			l = l * 10 + (v[i] - '0');
-		if (l < keys[k].min || l > keys[k].max)
-			return "is out of range";
+		if ((why = lbx_confval_long(v, n, keys[k].min, keys[k].max,
+		    &l)) != NULL)
+			return why;
 		*(long *)field = l;
 		return NULL;
 	case V_BOOL:
-		if ((l = choose(choices[V_BOOL].words, v, n)) == -1)
-			return choices[V_BOOL].why;
-		*(bool *)field = l != 0;
-		return NULL;
-	case V_URL:
-		if (!((n > 7 && strncmp(v, "http://", 7) == 0) ||
-		    (n > 8 && strncmp(v, "https://", 8) == 0)))
-			return "must begin with https:// (or http://)";
-		for (i = 0; i < n; i++)
-			if ((unsigned char)v[i] <= ' ' || v[i] == '?' ||
-			    v[i] == '#' || (unsigned char)v[i] >= 0x7f)
-				return "must be a URL without blanks, query or "
-				    "fragment";
-		while (n > 0 && v[n - 1] == '/')
-			n--;	/* the API paths begin with '/' */
-		if ((s = dupn(v, n)) == NULL)
-			*oom = 1;
-		*(char **)field = s;
-		return NULL;
 	case V_BACKEND:
 	case V_TOKEN:
-		if ((l = choose(choices[keys[k].type].words, v, n)) == -1)
+		if ((w = lbx_confval_word(choices[keys[k].type].words, v, n)) ==
+		    -1)
 			return choices[keys[k].type].why;
-		*(int *)field = (int)l;
+		if (keys[k].type == V_BOOL)
+			*(bool *)field = w != 0;
+		else
+			*(int *)field = w;
 		return NULL;
-	case V_ORIGINS:
-		return add_words(&c->origins, &c->norigins, v, n, is_origin,
-		    NULL, 0, oom);
 	}
 	return "has an unknown type";
 }

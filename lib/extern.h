@@ -84,6 +84,27 @@ void	lbx_jsonw_str(struct lbx_buf *b, const char *s, size_t len);
 void	lbx_jsonw_value(struct lbx_buf *b, struct json_object *obj);
 
 /* ---------------------------------------------------------------------
+ * confval.c: the syntaxes of config values, pure.
+ */
+struct lbx_confval_word {
+	const char	*name;		/* NULL ends a table */
+	int		 value;
+};
+
+int	lbx_confval_word(const struct lbx_confval_word *l, const char *v,
+		    size_t n);
+char	*lbx_confval_dup(const char *s, size_t n);
+char	*lbx_confval_path(const char *v, size_t n, const char *dir,
+		    size_t dirlen);
+bool	lbx_confval_origin(const char *o, size_t n);
+const char *lbx_confval_list(char ***list_r, size_t *n_r, const char *v,
+		    size_t n, bool (*ok)(const char *, size_t), const char *dir,
+		    size_t dirlen, int *oom);
+const char *lbx_confval_long(const char *v, size_t n, long min, long max,
+		    long *l_r);
+const char *lbx_confval_url(const char *v, size_t *n_r);
+
+/* ---------------------------------------------------------------------
  * conf.c: the config file.  Every key has a row in conf.c's table and a
  * paragraph in README and nginx/lbauth.conf.
  */
