@@ -4,14 +4,20 @@
  * key (jwt.c) -> claims checked (RFC 7519 section 4.1) -> the user.
  *
  * Claims (README "Session cookie"):
- *	sub	user id, required, 1..128 characters
+ *	sub	user id, required, 1..128 characters of text (no
+ *		controls, no lone surrogates: so for every id below)
  *	exp	required; nbf optional; both with clock_skew seconds leeway
  *	iss/aud	checked when cookie_issuer/cookie_audience are set
  *	org	organization, optional, 1..126 characters without '*'
- *	groups	optional array of up to 64 group ids (ID tokens' gids)
+ *	groups	optional array of up to 64 group ids (ID tokens' gids),
+ *		1..128 characters each
  *	rooms	optional array of up to 64 room ids or "prefix*" patterns
  *	info	optional object: the userInfo, at most 1024 characters
  *	name, avatar	optional strings: userInfo {name, avatar} when no info
+ *
+ * A claim that breaks its rule refuses the whole cookie (nothing is
+ * skipped), and so does a claims object that repeats a member name
+ * (jwt.c, json.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -46,28 +52,20 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/*
- * Finds the cookie called name in the Cookie header hdr.  On success
- * *val_r points into hdr (borrowed) and *len_r is the value's length,
- * without the optional double quotes of RFC 6265's cookie-value.
- * Returns LBAUTH_OK; LBAUTH_ENOSESSION when hdr is NULL, lacks the
- * cookie or holds it empty; LBAUTH_ECOOKIE when hdr is over
- * LBX_COOKIE_HEADER_MAX bytes, holds the cookie more than once (which
- * of two sessions was meant cannot be known, and a sibling domain can
- * plant the second one), or the value is over LBX_COOKIE_TOKEN_MAX.
- * Pure.
- */
-enum lbauth_err
-lbx_cookie_find(const char *hdr, const char *name, const char **val_r,
-    size_t *len_r)
+/* lbx_cookie_find(), with a static detail for the log in *reason_r. */
+static enum lbauth_err
+find_cookie(const char *hdr, const char *name, const char **val_r,
+    size_t *len_r, const char **reason_r)
 {
 	const char	*p, *end, *semi, *eq, *v, *found = NULL;
 	size_t		 nlen = strlen(name), klen, vlen, flen = 0;
 
 	*val_r = NULL;
 	*len_r = 0;
+	*reason_r = "no Cookie header";
 	if (hdr == NULL)
 		return LBAUTH_ENOSESSION;
+	*reason_r = "Cookie header over 16384 bytes";
 	if (strlen(hdr) > LBX_COOKIE_HEADER_MAX)
 		return LBAUTH_ECOOKIE;
 	end = hdr + strlen(hdr);
@@ -95,21 +93,51 @@ lbx_cookie_find(const char *hdr, const char *name, const char **val_r,
 			v++;
 			vlen -= 2;
 		}
+		*reason_r = "the session cookie appears twice";
 		if (found != NULL)
 			return LBAUTH_ECOOKIE;
 		found = v;
 		flen = vlen;
 	}
+	*reason_r = found == NULL ? "no session cookie" :
+	    "the session cookie is empty";
 	if (found == NULL || flen == 0)
 		return LBAUTH_ENOSESSION;
+	*reason_r = "the session cookie is over 4096 bytes";
 	if (flen > LBX_COOKIE_TOKEN_MAX)
 		return LBAUTH_ECOOKIE;
 	*val_r = found;
 	*len_r = flen;
+	*reason_r = NULL;
 	return LBAUTH_OK;
 }
 
-/* Whether s (len bytes) is 1..max UTF-16 units of text, no controls. */
+/*
+ * Finds the cookie called name in the Cookie header hdr (RFC 6265
+ * section 5.4): pairs split at ';' only (a ',' is part of a value, as
+ * RFC 6265 has it, not a separator as in RFC 2965), blanks around names
+ * and values dropped.  On success *val_r points into hdr (borrowed) and
+ * *len_r is the value's length, without the optional double quotes of
+ * RFC 6265's cookie-value.  Returns LBAUTH_OK; LBAUTH_ENOSESSION when
+ * hdr is NULL, lacks the cookie or holds it empty; LBAUTH_ECOOKIE when
+ * hdr is over LBX_COOKIE_HEADER_MAX bytes, holds the cookie more than
+ * once (which of two sessions was meant cannot be known, and a sibling
+ * domain can plant the second one), or the value is over
+ * LBX_COOKIE_TOKEN_MAX.  Pure.
+ */
+enum lbauth_err
+lbx_cookie_find(const char *hdr, const char *name, const char **val_r,
+    size_t *len_r)
+{
+	const char	*reason;
+
+	return find_cookie(hdr, name, val_r, len_r, &reason);
+}
+
+/*
+ * Whether s (len bytes) is 1..max UTF-16 units of text (valid UTF-8,
+ * so no lone surrogate either), no controls.
+ */
 static bool
 is_text(const char *s, size_t len, size_t max)
 {
@@ -120,31 +148,34 @@ is_text(const char *s, size_t len, size_t max)
 }
 
 /*
- * Whether the optional member key of claims is absent, or an array of
- * at most max strings each accepted by ok.  Stores it in *arr_r.
+ * Checks the optional member key of claims: absent, or an array of at
+ * most max strings each accepted by ok.  Stores it in *arr_r.  Returns
+ * NULL when it passes, else the reason: shape when it is no array or
+ * too long, entry when an entry fails.
  */
-static bool
+static const char *
 str_array(struct json_object *claims, const char *key, size_t max,
-    bool (*ok)(const char *, size_t), struct json_object **arr_r)
+    bool (*ok)(const char *, size_t), struct json_object **arr_r,
+    const char *shape, const char *entry)
 {
 	struct json_object	*a, *e;
 	size_t			 i, n;
 
 	*arr_r = NULL;
 	if (!json_object_object_get_ex(claims, key, &a))
-		return true;
+		return NULL;
 	if (!json_object_is_type(a, json_type_array) ||
 	    (n = json_object_array_length(a)) > max)
-		return false;
+		return shape;
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(a, i);
 		if (!json_object_is_type(e, json_type_string) ||
 		    !ok(json_object_get_string(e),
 		    (size_t)json_object_get_string_len(e)))
-			return false;
+			return entry;
 	}
 	*arr_r = a;
-	return true;
+	return NULL;
 }
 
 static bool
@@ -207,7 +238,8 @@ has_audience(struct json_object *claims, const char *aud)
  * to u (lbx_user_clear() puts it).  Returns LBAUTH_OK; LBAUTH_EEXPIRED
  * when now >= exp + skew; LBAUTH_ENOTYET when now < nbf - skew;
  * LBAUTH_EISSUER; LBAUTH_EAUDIENCE; LBAUTH_ECLAIM for any claim of the
- * wrong type or size (*reason_r names it); LBAUTH_ENOMEM.  Pure.
+ * wrong type or size; LBAUTH_ENOMEM.  On every refusal but the last,
+ * *reason_r names the rule that failed.  Pure.
  */
 enum lbauth_err
 lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
@@ -223,49 +255,61 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 	*reason_r = NULL;
 	if ((s = lbx_json_get_str(claims, "sub", &len)) == NULL ||
 	    !is_text(s, len, LBAUTH_USERID_MAX)) {
-		*reason_r = "sub must be a string of 1 to 128 characters";
+		*reason_r = "sub must be a string of 1 to 128 characters "
+		    "without control characters or lone surrogates";
 		return LBAUTH_ECLAIM;
 	}
 	u->id = s;
 	if (!numeric_date(claims, "exp", &has, &d) || !has) {
-		*reason_r = "exp must be a number";
+		*reason_r = "exp must be present and a finite number";
 		return LBAUTH_ECLAIM;
 	}
-	if ((double)rules->now >= d + (double)rules->skew)
+	if ((double)rules->now >= d + (double)rules->skew) {
+		*reason_r = "exp has passed (clock_skew included)";
 		return LBAUTH_EEXPIRED;
+	}
 	if (!numeric_date(claims, "nbf", &has, &d)) {
-		*reason_r = "nbf must be a number";
+		*reason_r = "nbf must be a finite number";
 		return LBAUTH_ECLAIM;
 	}
-	if (has && (double)rules->now < d - (double)rules->skew)
+	if (has && (double)rules->now < d - (double)rules->skew) {
+		*reason_r = "nbf is still ahead (clock_skew included)";
 		return LBAUTH_ENOTYET;
+	}
 	if (rules->issuer != NULL &&
 	    ((s = lbx_json_get_str(claims, "iss", NULL)) == NULL ||
-	    strcmp(s, rules->issuer) != 0))
+	    strcmp(s, rules->issuer) != 0)) {
+		*reason_r = "iss is not cookie_issuer";
 		return LBAUTH_EISSUER;
-	if (rules->audience != NULL && !has_audience(claims, rules->audience))
+	}
+	if (rules->audience != NULL &&
+	    !has_audience(claims, rules->audience)) {
+		*reason_r = "aud does not hold cookie_audience";
 		return LBAUTH_EAUDIENCE;
+	}
 	if (json_object_object_get_ex(claims, "org", &v)) {
 		if ((s = lbx_json_get_str(claims, "org", &len)) == NULL ||
 		    !is_text(s, len, LBX_ORG_MAX) ||
 		    memchr(s, '*', len) != NULL) {
 			*reason_r = "org must be a string of 1 to 126 "
-			    "characters without '*'";
+			    "characters without '*', control characters or "
+			    "lone surrogates";
 			return LBAUTH_ECLAIM;
 		}
 		u->org = s;
 	}
-	if (!str_array(claims, "groups", LBX_GROUPS_MAX, is_group,
-	    &u->groups)) {
-		*reason_r = "groups must be an array of at most 64 group ids";
+	if ((*reason_r = str_array(claims, "groups", LBX_GROUPS_MAX,
+	    is_group, &u->groups, "groups must be an array of at most 64 "
+	    "entries", "a group id must be a string of 1 to 128 characters "
+	    "without control characters or lone surrogates")) != NULL)
 		return LBAUTH_ECLAIM;
-	}
-	if (!str_array(claims, "rooms", LBX_ROOMS_MAX, is_room_entry,
-	    &u->rooms)) {
-		*reason_r = "rooms must be an array of at most 64 room ids "
-		    "or prefix* patterns";
+	if ((*reason_r = str_array(claims, "rooms", LBX_ROOMS_MAX,
+	    is_room_entry, &u->rooms, "rooms must be an array of at most 64 "
+	    "entries", "a rooms entry must be a room id or a prefix* "
+	    "pattern: a string of 1 to 128 characters (before a final '*') "
+	    "without another '*', control characters or lone surrogates")) !=
+	    NULL)
 		return LBAUTH_ECLAIM;
-	}
 	if (json_object_object_get_ex(claims, "info", &info)) {
 		if (!json_object_is_type(info, json_type_object)) {
 			*reason_r = "info must be an object";
@@ -281,7 +325,8 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 				continue;
 			if ((s = lbx_json_get_str(claims, keys[i], &len)) ==
 			    NULL || len > LBX_CLAIM_STR_MAX) {
-				*reason_r = "name and avatar must be strings";
+				*reason_r = "name and avatar must be strings "
+				    "of at most 1024 bytes";
 				return LBAUTH_ECLAIM;
 			}
 			lbx_buf_putc(&u->info, n++ == 0 ? '{' : ',');
@@ -321,13 +366,13 @@ lbx_cookie_verify(struct lbauth_user *u, const char *hdr, const char *name,
 	enum lbauth_err		 rc;
 
 	*reason_r = NULL;
-	if ((rc = lbx_cookie_find(hdr, name, &tok, &len)) != LBAUTH_OK)
+	if ((rc = find_cookie(hdr, name, &tok, &len, reason_r)) != LBAUTH_OK)
 		return rc;
 	rc = lbx_jwt_parse(&jwt, tok, len, key->alg, reason_r);
+	if (rc == LBAUTH_OK && (rc = lbx_jwt_verify(&jwt, key)) != LBAUTH_OK)
+		*reason_r = "signature does not verify with the configured key";
 	if (rc == LBAUTH_OK)
-		rc = lbx_jwt_verify(&jwt, key);
-	if (rc == LBAUTH_OK)
-		rc = lbx_jwt_payload(&jwt, &claims);
+		rc = lbx_jwt_claims(&jwt, &claims, reason_r);
 	lbx_jwt_clear(&jwt);
 	if (rc != LBAUTH_OK)
 		return rc;

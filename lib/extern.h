@@ -74,6 +74,19 @@ size_t	lbx_b64url_encode(char *out, size_t outsz, const void *in,
  */
 enum lbauth_err lbx_json_parse(const char *buf, size_t len,
 		    struct json_object **obj_r) LBAUTH_WUR;
+/* The rule a text refused by lbx_json_parse_ex() broke. */
+enum lbx_json_fault {
+	LBX_JSON_FAULT_NONE,		/* none: accepted, or out of memory */
+	LBX_JSON_FAULT_SYNTAX,		/* not RFC 8259 JSON in UTF-8 */
+	LBX_JSON_FAULT_DEEP,		/* nested deeper than LBX_JSON_DEPTH */
+	LBX_JSON_FAULT_NULNAME,		/* "\u0000" in a member name */
+	LBX_JSON_FAULT_DUP,		/* a member name twice in one object */
+	LBX_JSON_FAULT_NULL,		/* the text is null, no object */
+	LBX_JSON_FAULT__MAX
+};
+enum lbauth_err lbx_json_parse_ex(const char *buf, size_t len,
+		    struct json_object **obj_r,
+		    enum lbx_json_fault *fault_r) LBAUTH_WUR;
 const char *lbx_json_get_str(const struct json_object *obj, const char *key,
 		    size_t *len_r);
 
@@ -284,6 +297,9 @@ enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *jwt,
 		    const struct lbx_key *key) LBAUTH_WUR;
 enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *jwt,
 		    struct json_object **claims_r) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_claims(const struct lbx_jwt *jwt,
+		    struct json_object **claims_r,
+		    const char **reason_r) LBAUTH_WUR;
 void	lbx_jwt_clear(struct lbx_jwt *jwt);
 void	lbx_jwt_sign(struct lbx_buf *b, const char *hdr, size_t hlen,
 		    const char *payload, size_t plen,

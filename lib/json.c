@@ -51,13 +51,17 @@ hex4(const char *s)
  * becomes its 3-byte UTF-8 form, which json-c keeps and
  * lbx_jsonw_str() writes back as \udxxx; an integer of 19 or more
  * digits gets ".0", so that json-c reads it as the nearest double.  The
- * rewritten text goes to out (unless NULL) and its length to *n_r.
- * Returns -1 to reject, 1 when the text must be rewritten, else 0.
+ * rewritten text goes to out (unless NULL) and its length to *n_r; the
+ * number of member names (strings followed by ':') to *names_r, which
+ * json-c's objects hold fewer of when a name repeats in one object.
+ * Returns -1 to reject a text that is not JSON, -2 one nested too
+ * deep, -3 one with "\u0000" in a member name, 1 when the text must be
+ * rewritten, else 0.
  */
 static int
-lex(const char *buf, size_t len, char *out, size_t *n_r)
+lex(const char *buf, size_t len, char *out, size_t *n_r, size_t *names_r)
 {
-	size_t		 i = 0, j, d, n = 0, depth = 0;
+	size_t		 i = 0, j, d, n = 0, depth = 0, names = 0;
 	int		 u, lo, changed = 0;
 	bool		 nul, big;
 	unsigned char	 c, cesu[3];
@@ -116,8 +120,11 @@ lex(const char *buf, size_t len, char *out, size_t *n_r)
 			}
 			for (j = i; j < len && strchr(" \t\n\r", buf[j]); j++)
 				continue;
-			if (nul && j < len && buf[j] == ':')
-				return -1;
+			if (j < len && buf[j] == ':') {
+				if (nul)
+					return -3;	/* "\u0000" in a name */
+				names++;
+			}
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 			j = i + (c == '-');
@@ -155,7 +162,7 @@ lex(const char *buf, size_t len, char *out, size_t *n_r)
 			}
 		} else if (c == '{' || c == '[') {
 			if (++depth > LBX_JSON_DEPTH)
-				return -1;
+				return -2;
 			EMIT(buf + i, 1);
 			i++;
 		} else if (c == '}' || c == ']') {
@@ -172,7 +179,32 @@ lex(const char *buf, size_t len, char *out, size_t *n_r)
 	}
 #undef EMIT
 	*n_r = n;
+	*names_r = names;
 	return changed;
+}
+
+/* The number of members of all objects in v, nested ones included. */
+static size_t
+count_members(struct json_object *v)
+{
+	size_t	 i, n = 0;
+
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		json_object_object_foreach(v, k, m) {
+			(void)k;
+			n += 1 + count_members(m);
+		}
+		break;
+	}
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(v); i++)
+			n += count_members(json_object_array_get_idx(v, i));
+		break;
+	default:
+		break;
+	}
+	return n;
 }
 
 /*
@@ -180,38 +212,56 @@ lex(const char *buf, size_t len, char *out, size_t *n_r)
  * UTF-8 validated, nesting capped at LBX_JSON_DEPTH arrays and objects,
  * nothing but white space after the value, no NUL byte anywhere, no
  * "\u0000" in a member name; values read as JSON.parse() reads them
- * (see lex()).  A member name that occurs twice keeps its last value,
- * which RFC 7515 section 5.2 allows for JOSE headers ("use a JSON parser
- * that returns only the lexically last duplicate member name").  On
- * success stores a new reference in *obj_r (the caller puts it) and
- * returns LBAUTH_OK; otherwise returns LBAUTH_EJSON (or LBAUTH_ENOMEM)
- * and *obj_r is NULL.  Pure.
+ * (see lex()).  An object that holds a member name twice (after
+ * unescaping: "a" and "\u0061" are one name) is refused, at any depth:
+ * JSON.parse() keeps the last value and other parsers the first, so
+ * two readers of the same text could disagree on what it says (RFC 8259
+ * section 4; RFC 7515 section 5.2 and RFC 7519 section 4 allow refusing
+ * such JOSE headers and claims).  On success stores a new reference in
+ * *obj_r (the caller puts it) and returns LBAUTH_OK; otherwise returns
+ * LBAUTH_EJSON (or LBAUTH_ENOMEM) and *obj_r is NULL; *fault_r (NULL
+ * allowed) says which rule the text broke, LBX_JSON_FAULT_NONE on
+ * success and on LBAUTH_ENOMEM.  Pure.
  */
 enum lbauth_err
-lbx_json_parse(const char *buf, size_t len, struct json_object **obj_r)
+lbx_json_parse_ex(const char *buf, size_t len, struct json_object **obj_r,
+    enum lbx_json_fault *fault_r)
 {
+	enum lbx_json_fault	 dummy;
 	struct json_tokener	*tok = NULL;
 	struct json_object	*obj = NULL;
 	char			*copy = NULL;
-	size_t			 off, n = 0;
+	size_t			 off, n = 0, names = 0;
 	int			 lx;
 	enum lbauth_err		 rc = LBAUTH_EJSON;
 
 	*obj_r = NULL;
+	if (fault_r == NULL)
+		fault_r = &dummy;
+	*fault_r = LBX_JSON_FAULT_SYNTAX;
 	/* The UTF-8 check: json-c's lets overlong forms through. */
 	if (len > INT32_MAX / 2 || memchr(buf, '\0', len) != NULL ||
-	    lbx_utf8_len16(buf, len) == SIZE_MAX ||
-	    (lx = lex(buf, len, NULL, &n)) == -1)
+	    lbx_utf8_len16(buf, len) == SIZE_MAX)
 		return LBAUTH_EJSON;
+	if ((lx = lex(buf, len, NULL, &n, &names)) < 0) {
+		if (lx == -2)
+			*fault_r = LBX_JSON_FAULT_DEEP;
+		else if (lx == -3)
+			*fault_r = LBX_JSON_FAULT_NULNAME;
+		return LBAUTH_EJSON;
+	}
 	if (lx == 1) {
-		if ((copy = malloc(n)) == NULL)
+		if ((copy = malloc(n)) == NULL) {
+			*fault_r = LBX_JSON_FAULT_NONE;
 			return LBAUTH_ENOMEM;
-		(void)lex(buf, len, copy, &n);
+		}
+		(void)lex(buf, len, copy, &n, &names);
 		buf = copy;
 		len = n;
 	}
 	/* + 1: json-c counts the innermost scalar as a level; lex() counted. */
 	if ((tok = json_tokener_new_ex(LBX_JSON_DEPTH + 1)) == NULL) {
+		*fault_r = LBX_JSON_FAULT_NONE;
 		rc = LBAUTH_ENOMEM;
 		goto out;
 	}
@@ -228,12 +278,22 @@ lbx_json_parse(const char *buf, size_t len, struct json_object **obj_r)
 		obj = json_tokener_parse_ex(tok, "", 1);
 		off = len;
 	}
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
+	if (json_tokener_get_error(tok) != json_tokener_success)
 		goto out;
 	for (; off < len; off++)
 		if (buf[off] != ' ' && buf[off] != '\t' &&
 		    buf[off] != '\n' && buf[off] != '\r')
 			goto out;
+	if (obj == NULL) {
+		/* The literal null: json-c's null is no object. */
+		*fault_r = LBX_JSON_FAULT_NULL;
+		goto out;
+	}
+	if (count_members(obj) != names) {
+		*fault_r = LBX_JSON_FAULT_DUP;
+		goto out;
+	}
+	*fault_r = LBX_JSON_FAULT_NONE;
 	*obj_r = obj;
 	obj = NULL;
 	rc = LBAUTH_OK;
@@ -247,6 +307,14 @@ out:
 		free(copy);
 	}
 	return rc;
+}
+
+/* lbx_json_parse_ex() without the detail. */
+enum lbauth_err
+lbx_json_parse(const char *buf, size_t len, struct json_object **obj_r)
+{
+
+	return lbx_json_parse_ex(buf, len, obj_r, NULL);
 }
 
 /*

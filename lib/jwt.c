@@ -17,7 +17,29 @@
 
 #include "extern.h"
 
-#define HEADER_MAX	1024	/* decoded header bytes */
+/*
+ * The decoded header fits in what the token's own cap leaves: a base64url
+ * part of n characters decodes to at most n / 4 * 3 bytes.  No cap of
+ * its own: none would protect anything the token's 4096 bytes do not,
+ * and a header that fits no buffer would be refused with a false reason.
+ */
+#define HEADER_MAX	(LBX_COOKIE_TOKEN_MAX / 4 * 3)
+
+/* Log reasons for a header or claims text lbx_json_parse_ex() refused. */
+static const char *const header_faults[LBX_JSON_FAULT__MAX] = {
+	[LBX_JSON_FAULT_SYNTAX] = "header is not JSON (RFC 8259, UTF-8)",
+	[LBX_JSON_FAULT_DEEP] = "header nests more than 16 arrays and objects",
+	[LBX_JSON_FAULT_NULNAME] = "header has \\u0000 in a member name",
+	[LBX_JSON_FAULT_DUP] = "header repeats a member name in one object",
+	[LBX_JSON_FAULT_NULL] = "header is not a JSON object",
+};
+static const char *const claims_faults[LBX_JSON_FAULT__MAX] = {
+	[LBX_JSON_FAULT_SYNTAX] = "claims are not JSON (RFC 8259, UTF-8)",
+	[LBX_JSON_FAULT_DEEP] = "claims nest more than 16 arrays and objects",
+	[LBX_JSON_FAULT_NULNAME] = "claims have \\u0000 in a member name",
+	[LBX_JSON_FAULT_DUP] = "claims repeat a member name in one object",
+	[LBX_JSON_FAULT_NULL] = "claims are not a JSON object",
+};
 
 static const char *const alg_names[] = {
 	[LBX_ALG_HS256] = "HS256",
@@ -28,7 +50,9 @@ static const char *const alg_names[] = {
  * Parses the compact JWS tok (len bytes) for algorithm alg into jwt,
  * which borrows tok: tok must outlive jwt.  Returns LBAUTH_OK;
  * LBAUTH_ETOKEN when tok is not three base64url parts with a JSON
- * object header, or the header has a "typ" other than JWT or any
+ * object header (one that repeats a member name, "alg" or any other,
+ * is refused: lbx_json_parse_ex()), or the header has a "typ" other
+ * than JWT (in any case, RFC 7515 section 4.1.9) or any
  * "crit" (RFC 7515 section 4.1.11: we understand no extension);
  * LBAUTH_EALG when "alg" is not alg's name; LBAUTH_ESIG when the
  * signature has the wrong size.  *reason_r gets a static detail.
@@ -42,12 +66,13 @@ lbx_jwt_parse(struct lbx_jwt *jwt, const char *tok, size_t len,
 	const char		*d1, *d2, *s;
 	size_t			 hlen, slen, want;
 	struct json_object	*v;
+	enum lbx_json_fault	 f;
 	enum lbauth_err		 rc;
 
 	memset(jwt, 0, sizeof(*jwt));
 	*reason_r = "malformed token";
 	if (len == 0 || len > LBX_COOKIE_TOKEN_MAX) {
-		*reason_r = "token empty or too long";
+		*reason_r = "token is empty or over 4096 bytes";
 		return LBAUTH_ETOKEN;
 	}
 	if ((d1 = memchr(tok, '.', len)) == NULL ||
@@ -66,26 +91,30 @@ lbx_jwt_parse(struct lbx_jwt *jwt, const char *tok, size_t len,
 		*reason_r = "header is not base64url";
 		return LBAUTH_ETOKEN;
 	}
-	if ((rc = lbx_json_parse((const char *)hdr, hlen, &jwt->header)) !=
-	    LBAUTH_OK || !json_object_is_type(jwt->header, json_type_object)) {
-		*reason_r = "header is not a JSON object";
+	if ((rc = lbx_json_parse_ex((const char *)hdr, hlen, &jwt->header,
+	    &f)) != LBAUTH_OK) {
+		*reason_r = header_faults[f];
 		return rc == LBAUTH_ENOMEM ? rc : LBAUTH_ETOKEN;
+	}
+	if (!json_object_is_type(jwt->header, json_type_object)) {
+		*reason_r = "header is not a JSON object";
+		return LBAUTH_ETOKEN;
 	}
 	if ((s = lbx_json_get_str(jwt->header, "alg", &slen)) == NULL ||
 	    slen != strlen(alg_names[alg]) ||
 	    memcmp(s, alg_names[alg], slen) != 0) {
-		*reason_r = "alg is not the configured algorithm";
+		*reason_r = "alg is missing or not the configured algorithm";
 		return LBAUTH_EALG;
 	}
 	if (json_object_object_get_ex(jwt->header, "typ", &v) &&
 	    (!json_object_is_type(v, json_type_string) ||
 	    strcasecmp(json_object_get_string(v), "JWT") != 0 ||
 	    json_object_get_string_len(v) != 3)) {
-		*reason_r = "typ is not JWT";
+		*reason_r = "typ is not JWT (in any case)";
 		return LBAUTH_ETOKEN;
 	}
 	if (json_object_object_get_ex(jwt->header, "crit", NULL)) {
-		*reason_r = "crit extensions are not supported";
+		*reason_r = "header has crit: no extension is understood";
 		return LBAUTH_ETOKEN;
 	}
 	want = alg == LBX_ALG_HS256 ? crypto_auth_hmacsha256_BYTES :
@@ -145,21 +174,28 @@ lbx_jwt_verify(const struct lbx_jwt *jwt, const struct lbx_key *key)
  * Decodes and parses jwt's payload.  Call only after lbx_jwt_verify()
  * returned LBAUTH_OK.  On success stores a new JSON object in
  * *claims_r (the caller puts it).  Returns LBAUTH_OK, LBAUTH_ETOKEN
- * (not base64url of a JSON object) or LBAUTH_ENOMEM.
+ * (not base64url of a JSON object, or one that repeats a member name:
+ * RFC 7519 section 4 lets a parser refuse it) or LBAUTH_ENOMEM;
+ * *reason_r gets a static detail (NULL on success).
  */
 enum lbauth_err
-lbx_jwt_payload(const struct lbx_jwt *jwt, struct json_object **claims_r)
+lbx_jwt_claims(const struct lbx_jwt *jwt, struct json_object **claims_r,
+    const char **reason_r)
 {
-	unsigned char	 buf[LBX_COOKIE_TOKEN_MAX];
-	size_t		 len;
-	enum lbauth_err	 rc;
+	unsigned char		 buf[LBX_COOKIE_TOKEN_MAX];
+	size_t			 len;
+	enum lbx_json_fault	 f;
+	enum lbauth_err		 rc;
 
 	*claims_r = NULL;
+	*reason_r = "payload is not base64url";
 	if (lbx_b64url_decode(buf, sizeof(buf), &len, jwt->payload_b64,
 	    jwt->payload_b64_len) != LBAUTH_OK)
 		return LBAUTH_ETOKEN;
-	rc = lbx_json_parse((const char *)buf, len, claims_r);
+	rc = lbx_json_parse_ex((const char *)buf, len, claims_r, &f);
 	sodium_memzero(buf, len);
+	*reason_r = rc == LBAUTH_OK ? "claims are not a JSON object" :
+	    claims_faults[f];
 	if (rc != LBAUTH_OK)
 		return rc == LBAUTH_ENOMEM ? rc : LBAUTH_ETOKEN;
 	if (!json_object_is_type(*claims_r, json_type_object)) {
@@ -167,7 +203,17 @@ lbx_jwt_payload(const struct lbx_jwt *jwt, struct json_object **claims_r)
 		*claims_r = NULL;
 		return LBAUTH_ETOKEN;
 	}
+	*reason_r = NULL;
 	return LBAUTH_OK;
+}
+
+/* lbx_jwt_claims() without the detail. */
+enum lbauth_err
+lbx_jwt_payload(const struct lbx_jwt *jwt, struct json_object **claims_r)
+{
+	const char	*reason;
+
+	return lbx_jwt_claims(jwt, claims_r, &reason);
 }
 
 /* Releases what lbx_jwt_parse() stored in jwt.  Safe to call twice. */

@@ -279,6 +279,35 @@ describe("CORS", () => {
     const r = await post(nginx.url, { method: "OPTIONS", contentType: null, headers: { origin: "https://evil.example" } });
     assertJsonError(r, 403, "forbidden_origin");
   });
+  // Issue 12: the preflight decisions, over both transports.
+  for (const transport of ["fcgi", "cgi"]) {
+    test(`preflight from another origin over ${transport} -> 403 JSON without CORS headers`, async () => {
+      const r = await send(transport, { method: "OPTIONS", contentType: null, body: "", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+      assertJsonError(r, 403, "forbidden_origin");
+      assert.equal(r.headers["access-control-allow-origin"], undefined);
+      assert.equal(r.headers["access-control-allow-methods"], undefined);
+    });
+    test(`preflight without an Origin over ${transport} -> 204 without CORS headers`, async () => {
+      const r = await send(transport, { method: "OPTIONS", contentType: null, body: "" });
+      assert.equal(r.status, 204);
+      assert.equal(r.headers.allow, "POST, OPTIONS");
+      assert.equal(r.headers["access-control-allow-origin"], undefined);
+    });
+    test(`preflight from an allowed origin over ${transport} -> 204 with CORS headers`, async () => {
+      const r = await send(transport, { method: "OPTIONS", contentType: null, body: "", headers: { origin: "http://localhost:5173" } });
+      assert.equal(r.status, 204);
+      assert.equal(r.headers["access-control-allow-origin"], "http://localhost:5173");
+    });
+  }
+  test("preflight from the endpoint's own origin -> 204 without CORS headers", async () => {
+    const r = await post(nginx.url, { method: "OPTIONS", contentType: null, headers: { origin: `http://${new URL(nginx.url).host}` } });
+    assert.equal(r.status, 204);
+    assert.equal(r.headers["access-control-allow-origin"], undefined);
+  });
+  test("issue 12: the own origin written without its port is another origin -> 403", async () => {
+    const r = await post(nginx.url, { cookie: s({ sub: "u1", org: "acme" }), headers: { origin: "http://127.0.0.1" } });
+    assertJsonError(r, 403, "forbidden_origin");
+  });
   test("an error to an allowed origin is readable by it (CORS headers on errors too)", async () => {
     const r = await post(nginx.url, { headers: { origin: "https://app.example.com" } });
     assertJsonError(r, 401, "unauthenticated");
@@ -300,6 +329,28 @@ describe("the request log", () => {
     assert.equal(log.includes(tok.split(".")[2]), false, "token in the log");
     assert.equal(log.includes(hs.secret()), false, "secret in the log");
   });
+  // Issue 12: every reason names the rule that failed.
+  const reasons = [
+    ["an empty group id", async () => `session=${await joseCookie({ sub: "r1", exp: NOW() + 600, groups: [""] })}`, "{}", 401, "a group id must be a string of 1 to 128 characters without control characters or lone surrogates"],
+    ["a 129-character group id", async () => `session=${await joseCookie({ sub: "r2", exp: NOW() + 600, groups: ["g".repeat(129)] })}`, "{}", 401, "a group id must be a string of 1 to 128 characters without control characters or lone surrogates"],
+    ["65 groups", async () => `session=${await joseCookie({ sub: "r3", exp: NOW() + 600, groups: Array.from({ length: 65 }, (_, i) => `g${i}`) })}`, "{}", 401, "groups must be an array of at most 64 entries"],
+    ["a bad rooms entry", async () => `session=${await joseCookie({ sub: "r4", exp: NOW() + 600, rooms: ["a*b"] })}`, "{}", 401, "a rooms entry must be a room id or a prefix* pattern"],
+    ["a duplicate room in the body", () => `session=${hs.cookie({ sub: "r5", org: "acme" })}`, '{"room":"acme:a","room":"acme:b"}', 400, "body repeats a member name in one object"],
+    ["a lone surrogate room", () => `session=${hs.cookie({ sub: "r6", org: "acme" })}`, '{"room":"\\ud800"}', 400, "room holds a lone surrogate"],
+    ["a wrong signature", () => `session=${hs.cookie({ sub: "r7" }).slice(0, -3)}AAA`, "{}", 401, "signature does not verify with the configured key"],
+    ["no session cookie", () => "theme=dark", "{}", 401, "no session cookie"],
+  ];
+  for (const [name, cookie, body, status, reason] of reasons) {
+    test(`log reason for ${name}: "${reason.slice(0, 40)}..."`, async () => {
+      const before = fcgi.log().length;
+      const r = await post(nginx.url, { body, cookie: await cookie() });
+      assert.equal(r.status, status, r.body);
+      await new Promise((res) => setTimeout(res, 100));
+      const line = fcgi.log().slice(before).split("\n").find((l) => l.includes(`status=${status}`));
+      assert.ok(line, "no log line");
+      assert.ok(line.includes(`reason="${reason}`), line);
+    });
+  }
   test("a hostile room cannot forge a log line", async () => {
     const r = await post(nginx.url, { body: JSON.stringify({ room: 'x" status=200 user="admin' }), cookie: s({ sub: "u9", org: "acme" }) });
     assert.equal(r.status, 200);

@@ -42,7 +42,8 @@ async function rawHs(header, payload) {
 }
 
 // [name, which setup, async () => request spec, status, error code]
-// A spec is {body, cookie (full header), contentType, method, headers}.
+// A spec is {body, cookie (full header), contentType, method, headers,
+// cgiEnv (extra CGI variables, ignored through nginx)}.
 const S = (c) => `session=${c}`;
 const cases = [];
 const add = (name, which, spec, status, code, opts = {}) => cases.push({ name, which, spec, status, code, ...opts });
@@ -72,7 +73,7 @@ const rooms400 = [
 for (const [n, r] of rooms400) add(`room: ${n}`, "hs", async () => ({ body: JSON.stringify({ room: r }), cookie: S(await hsSign(good())) }), 400, "invalid_room");
 for (const [n, v] of [["number", 1], ["null", null], ["array", ["a"]], ["object", { id: "a" }], ["bool", true]])
   add(`room: ${n}`, "hs", async () => ({ body: JSON.stringify({ room: v }), cookie: S(await hsSign(good())) }), 400, "invalid_room");
-add("duplicate room keys: last wins, the wildcard one", "hs", async () => ({ body: '{"room":"acme:ok","room":"acme*"}', cookie: S(await hsSign(good())) }), 400, "invalid_room");
+add("duplicate room keys, the wildcard last: refused as a body", "hs", async () => ({ body: '{"room":"acme:ok","room":"acme*"}', cookie: S(await hsSign(good())) }), 400, "invalid_body");
 
 // --- Cookies --------------------------------------------------------
 add("no Cookie header", "hs", async () => ({}), 401, "unauthenticated");
@@ -180,12 +181,81 @@ add("body over max_body", "hs", async () => ({ body: JSON.stringify({ room: "a",
 for (const o of ["https://evil.example", "null", "http://127.0.0.1.evil.example", "https://127.0.0.1", "file://", "http://127.0.0.1:1"])
   add(`Origin ${o}`, "hs", async () => ({ headers: { origin: o }, cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
 
+// --- Issue 12: contract breaks an independent battery found ----------
+// Each failed the same way through nginx and as CGI; as CGI the request
+// carries what nginx passes (HTTP_HOST without the port, SERVER_PORT).
+// 1. An Origin without a port is the scheme's default port (RFC 6454),
+// not nginx's: it got 200 because is_self() never looked at SERVER_PORT.
+const asNginx = () => ({ SERVER_PORT: String(hsN.port) });
+add("issue 12: Origin without a port, server on another port", "hs", async () => ({ headers: { origin: "http://127.0.0.1" }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
+add("issue 12: Origin with the default port spelled out, server on another port", "hs", async () => ({ headers: { origin: "http://127.0.0.1:80" }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 403, "forbidden_origin");
+add("issue 12: Origin with the server's own port -> 200", "hs", async () => ({ headers: { origin: `http://127.0.0.1:${hsN.port}` }, cgiEnv: asNginx(), cookie: S(await hsSign(good())) }), 200);
+add("issue 12: Origin without a port, server on port 80 -> 200 (CGI)", "hs", async () => ({ headers: { origin: "http://127.0.0.1" }, cgiEnv: { SERVER_PORT: "80" }, cookie: S(await hsSign(good())) }), 200, undefined, { cgiOnly: true });
+// 2. Only ";" parameters may follow application/json (RFC 9110 8.3.1);
+// "application/json text/plain" got 200.
+for (const ct of ["application/json text/plain", "application/json x", "application/json, text/plain", "application/json/x", "application/json; charset", "application/json; charset=latin1", "application/json; charset=utf-16", "application/json; charset=utf-8 x"])
+  add(`issue 12: content type "${ct}"`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 415, "unsupported_media_type");
+// 3. A JOSE header over 1024 decoded bytes got 401 "header is not
+// base64url": it did not fit a 1024-byte buffer.  Only the JWT's 4096
+// bytes limit it now.
+add("issue 12: HS256 cookie with a 1,100-byte header (1,064-char kid) -> 200", "hs", async () => ({ cookie: S(await hsSign(good(), { typ: "JWT", kid: "k".repeat(1064) })) }), 200);
+add("issue 12: EdDSA cookie with a 2,500-byte header -> 200", "ed", async () => ({ cookie: S(await edSign(good(), { typ: "JWT", kid: "k".repeat(2464) })) }), 200);
+add("issue 12: HS256 cookie of 4,097 bytes, most of it header -> 401 invalid_cookie", "hs", async () => { const pad = (n) => hsSign(good(), { kid: "k".repeat(n) }); let n = 2900; while ((await pad(n)).length < 4097) n++; return { cookie: S(await pad(n)) }; }, 401, "invalid_cookie");
+for (const ct of ["application/json; charset=\"utf-8\"", "Application/JSON ;charset=UTF-8", "application/json;", "application/json; v=1; q=\"a; b\""])
+  add(`issue 12: content type '${ct}' -> 200`, "hs", async () => ({ contentType: ct, cookie: S(await hsSign(good())) }), 200);
+
+// --- Issue 12: where README was silent, each decision pinned --------
+const hdr12 = (text) => async () => ({ cookie: S(await rawHs(text, good())) });
+const claims12 = (text) => async () => ({ cookie: S(await rawHs({ alg: "HS256" }, text)) });
+const goodText = () => `"sub":"u1","org":"acme","exp":${now() + 600}`;
+// Body: a member name twice is refused (a reader keeping the first
+// would see another room); a BOM is refused; a lone surrogate is no
+// room id, elsewhere it is kept.
+add("issue 12: body repeats room, same value", "hs", async () => ({ body: '{"room":"acme:a","room":"acme:a"}', cookie: S(await hsSign(good())) }), 400, "invalid_body");
+add("issue 12: body repeats a nested name", "hs", async () => ({ body: '{"room":"acme:a","x":{"y":1,"y":2}}', cookie: S(await hsSign(good())) }), 400, "invalid_body");
+add("issue 12: body repeats room, once escaped", "hs", async () => ({ body: '{"room":"acme:a","\\u0072oom":"acme:b"}', cookie: S(await hsSign(good())) }), 400, "invalid_body");
+add("issue 12: BOM before a body with a room", "hs", async () => ({ body: '\ufeff{"room":"acme:a"}', cookie: S(await hsSign(good())) }), 400, "invalid_body");
+add("issue 12: room a lone surrogate escape", "hs", async () => ({ body: '{"room":"acme:\\ud800"}', cookie: S(await hsSign(good())) }), 400, "invalid_room");
+add("issue 12: lone surrogate escape outside room -> 200", "hs", async () => ({ body: '{"x":"\\udc00","room":"acme:a"}', cookie: S(await hsSign(good())) }), 200);
+// JWT: any member name twice, in the header or the claims, is refused.
+add("issue 12: duplicate alg, both HS256", "hs", hdr12('{"alg":"HS256","alg":"HS256"}'), 401, "invalid_session");
+add("issue 12: duplicate alg, none first", "hs", hdr12('{"alg":"none","alg":"HS256"}'), 401, "invalid_session");
+add("issue 12: duplicate kid", "hs", hdr12('{"alg":"HS256","kid":"a","kid":"b"}'), 401, "invalid_session");
+add("issue 12: duplicate sub", "hs", async () => claims12(`{"sub":"admin",${goodText()}}`)(), 401, "invalid_session");
+add("issue 12: duplicate org", "hs", async () => claims12(`{"org":"globex",${goodText()}}`)(), 401, "invalid_session");
+add("issue 12: duplicate exp", "hs", async () => claims12(`{"exp":1,${goodText()}}`)(), 401, "invalid_session");
+add("issue 12: duplicate inside info", "hs", async () => claims12(`{${goodText()},"info":{"n":1,"n":2}}`)(), 401, "invalid_session");
+add("issue 12: duplicate sub, once escaped", "hs", async () => claims12(`{"\\u0073ub":"admin",${goodText()}}`)(), 401, "invalid_session");
+add("issue 12: EdDSA header with duplicate alg", "ed", async () => { const { createPrivateKey, sign } = await import("node:crypto"); const k = createPrivateKey(fs.readFileSync(path.join(ed.dir, "app.key"))); const i = `${b64('{"alg":"EdDSA","alg":"EdDSA"}')}.${b64(good())}`; return { cookie: S(`${i}.${sign(null, Buffer.from(i), k).toString("base64url")}`) }; }, 401, "invalid_session");
+add("issue 12: the same EdDSA token with one alg -> 200", "ed", async () => { const { createPrivateKey, sign } = await import("node:crypto"); const k = createPrivateKey(fs.readFileSync(path.join(ed.dir, "app.key"))); const i = `${b64('{"alg":"EdDSA"}')}.${b64(good())}`; return { cookie: S(`${i}.${sign(null, Buffer.from(i), k).toString("base64url")}`) }; }, 200);
+// typ in any case; exp any finite number; identifiers are text.
+add("issue 12: typ jwt in lower case -> 200", "hs", hdr12({ alg: "HS256", typ: "jwt" }), 200);
+add("issue 12: typ Jwt -> 200", "hs", hdr12({ alg: "HS256", typ: "Jwt" }), 200);
+add("issue 12: exp 1e300 -> 200", "hs", claims12('{"sub":"u1","org":"acme","exp":1e300}'), 200);
+add("issue 12: exp 1e400 (beyond a double)", "hs", claims12('{"sub":"u1","org":"acme","exp":1e400}'), 401, "invalid_session");
+add("issue 12: sub a lone surrogate", "hs", async () => claims12(`{"sub":"u\\ud800","org":"acme","exp":${now() + 600}}`)(), 401, "invalid_session");
+add("issue 12: name a lone surrogate -> 200", "hs", async () => claims12(`{${goodText()},"name":"\\ud800"}`)(), 200);
+add("issue 12: org with a control character", "hs", async () => ({ cookie: S(await hsSign({ ...good(), org: "ac\u0001me" })) }), 401, "invalid_session");
+add("issue 12: org with a C1 control", "hs", async () => ({ cookie: S(await hsSign({ ...good(), org: "ac\u009bme" })) }), 401, "invalid_session");
+add("issue 12: sub with DEL", "hs", async () => ({ cookie: S(await hsSign({ ...good(), sub: "u\u007f" })) }), 401, "invalid_session");
+add("issue 12: rooms with one bad entry among good ones", "hs", async () => ({ cookie: S(await hsSign({ ...good(), rooms: ["acme:a", "a*b"] })) }), 401, "invalid_session");
+add("issue 12: rooms entry with a control character", "hs", async () => ({ cookie: S(await hsSign({ ...good(), rooms: ["a\nb*"] })) }), 401, "invalid_session");
+add("issue 12: groups with a 129-char id", "hs", async () => ({ cookie: S(await hsSign({ ...good(), groups: ["g".repeat(129)] })) }), 401, "invalid_session");
+add("issue 12: groups with a 128-char id -> 200", "hs", async () => ({ cookie: S(await hsSign({ ...good(), groups: ["g".repeat(128)] })) }), 200);
+// Cookie: one pair of quotes around the value is dropped; a comma is
+// part of the value, not a separator.
+add("issue 12: quoted session cookie -> 200", "hs", async () => ({ cookie: `session="${await hsSign(good())}"` }), 200);
+add("issue 12: comma after the session cookie", "hs", async () => ({ cookie: `session=${await hsSign(good())}, theme=dark` }), 401, "invalid_session");
+add("issue 12: session cookie after a comma", "hs", async () => ({ cookie: `theme=dark, session=${await hsSign(good())}` }), 401, "unauthenticated");
+// A preflight from a foreign origin: 403 JSON, no CORS headers.
+add("issue 12: OPTIONS preflight from a foreign origin", "hs", async () => ({ method: "OPTIONS", contentType: null, headers: { origin: "https://evil.example", "access-control-request-method": "POST" } }), 403, "forbidden_origin");
+
 // Sends spec over "nginx" or "cgi" to setup which.
 async function send(where, which, spec) {
   const setup = which === "ed" ? ed : hs;
   const body = spec.body ?? "{}";
   if (where === "cgi") {
-    const r = await cgi(setup, { method: spec.method ?? "POST", body, cookie: spec.cookie, contentType: spec.contentType === undefined ? "application/json" : spec.contentType, headers: spec.headers ?? {} });
+    const r = await cgi(setup, { method: spec.method ?? "POST", body, cookie: spec.cookie, contentType: spec.contentType === undefined ? "application/json" : spec.contentType, headers: spec.headers ?? {}, env: spec.cgiEnv ?? {} });
     cgiStderr.push(r.stderr);
     return r;
   }
@@ -201,6 +271,7 @@ function check(r, status, code) {
     return;
   }
   assert.match(r.headers["content-type"] ?? "", /^application\/json/);
+  assert.equal(r.headers["access-control-allow-origin"], undefined);
   assert.equal(r.json?.error, code, r.body);
   assert.equal(typeof r.json.message, "string");
 }

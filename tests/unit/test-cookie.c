@@ -45,6 +45,22 @@ static const struct {
 	{ "a=1; b=2", NULL, LBAUTH_ENOSESSION },	/* absent */
 	{ "", NULL, LBAUTH_ENOSESSION },		/* empty header */
 	{ NULL, NULL, LBAUTH_ENOSESSION },		/* no header */
+	/*
+	 * Commas (issue 12: README was silent).  RFC 6265 splits at ';'
+	 * only; a ',' is part of the value (no RFC 2965 comma lists), so
+	 * the JWT that follows fails as a token, and a cookie after a ','
+	 * is not found.
+	 */
+	{ "session=abc, other=1", "abc, other=1", 0 },
+	{ "session=abc,", "abc,", 0 },
+	{ "other=1, session=abc", NULL, LBAUTH_ENOSESSION },
+	{ "other=1,session=abc; x=2", NULL, LBAUTH_ENOSESSION },
+	/* Quotes (issue 12): one pair around the whole value is dropped. */
+	{ "session=\"a.b.c\"; x=1", "a.b.c", 0 },
+	{ "session= \"abc\" ", "abc", 0 },
+	{ "session=\"\"abc\"\"", "\"abc\"", 0 },		/* one pair only */
+	{ "session=a\"bc\"", "a\"bc\"", 0 },		/* not around it */
+	{ "session=\"", "\"", 0 },				/* a lone quote */
 };
 
 #define SUB	"\"sub\":\"u1\""
@@ -166,6 +182,76 @@ static const struct {
 	{ C(",\"avatar\":null"), NULL, NULL, LBAUTH_ECLAIM },
 	/* With info, name and avatar are not looked at. */
 	{ C(",\"info\":{},\"name\":1"), NULL, NULL, LBAUTH_OK },
+	/*
+	 * Issue 12, where README was silent.  exp: any finite number,
+	 * 1e300 included (the app chose a session that does not end);
+	 * beyond a double (1e400, read as Infinity) it is no NumericDate.
+	 */
+	{ "{" SUB ",\"exp\":1e300}", NULL, NULL, LBAUTH_OK },
+	{ "{" SUB ",\"exp\":1.7976931348623157e308}", NULL, NULL, LBAUTH_OK },
+	{ "{" SUB ",\"exp\":-1e400}", NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"nbf\":-1e300"), NULL, NULL, LBAUTH_OK },
+	{ C(",\"nbf\":1e400"), NULL, NULL, LBAUTH_ECLAIM },
+	/* Lone surrogates: no id, org, group or rooms entry; text keeps them. */
+	{ "{\"sub\":\"\\ud800\"," EXP "}", NULL, NULL, LBAUTH_ECLAIM },
+	{ "{\"sub\":\"a\\udfff\"," EXP "}", NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"org\":\"\\udc00\""), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"groups\":[\"g\\ud800\"]"), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"rooms\":[\"\\ud800*\"]"), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"name\":\"\\ud800\""), NULL, NULL, LBAUTH_OK },
+	{ C(",\"info\":{\"a\":\"\\ud800\"}"), NULL, NULL, LBAUTH_OK },
+	/* Control characters: refused in org and group ids as in sub. */
+	{ C(",\"org\":\"a\\u0000\""), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"org\":\"a\\u009f\""), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"groups\":[\"a\\u001b\"]"), NULL, NULL, LBAUTH_ECLAIM },
+	/* Group ids: 1 to 128 characters; rooms: only valid patterns. */
+	{ C(",\"groups\":[\"" S128 "\"]"), NULL, NULL, LBAUTH_OK },
+	{ C(",\"groups\":[\"g\",\"\"]"), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"rooms\":[\"ok\",\"a*b\"]"), NULL, NULL, LBAUTH_ECLAIM },
+	{ C(",\"rooms\":[\"ok\",\"*\"]"), NULL, NULL, LBAUTH_OK },
+	{ C(",\"rooms\":[\"" S128 "x*\"]"), NULL, NULL, LBAUTH_ECLAIM },
+};
+
+/*
+ * Log reasons name the rule that failed (issue 12): "groups": [""] was
+ * logged as "groups must be an array of at most 64 group ids".
+ */
+static const struct {
+	const char	*claims;
+	const char	*reason;
+} whys[] = {
+	{ "{" EXP "}", "sub must be a string of 1 to 128 characters without "
+	    "control characters or lone surrogates" },
+	{ "{\"sub\":\"a\\nb\"," EXP "}", "sub must be a string of 1 to 128 "
+	    "characters without control characters or lone surrogates" },
+	{ "{" SUB "}", "exp must be present and a finite number" },
+	{ "{" SUB ",\"exp\":1e400}", "exp must be present and a finite "
+	    "number" },
+	{ "{" SUB ",\"exp\":1}", "exp has passed (clock_skew included)" },
+	{ C(",\"nbf\":\"0\""), "nbf must be a finite number" },
+	{ C(",\"nbf\":2000000"), "nbf is still ahead (clock_skew included)" },
+	{ C(",\"org\":\"a*\""), "org must be a string of 1 to 126 characters "
+	    "without '*', control characters or lone surrogates" },
+	{ C(",\"groups\":{}"), "groups must be an array of at most 64 "
+	    "entries" },
+	{ C(",\"groups\":[\"\"]"), "a group id must be a string of 1 to 128 "
+	    "characters without control characters or lone surrogates" },
+	{ C(",\"groups\":[\"" S129 "\"]"), "a group id must be a string of 1 "
+	    "to 128 characters without control characters or lone "
+	    "surrogates" },
+	{ C(",\"groups\":[3]"), "a group id must be a string of 1 to 128 "
+	    "characters without control characters or lone surrogates" },
+	{ C(",\"rooms\":\"a\""), "rooms must be an array of at most 64 "
+	    "entries" },
+	{ C(",\"rooms\":[\"a*b\"]"), "a rooms entry must be a room id or a "
+	    "prefix* pattern: a string of 1 to 128 characters (before a "
+	    "final '*') without another '*', control characters or lone "
+	    "surrogates" },
+	{ C(",\"info\":[]"), "info must be an object" },
+	{ C(",\"name\":1"), "name and avatar must be strings of at most "
+	    "1024 bytes" },
+	{ C(",\"info\":{\"a\":\"" S128 S128 S128 S128 S128 S128 S128 S128 "\"}"),
+	    "userInfo exceeds 1024 characters" },
 };
 
 /* The serialized userInfo for claims (all valid). */
@@ -279,6 +365,11 @@ main(void)
 	big[LBX_COOKIE_HEADER_MAX + 1] = '\0';		/* 16385 */
 	test_assert(lbx_cookie_find(big, "session", &v, &n) == LBAUTH_ECOOKIE &&
 	    v == NULL);
+	lbx_user_init(&u);
+	test_assert(lbx_cookie_verify(&u, big, "session", NULL, &r, &reason) ==
+	    LBAUTH_ECOOKIE && strcmp(reason, "Cookie header over 16384 bytes") ==
+	    0);
+	lbx_user_clear(&u);
 	memcpy(big, "a=1; session=", 13);
 	memset(big + 13, 'v', LBX_COOKIE_TOKEN_MAX);
 	big[13 + LBX_COOKIE_TOKEN_MAX] = '\0';		/* value 4096 */
@@ -288,6 +379,11 @@ main(void)
 	big[14 + LBX_COOKIE_TOKEN_MAX] = '\0';		/* value 4097 */
 	test_assert(lbx_cookie_find(big, "session", &v, &n) == LBAUTH_ECOOKIE &&
 	    v == NULL && n == 0);
+	lbx_user_init(&u);
+	test_assert(lbx_cookie_verify(&u, big, "session", NULL, &r, &reason) ==
+	    LBAUTH_ECOOKIE && strcmp(reason,
+	    "the session cookie is over 4096 bytes") == 0);
+	lbx_user_clear(&u);
 	free(big);
 	/* Another cookie name. */
 	test_assert(lbx_cookie_find("session=a; __Host-sid=b", "__Host-sid",
@@ -310,6 +406,25 @@ main(void)
 		lbx_user_clear(&u);
 		test_assert_idx(u.claims == NULL && u.id == NULL, i);
 	}
+
+	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++) {
+		lbx_user_init(&u);
+		rc = claims(&u, whys[i].claims, NULL, NULL, &reason);
+		test_assert_idx(rc != LBAUTH_OK && reason != NULL &&
+		    strcmp(reason, whys[i].reason) == 0, i);
+		if (reason != NULL && strcmp(reason, whys[i].reason) != 0)
+			fprintf(stderr, "  row %zu: %s\n", i, reason);
+		lbx_user_clear(&u);
+	}
+	/* iss and aud too. */
+	lbx_user_init(&u);
+	test_assert(claims(&u, C(""), "i", NULL, &reason) == LBAUTH_EISSUER &&
+	    strcmp(reason, "iss is not cookie_issuer") == 0);
+	lbx_user_clear(&u);
+	lbx_user_init(&u);
+	test_assert(claims(&u, C(""), NULL, "a", &reason) == LBAUTH_EAUDIENCE &&
+	    strcmp(reason, "aud does not hold cookie_audience") == 0);
+	lbx_user_clear(&u);
 
 	/* Array sizes: 64 entries is the cap, 65 is refused. */
 	{
@@ -470,7 +585,73 @@ main(void)
 	lbx_user_init(&u);
 	test_assert(lbx_cookie_verify(&u, b.p, "session", &key2, &r,
 	    &reason) == LBAUTH_ESIG && u.claims == NULL && u.id == NULL);
+	test_assert(reason != NULL && strcmp(reason,
+	    "signature does not verify with the configured key") == 0);
 	lbx_user_clear(&u);
+	/*
+	 * Duplicate claims (issue 12: README was silent, the last one won):
+	 * refused after the signature verifies, at any depth.  Another JWT
+	 * library reading the same cookie may keep the first "sub", so two
+	 * readers would see two users.
+	 */
+	{
+		static const char *const dups[] = {
+			"{\"sub\":\"admin\",\"sub\":\"u1\"," EXP "}",
+			"{" SUB "," EXP ",\"org\":\"a\",\"org\":\"acme\"}",
+			"{" SUB "," EXP "," EXP "}",
+			"{" SUB "," EXP ",\"info\":{\"n\":1,\"n\":2}}",
+			"{" SUB "," EXP ",\"\\u0073ub\":\"u2\"}",
+		};
+
+		for (i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+			cookie(&b, dups[i], &key);
+			lbx_user_init(&u);
+			test_assert_idx(lbx_cookie_verify(&u, b.p, "session",
+			    &key, &r, &reason) == LBAUTH_ETOKEN && u.id == NULL &&
+			    reason != NULL && strcmp(reason, "claims repeat "
+			    "a member name in one object") == 0, i);
+			lbx_user_clear(&u);
+		}
+	}
+	/* Commas and quotes around a real cookie (issue 12). */
+	{
+		struct lbx_buf	 q;
+		const char	*tok;
+
+		cookie(&b, C(""), &key);
+		tok = strstr(b.p, "session=") + 8;
+		lbx_buf_init(&q);
+		lbx_buf_puts(&q, "session=\"");
+		lbx_buf_put(&q, tok, (size_t)(strstr(tok, ";") - tok));
+		lbx_buf_puts(&q, "\"");
+		lbx_user_init(&u);
+		test_assert(lbx_cookie_verify(&u, q.p, "session", &key, &r,
+		    &reason) == LBAUTH_OK);
+		lbx_user_clear(&u);
+		q.len--;
+		lbx_buf_puts(&q, ", theme=dark");
+		lbx_user_init(&u);
+		test_assert(lbx_cookie_verify(&u, q.p, "session", &key, &r,
+		    &reason) == LBAUTH_ETOKEN);	/* the quote stays: no JWT */
+		lbx_user_clear(&u);
+		lbx_buf_reset(&q);
+		lbx_buf_puts(&q, "session=");
+		lbx_buf_put(&q, tok, (size_t)(strstr(tok, ";") - tok));
+		lbx_buf_puts(&q, ", theme=dark");
+		lbx_user_init(&u);
+		test_assert(lbx_cookie_verify(&u, q.p, "session", &key, &r,
+		    &reason) == LBAUTH_ESIG);
+		lbx_user_clear(&u);
+		lbx_buf_reset(&q);
+		lbx_buf_puts(&q, "theme=dark, session=");
+		lbx_buf_put(&q, tok, (size_t)(strstr(tok, ";") - tok));
+		lbx_user_init(&u);
+		test_assert(lbx_cookie_verify(&u, q.p, "session", &key, &r,
+		    &reason) == LBAUTH_ENOSESSION &&
+		    strcmp(reason, "no session cookie") == 0);
+		lbx_user_clear(&u);
+		lbx_buf_clear(&q);
+	}
 	/* A flipped character of the signature. */
 	{
 		char *semi = strstr(b.p, "; lang");
@@ -513,11 +694,17 @@ main(void)
 	/* No cookie, two cookies, a cookie that is no JWT. */
 	lbx_user_init(&u);
 	test_assert(lbx_cookie_verify(&u, "theme=dark", "session", &key, &r,
-	    &reason) == LBAUTH_ENOSESSION);
+	    &reason) == LBAUTH_ENOSESSION &&
+	    strcmp(reason, "no session cookie") == 0);
 	test_assert(lbx_cookie_verify(&u, NULL, "session", &key, &r,
-	    &reason) == LBAUTH_ENOSESSION);
+	    &reason) == LBAUTH_ENOSESSION &&
+	    strcmp(reason, "no Cookie header") == 0);
+	test_assert(lbx_cookie_verify(&u, "session=", "session", &key, &r,
+	    &reason) == LBAUTH_ENOSESSION &&
+	    strcmp(reason, "the session cookie is empty") == 0);
 	test_assert(lbx_cookie_verify(&u, "session=a.b.c; session=d.e.f",
-	    "session", &key, &r, &reason) == LBAUTH_ECOOKIE);
+	    "session", &key, &r, &reason) == LBAUTH_ECOOKIE &&
+	    strcmp(reason, "the session cookie appears twice") == 0);
 	test_assert(lbx_cookie_verify(&u, "session=abc", "session", &key, &r,
 	    &reason) == LBAUTH_ETOKEN);
 	lbx_user_clear(&u);

@@ -57,6 +57,25 @@ static const struct {
 	{ S("[\"a\tb\"]"), false },			/* raw TAB in a string */
 	{ S("[\"a\nb\"]"), false },			/* raw LF in a string */
 	{ S("[NaN]"), false },				/* not JSON */
+	/* A byte order mark: RFC 8259 section 8.1 lets a parser refuse it. */
+	{ S("\xef\xbb\xbf{}"), false },
+	{ S("[\"\xef\xbb\xbf\"]"), true },		/* U+FEFF inside: text */
+	/*
+	 * A member name twice in one object (issue 12): refused at any
+	 * depth.  JSON.parse() keeps the last value, other parsers the
+	 * first, so two readers of one text could disagree.
+	 */
+	{ S("{\"a\":1,\"a\":1}"), false },
+	{ S("{\"a\":1,\"b\":2,\"a\":3}"), false },
+	{ S("{\"a\":1,\"\\u0061\":2}"), false },		/* one name, escaped */
+	{ S("{\"\":1,\"\":2}"), false },			/* the empty name */
+	{ S("{\"x\":{\"a\":1,\"a\":2}}"), false },		/* nested */
+	{ S("[{},{\"a\":[{\"b\":1,\"b\":{}}]}]"), false },	/* deeper */
+	{ S("{\"a\":{\"c\":1},\"a\":{\"c\":2}}"), false },	/* objects */
+	{ S("{\"a\":1,\"A\":2}"), true },		/* names are case-sensitive */
+	{ S("{\"a\":{\"a\":{\"a\":1}}}"), true },	/* one per object */
+	{ S("[{\"a\":1},{\"a\":2}]"), true },		/* two objects */
+	{ S("{\"a\":\"a:\",\"b\":[\"a\",\"b\"]}"), true },	/* strings */
 	{ S("[Infinity]"), false },			/* not JSON */
 	{ S("[-Infinity]"), false },			/* not JSON */
 	{ S("[True]"), false },				/* case of literals */
@@ -157,7 +176,6 @@ static const struct {
 	{ "{\"4294967295\":1,\"4294967294\":2,\"0\":3}",
 	    "{\"0\":3,\"4294967294\":2,\"4294967295\":1}" },
 	/* Duplicate names: the last value, in the first one's place. */
-	{ "{\"a\":1,\"b\":2,\"a\":3}", "{\"a\":3,\"b\":2}" },
 	{ "{\"a\":{\"b\":[1,{\"c\":null}]}}", "{\"a\":{\"b\":[1,{\"c\":null}]}}" },
 };
 
@@ -199,12 +217,50 @@ main(void)
 	lbx_jsonw_value(&b, NULL);
 	test_assert(strcmp(b.p, "null") == 0);
 
-	/* Duplicate keys in a JOSE header: the lexically last one. */
-	test_assert(lbx_json_parse(S("{\"alg\":\"none\",\"alg\":\"EdDSA\"}"),
-	    &o) == LBAUTH_OK);
-	test_assert((s = lbx_json_get_str(o, "alg", &n)) != NULL &&
-	    strcmp(s, "EdDSA") == 0 && n == 5);
-	json_object_put(o);
+	/*
+	 * Duplicate names, e.g. in a JOSE header: refused (issue 12), with
+	 * *dup_r set only when that is the one fault.
+	 */
+	{
+		static const struct {
+			const char		*text;
+			size_t			 len;
+			enum lbx_json_fault	 want;
+		} faults[] = {
+			{ S("{\"alg\":\"none\",\"alg\":\"EdDSA\"}"),
+			    LBX_JSON_FAULT_DUP },
+			{ S("{\"a\":\"\\ud800\",\"a\":2}"),
+			    LBX_JSON_FAULT_DUP },		/* rewritten text */
+			{ S("{\"a\":null,\"a\":null}"), LBX_JSON_FAULT_DUP },
+			{ S("{\"alg\":\"EdDSA\"}"), LBX_JSON_FAULT_NONE },
+			{ S("{\"a\":1,\"a\":2"), LBX_JSON_FAULT_SYNTAX },
+			{ S("\xef\xbb\xbf{}"), LBX_JSON_FAULT_SYNTAX },	/* BOM */
+			{ S("{\"a\":\"\xff\"}"), LBX_JSON_FAULT_SYNTAX },
+			{ S("{}\0"), LBX_JSON_FAULT_SYNTAX },
+			{ S("null x"), LBX_JSON_FAULT_SYNTAX },
+			{ S("[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]"),
+			    LBX_JSON_FAULT_DEEP },		/* 17 */
+			{ S("[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]"),
+			    LBX_JSON_FAULT_NONE },		/* 16 */
+			{ S("{\"a\\u0000\":1}"), LBX_JSON_FAULT_NULNAME },
+			{ S("null"), LBX_JSON_FAULT_NULL },
+			{ S(" null\n"), LBX_JSON_FAULT_NULL },
+		};
+		enum lbx_json_fault f;
+
+		for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+			f = LBX_JSON_FAULT__MAX;
+			rc = lbx_json_parse_ex(faults[i].text, faults[i].len,
+			    &o, &f);
+			test_assert_idx(f == faults[i].want, i);
+			test_assert_idx((rc == LBAUTH_OK) ==
+			    (faults[i].want == LBX_JSON_FAULT_NONE), i);
+			test_assert_idx((o != NULL) == (rc == LBAUTH_OK), i);
+			json_object_put(o);
+		}
+		test_assert(lbx_json_parse_ex(S("{\"a\":1,\"a\":2}"), &o,
+		    NULL) == LBAUTH_EJSON && o == NULL);
+	}
 
 	/* lbx_json_get_str: strings only, length with an inner NUL. */
 	test_assert(lbx_json_parse(S("{\"s\":\"a\\u0000b\",\"n\":1,"

@@ -91,8 +91,24 @@ static const struct {
 	{ "{\"alg\":\"ES256\"}", NULL, ED, ED, LBAUTH_EALG },	/* another */
 	{ "{\"alg\":256}", NULL, HS, HS, LBAUTH_EALG },		/* a number */
 	{ "{\"alg\":[\"HS256\"]}", NULL, HS, HS, LBAUTH_EALG },	/* an array */
-	{ "{\"alg\":\"none\",\"alg\":\"HS256\"}", NULL, HS, HS, LBAUTH_OK },
-	{ "{\"alg\":\"HS256\",\"alg\":\"none\"}", NULL, HS, HS, LBAUTH_EALG },
+	/*
+	 * A member name twice (issue 12): refused whichever value comes
+	 * last, since another JOSE parser may keep the first (a parser
+	 * differential); RFC 7515 section 5.2 allows refusing.
+	 */
+	{ "{\"alg\":\"none\",\"alg\":\"HS256\"}", NULL, HS, HS, LBAUTH_ETOKEN },
+	{ "{\"alg\":\"HS256\",\"alg\":\"none\"}", NULL, HS, HS, LBAUTH_ETOKEN },
+	{ "{\"alg\":\"HS256\",\"alg\":\"HS256\"}", NULL, HS, HS,
+	    LBAUTH_ETOKEN },					/* same value */
+	{ "{\"alg\":\"HS256\",\"\\u0061lg\":\"HS256\"}", NULL, HS, HS,
+	    LBAUTH_ETOKEN },					/* escaped */
+	{ "{\"alg\":\"EdDSA\",\"kid\":\"a\",\"kid\":\"b\"}", NULL, ED, ED,
+	    LBAUTH_ETOKEN },					/* kid */
+	{ "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"typ\":\"x\"}", NULL, HS, HS,
+	    LBAUTH_ETOKEN },
+	{ "{\"alg\":\"HS256\",\"x\":{\"a\":1,\"a\":1}}", NULL, HS, HS,
+	    LBAUTH_ETOKEN },					/* nested */
+	{ "{\"alg\":\"HS256\",\"typ\":\"Jwt\"}", NULL, HS, HS, LBAUTH_OK },
 	{ "{\"alg\":\"HS256\",\"typ\":\"JOSE+JSON\"}", NULL, HS, HS,
 	    LBAUTH_ETOKEN },					/* typ */
 	{ "{\"alg\":\"HS256\",\"typ\":\"JOSE\"}", NULL, HS, HS, LBAUTH_ETOKEN },
@@ -330,6 +346,120 @@ main(void)
 	    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN);
 	lbx_jwt_clear(&jwt);
 	free(big);
+
+	/*
+	 * --- Regression (issue 12, found by an independent hostile battery
+	 * through nginx and as CGI): a correctly signed HS256 cookie whose
+	 * header was {"alg":"HS256","typ":"JWT","kid":<1,064 characters>},
+	 * 1,100 bytes decoded and a JWT of about 1.6 KB, got 401
+	 * invalid_session, logged as "header is not base64url".  The header
+	 * was decoded into a 1,024-byte buffer, so any longer header failed
+	 * the decode and took its reason, and README named no such cap.  Now
+	 * the buffer holds any header a 4096-byte token can carry, so only
+	 * the token's own cap limits it, and the reason is true again.
+	 */
+	{
+		static const size_t kids[] = { 1064, 988, 1500, 2900 };
+		char *hdr = malloc(3100);
+
+		for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+			n = (size_t)snprintf(hdr, 3100,
+			    "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"");
+			memset(hdr + n, 'k', kids[i]);
+			memcpy(hdr + n + kids[i], "\"}", 3);
+			if (i == 0)
+				test_assert(strlen(hdr) == 1100);
+			mk(&b, hdr, P, NULL, &hs);
+			test_assert_idx(b.len <= LBX_COOKIE_TOKEN_MAX, i);
+			test_assert_idx(lbx_jwt_parse(&jwt, b.p, b.len,
+			    LBX_ALG_HS256, &reason) == LBAUTH_OK &&
+			    reason == NULL, i);
+			test_assert_idx(lbx_jwt_verify(&jwt, &hs) == LBAUTH_OK,
+			    i);
+			test_assert_idx((s = lbx_json_get_str(jwt.header, "kid",
+			    &n)) != NULL && n == kids[i], i);
+			lbx_jwt_clear(&jwt);
+		}
+		/* A header that is the whole 4096-byte token but ".e30.": */
+		big = malloc(LBX_COOKIE_TOKEN_MAX + 1);
+		memset(big, 'A', LBX_COOKIE_TOKEN_MAX);
+		memcpy(big + LBX_COOKIE_TOKEN_MAX - 6, ".e30.A", 6);
+		big[LBX_COOKIE_TOKEN_MAX] = '\0';
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
+		    strcmp(reason, "header is not JSON (RFC 8259, UTF-8)") == 0);
+		lbx_jwt_clear(&jwt);
+		/* Not base64url: now the only way to get that reason. */
+		big[10] = '+';
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
+		    strcmp(reason, "header is not base64url") == 0);
+		lbx_jwt_clear(&jwt);
+		free(big);
+		free(hdr);
+	}
+
+	/* --- Log reasons name the rule that failed (issue 12). */
+	{
+		static const struct {
+			const char	*hdr;
+			const char	*payload;
+			const char	*reason;
+		} why[] = {
+			{ "{\"alg\":\"HS256\",\"alg\":\"HS256\"}", P,
+			    "header repeats a member name in one object" },
+			{ "[\"HS256\"]", P, "header is not a JSON object" },
+			{ "null", P, "header is not a JSON object" },
+			{ "{\"alg\":\"HS256\"", P,
+			    "header is not JSON (RFC 8259, UTF-8)" },
+			{ "{\"alg\":\"HS256\",\"x\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}",
+			    P, "header nests more than 16 arrays and objects" },
+			{ "{\"alg\":\"HS256\",\"x\\u0000\":1}", P,
+			    "header has \\u0000 in a member name" },
+			{ "{\"typ\":\"JWT\"}", P,
+			    "alg is missing or not the configured algorithm" },
+			{ "{\"alg\":\"HS256\",\"typ\":1}", P,
+			    "typ is not JWT (in any case)" },
+			{ "{\"alg\":\"HS256\",\"crit\":[]}", P,
+			    "header has crit: no extension is understood" },
+			{ "{\"alg\":\"HS256\"}", "{\"sub\":\"u\",\"sub\":\"v\"}",
+			    "claims repeat a member name in one object" },
+			{ "{\"alg\":\"HS256\"}", "{\"a\":{\"b\":1,\"b\":2}}",
+			    "claims repeat a member name in one object" },
+			{ "{\"alg\":\"HS256\"}", "[1]",
+			    "claims are not a JSON object" },
+			{ "{\"alg\":\"HS256\"}", "null",
+			    "claims are not a JSON object" },
+			{ "{\"alg\":\"HS256\"}", "{\"a\":1",
+			    "claims are not JSON (RFC 8259, UTF-8)" },
+			{ "{\"alg\":\"HS256\"}", "{\"a\\u0000\":1}",
+			    "claims have \\u0000 in a member name" },
+			{ "{\"alg\":\"HS256\"}", "{\"sub\":\"u\"}", NULL },
+		};
+
+		for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+			mk(&b, why[i].hdr, why[i].payload, NULL, &hs);
+			rc = lbx_jwt_parse(&jwt, b.p, b.len, LBX_ALG_HS256,
+			    &reason);
+			if (rc == LBAUTH_OK) {
+				test_assert_idx(lbx_jwt_verify(&jwt, &hs) ==
+				    LBAUTH_OK, i);
+				rc = lbx_jwt_claims(&jwt, &claims, &reason);
+				test_assert_idx((rc == LBAUTH_OK) ==
+				    (claims != NULL), i);
+				json_object_put(claims);
+			}
+			test_assert_idx((rc == LBAUTH_OK) ==
+			    (why[i].reason == NULL), i);
+			test_assert_idx(why[i].reason == NULL ?
+			    reason == NULL : reason != NULL &&
+			    strcmp(reason, why[i].reason) == 0, i);
+			if (why[i].reason != NULL && reason != NULL &&
+			    strcmp(reason, why[i].reason) != 0)
+				fprintf(stderr, "  row %zu: %s\n", i, reason);
+			lbx_jwt_clear(&jwt);
+		}
+	}
 
 	/* --- Round trips through lbx_jwt_header() + lbx_jwt_sign(). */
 	lbx_buf_reset(&t);

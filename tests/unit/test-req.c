@@ -48,6 +48,45 @@ static const struct {
 	{ "text/json", LBAUTH_ECTYPE },
 	{ "", LBAUTH_ECTYPE },
 	{ NULL, LBAUTH_ECTYPE },				/* unset */
+	/*
+	 * Regression (issue 12, found by an independent hostile battery
+	 * through nginx and as CGI): "application/json text/plain" got
+	 * 200.  lbx_req_ctype() compared the first 16 bytes with
+	 * "application/json" and then accepted anything after a blank.
+	 * RFC 9110 section 8.3.1 allows only parameters after the
+	 * subtype: *( OWS ";" OWS [ name "=" value ] ).  Now every byte is
+	 * read by that grammar, and a charset other than utf-8 is refused.
+	 */
+	{ "application/json text/plain", LBAUTH_ECTYPE },
+	{ "application/json\ttext/plain", LBAUTH_ECTYPE },
+	{ "application/json x", LBAUTH_ECTYPE },
+	{ "application/json, text/plain", LBAUTH_ECTYPE },	/* a list */
+	{ "application/json/x", LBAUTH_ECTYPE },
+	{ "application/json; charset", LBAUTH_ECTYPE },		/* no "=" */
+	{ "application/json; charset=", LBAUTH_ECTYPE },	/* no value */
+	{ "application/json; charset =utf-8", LBAUTH_ECTYPE },	/* blank */
+	{ "application/json; charset= utf-8", LBAUTH_ECTYPE },
+	{ "application/json; charset=utf-8 x", LBAUTH_ECTYPE },
+	{ "application/json; charset=\"utf-8", LBAUTH_ECTYPE },	/* open */
+	{ "application/json; =utf-8", LBAUTH_ECTYPE },		/* no name */
+	{ "application/json; a=b=c", LBAUTH_ECTYPE },
+	{ "application/json; a=\"x\ny\"", LBAUTH_ECTYPE },	/* a control */
+	{ "application/json\n", LBAUTH_ECTYPE },
+	{ "application/json; charset=latin1", LBAUTH_ECTYPE },	/* charset */
+	{ "application/json; charset=utf-16", LBAUTH_ECTYPE },
+	{ "application/json; charset=utf8", LBAUTH_ECTYPE },
+	{ "application/json; charset=utf-8; charset=latin1", LBAUTH_ECTYPE },
+	{ "application/json; charset=\"utf-8x\"", LBAUTH_ECTYPE },
+	{ "application/json; charset=utf-8-but-much-longer", LBAUTH_ECTYPE },
+	{ "application/json ", LBAUTH_OK },			/* trailing OWS */
+	{ "application/json\t", LBAUTH_OK },
+	{ "application/json;", LBAUTH_OK },			/* empty param */
+	{ "application/json ; ; charset=utf-8 ;", LBAUTH_OK },
+	{ "application/json; charset=\"utf-8\"", LBAUTH_OK },	/* quoted */
+	{ "application/json; charset=\"UTF\\-8\"", LBAUTH_OK },	/* escaped */
+	{ "application/json; charset=Utf-8", LBAUTH_OK },
+	{ "application/json; v=1; q=\"a; b=c\"", LBAUTH_OK },	/* others */
+	{ "application/json; x=\"\"", LBAUTH_OK },		/* empty quoted */
 };
 
 static const struct {
@@ -92,9 +131,24 @@ static const struct {
 	{ S("{\"room\":\"" R128 "\"}"), LBAUTH_OK, R128 },	/* 128 */
 	{ S("{\"room\":\"" E16 E16 E16 E16 "\"}"), LBAUTH_OK, NULL }, /* 128 units */
 	{ S("{\"room\":\"\xc3\xa9\"}"), LBAUTH_OK, "\xc3\xa9" },
-	{ S("{\"room\":\"a\",\"room\":\"b\"}"), LBAUTH_OK, "b" }, /* last wins */
-	{ S("{\"room\":\"a*\",\"room\":\"b\"}"), LBAUTH_OK, "b" },
-	{ S("{\"room\":\"b\",\"room\":\"a*\"}"), LBAUTH_EROOM, NULL },
+	/*
+	 * A member name twice (issue 12: README was silent; the last one
+	 * won): refused, since a proxy or WAF reading the first could see
+	 * another room than lbauth.  JSON.stringify() never writes one.
+	 */
+	{ S("{\"room\":\"a\",\"room\":\"b\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a*\",\"room\":\"b\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"b\",\"room\":\"a*\"}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a\",\"x\":{\"y\":1,\"y\":1}}"), LBAUTH_EJSON, NULL },
+	{ S("{\"room\":\"a\",\"\\u0072oom\":\"a\"}"), LBAUTH_EJSON, NULL },
+	/* A byte order mark (issue 12): refused, RFC 8259 section 8.1. */
+	{ S("\xef\xbb\xbf{}"), LBAUTH_EJSON, NULL },
+	{ S("\xef\xbb\xbf{\"room\":\"a\"}"), LBAUTH_EJSON, NULL },
+	/* A lone surrogate escape (issue 12): no room id. */
+	{ S("{\"room\":\"\\ud800\"}"), LBAUTH_EROOM, NULL },
+	{ S("{\"room\":\"a\\udc00\"}"), LBAUTH_EROOM, NULL },
+	{ S("{\"room\":\"\\ud83d\\ude00\"}"), LBAUTH_OK, "\xf0\x9f\x98\x80" },
+	{ S("{\"x\":\"\\ud800\"}"), LBAUTH_OK, NULL },	/* elsewhere: kept */
 	{ S("{\"room\":\"\"}"), LBAUTH_EROOM, NULL },		/* empty */
 	{ S("{\"room\":\"" R128 "8\"}"), LBAUTH_EROOM, NULL },	/* 129 */
 	{ S("{\"room\":\"" E16 E16 E16 E16 "x\"}"), LBAUTH_EROOM, NULL },
@@ -178,8 +232,50 @@ static const struct {
 	/* SERVER_PORT completes a HTTP_HOST without a port ($host). */
 	{ "http://auth.example.com:8080", "http", "auth.example.com", "8080",
 	    LBAUTH_OK, false },
+	/*
+	 * Regression (issue 12, found by an independent hostile battery
+	 * through nginx and as CGI): Host 127.0.0.1:PORT, nginx's $host
+	 * 127.0.0.1 as HTTP_HOST, SERVER_PORT PORT, and Origin
+	 * http://127.0.0.1 got a token.  is_self() took an Origin without
+	 * a port for ours whatever SERVER_PORT said; but an origin without
+	 * a port is the scheme's default port (RFC 6454 section 4), 80 or
+	 * 443, so it is another origin than port 8080's.
+	 */
 	{ "http://auth.example.com", "http", "auth.example.com", "8080",
+	    LBAUTH_EORIGIN, false },
+	{ "http://127.0.0.1", "http", "127.0.0.1", "8080", LBAUTH_EORIGIN,
+	    false },
+	{ "https://auth.example.com", "https", "auth.example.com", "8443",
+	    LBAUTH_EORIGIN, false },
+	{ "http://[::1]", "http", "[::1]", "8080", LBAUTH_EORIGIN, false },
+	{ "https://auth.example.com", "https", "auth.example.com", "80",
+	    LBAUTH_EORIGIN, false },		/* http's default, not https's */
+	{ "http://auth.example.com", "http", "auth.example.com", "443",
+	    LBAUTH_EORIGIN, false },
+	{ "http://auth.example.com", "http", "auth.example.com", "80",
+	    LBAUTH_OK, false },			/* the default port */
+	{ "https://auth.example.com", "https", "auth.example.com", "443",
 	    LBAUTH_OK, false },
+	{ "http://auth.example.com", "http", "auth.example.com", "",
+	    LBAUTH_OK, false },			/* empty: the default */
+	{ "http://auth.example.com:80", "http", "auth.example.com", NULL,
+	    LBAUTH_OK, false },			/* the default, spelled out */
+	{ "https://auth.example.com", "https", "auth.example.com:443",
+	    "8443", LBAUTH_OK, false },		/* HTTP_HOST's port wins */
+	{ "https://auth.example.com:443", "https", "auth.example.com",
+	    "443", LBAUTH_OK, false },
+	{ "http://auth.example.com:", "http", "auth.example.com", "80",
+	    LBAUTH_EORIGIN, false },		/* an empty port */
+	{ "http://auth.example.com:65616", "http", "auth.example.com",
+	    "80", LBAUTH_EORIGIN, false },	/* 65616 is not 80 mod 2^16 */
+	{ "http://auth.example.com:8080", "http", "auth.example.com",
+	    "x", LBAUTH_EORIGIN, false },	/* SERVER_PORT not a number */
+	{ "http://auth.example.com", "http", "auth.example.com:x", "80",
+	    LBAUTH_EORIGIN, false },		/* HTTP_HOST's neither */
+	{ "http://auth.example.co", "http", "auth.example.com", "80",
+	    LBAUTH_EORIGIN, false },		/* a prefix of our host */
+	{ "http://auth.example.com@evil.com", "http", "auth.example.com",
+	    "80", LBAUTH_EORIGIN, false },	/* userinfo */
 	{ "http://auth.example.com:8081", "http", "auth.example.com", "8080",
 	    LBAUTH_EORIGIN, false },				/* another port */
 	{ "http://auth.example.com:8080", "http", "auth.example.com", NULL,
@@ -248,6 +344,41 @@ main(void)
 		test_assert_idx(req.body == NULL && req.room == NULL, i);
 	}
 	test_assert(lbauth_request_param(&req, "HTTP_COOKIE") == NULL);
+
+	/* Log reasons name the rule that failed (issue 12). */
+	{
+		static const struct {
+			const char	*body;
+			size_t		 len;
+			const char	*reason;
+		} why[] = {
+			{ S("{\"room\":1,\"room\":2}"),
+			    "body repeats a member name in one object" },
+			{ S("\xef\xbb\xbf{}"), "body is not JSON (RFC 8259, UTF-8)" },
+			{ S("{"), "body is not JSON (RFC 8259, UTF-8)" },
+			{ S("[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]"),
+			    "body nests more than 16 arrays and objects" },
+			{ S("{\"a\\u0000\":1}"), "body has \\u0000 in a member name" },
+			{ S("null"), "body is not a JSON object" },
+			{ S("[]"), "body is not a JSON object" },
+			{ S("{\"room\":7}"), "room is not a string" },
+			{ S("{\"room\":\"\\ud800\"}"), "room holds a lone surrogate" },
+			{ S("{\"room\":\"\"}"), "room is not 1 to 128 characters" },
+			{ S("{\"room\":\"" R128 "8\"}"),
+			    "room is not 1 to 128 characters" },
+			{ S("{\"room\":\"a*\"}"), "room contains '*'" },
+			{ S("{\"room\":\"a\\n\"}"),
+			    "room contains a control character" },
+		};
+
+		for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+			rc = lbx_req_body(&req, why[i].body, why[i].len,
+			    &reason);
+			test_assert_idx(rc != LBAUTH_OK && reason != NULL &&
+			    strcmp(reason, why[i].reason) == 0, i);
+			lbx_req_clear(&req);
+		}
+	}
 
 	for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
 		cross = !origins[i].cross;
