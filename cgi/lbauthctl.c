@@ -208,8 +208,10 @@ cmd_jwks(int argc, char *argv[])
 	lbx_buf_init(&b);
 	lbx_buf_puts(&b, "{\"keys\":[");
 	if (optind == argc) {
-		if (load_keyset(&ks, conf_path) == -1)
+		if (load_keyset(&ks, conf_path) == -1) {
+			lbx_buf_clear(&b);
 			return 1;
+		}
 		for (i = 0; i < ks.nkeys; i++) {
 			if (i > 0)
 				lbx_buf_putc(&b, ',');
