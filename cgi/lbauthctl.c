@@ -33,8 +33,9 @@ load_conf(struct lbauth_conf *c, const char *opt)
 {
 	char	 err[1024];
 
-	if (lbx_conf_load(c, lbx_conf_path(opt), err, sizeof(err)) !=
-	    LBAUTH_OK || lbx_conf_check(c, err, sizeof(err)) != LBAUTH_OK) {
+	if (lbx_conf_load(c, lbx_conf_path(opt, getenv("LBAUTH_CONFIG")), err,
+	    sizeof(err)) != LBAUTH_OK ||
+	    lbx_conf_check(c, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		lbx_conf_clear(c);
 		return -1;
@@ -388,7 +389,7 @@ cmd_check(int argc, char *argv[])
 		}
 	if (optind != argc)
 		return usage();
-	path = lbx_conf_path(conf_path);
+	path = lbx_conf_path(conf_path, getenv("LBAUTH_CONFIG"));
 	if (lbauth_app_new(path, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		return 1;

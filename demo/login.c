@@ -401,10 +401,8 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	/* A CGI query without '=' arrives as argv (RFC 3875 4.4). */
-	if (getenv("GATEWAY_INTERFACE") == NULL && argc > 1)
-		path = argv[1];
-	else
-		path = lbx_conf_path(NULL);
+	path = lbx_conf_path(getenv("GATEWAY_INTERFACE") == NULL && argc > 1 ?
+	    argv[1] : NULL, getenv("LBAUTH_CONFIG"));
 	if (sodium_init() < 0) {
 		fprintf(stderr, "demo login: libsodium failed to initialise\n");
 		return 1;

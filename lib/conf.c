@@ -382,20 +382,18 @@ lbx_conf_clear(struct lbauth_conf *c)
 
 /*
  * The config file to load: opt (a --config or -c argument) when not
- * NULL, else $LBAUTH_CONFIG when set and not empty, else
- * /etc/lbauth/lbauth.conf.  Borrowed: opt, the environment or static
- * storage.  For a program's start-up; no request reaches it (the
- * library never reads the environment for a request).
+ * NULL, else env (the caller's $LBAUTH_CONFIG; the library reads no
+ * environment) when not NULL or empty, else /etc/lbauth/lbauth.conf.
+ * Borrowed: opt, env or static storage.  Pure.
  */
 const char *
-lbx_conf_path(const char *opt)
+lbx_conf_path(const char *opt, const char *env)
 {
-	const char	*p;
 
 	if (opt != NULL)
 		return opt;
-	if ((p = getenv("LBAUTH_CONFIG")) != NULL && *p != '\0')
-		return p;
+	if (env != NULL && *env != '\0')
+		return env;
 	return CONF_DEFAULT;
 }
 

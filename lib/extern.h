@@ -199,7 +199,7 @@ enum lbauth_err lbx_conf_check(const struct lbauth_conf *c, char *err,
 		    size_t errsz) LBAUTH_WUR;
 void	lbx_conf_clear(struct lbauth_conf *c);
 const char *lbx_conf_key_name(enum lbx_conf_key k);
-const char *lbx_conf_path(const char *opt);
+const char *lbx_conf_path(const char *opt, const char *env);
 void	lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
 		    const char *what, char *err, size_t errsz);
 
