@@ -161,6 +161,8 @@ lbx_confval_long(const char *v, size_t n, long min, long max, long *l_r)
 	for (i = 0; i < n; i++)
 		if (v[i] < '0' || v[i] > '9')
 			return "is not a non-negative decimal number";
+	if (n == 0)	/* conf.c refuses an empty value before */
+		return "is not a non-negative decimal number";
 	if (n > 9)
 		return "is out of range";
 	/*
