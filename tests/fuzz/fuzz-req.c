@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../lib/extern.h"
 #include "fuzz.h"
@@ -37,12 +38,15 @@ next_line(const uint8_t *data, size_t size, size_t *off)
 
 /*
  * Checks origin; CORS headers (cross) only ever go to a listed origin,
- * and no origin at all is a same-origin request.
+ * and no origin at all is a same-origin request.  With a HTTP_HOST
+ * without a port and SERVER_PORT port, an origin taken for our own
+ * names that port (issue 12: "http://host" was taken for port 8443's).
  */
 static void
 origins(const char *origin, const char *scheme, const char *host,
     const char *port, char *const *allowed)
 {
+	const char	*sep, *colon;
 	bool		 cross, listed = false;
 	size_t		 i;
 	enum lbauth_err	 rc;
@@ -55,6 +59,33 @@ origins(const char *origin, const char *scheme, const char *host,
 	if ((rc != LBAUTH_OK && rc != LBAUTH_EORIGIN) ||
 	    (rc != LBAUTH_OK && cross) || (cross && !listed) ||
 	    (origin == NULL && rc != LBAUTH_OK))
+		abort();
+	if (rc == LBAUTH_OK && !cross && origin != NULL && host != NULL &&
+	    strchr(host, ':') == NULL && port != NULL &&
+	    ((sep = strstr(origin, "://")) == NULL ||
+	    (colon = strrchr(origin, ':')) < sep + 3 ||
+	    atol(colon + 1) != atol(port)))
+		abort();
+}
+
+/*
+ * An accepted CONTENT_TYPE is application/json, blanks, then nothing
+ * or ';' (issue 12: "application/json text/plain" was accepted).
+ */
+static void
+ctype(const char *ct)
+{
+	const char	*p;
+
+	if (lbx_req_ctype(ct) != LBAUTH_OK)
+		return;
+	for (p = ct; *p == ' ' || *p == '\t'; p++)
+		continue;
+	if (strncasecmp(p, "application/json", 16) != 0)
+		abort();
+	for (p += 16; *p == ' ' || *p == '\t'; p++)
+		continue;
+	if (*p != '\0' && *p != ';')
 		abort();
 }
 
@@ -79,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = lbx_req_ctype(ct);
 	if (rc != LBAUTH_OK && rc != LBAUTH_ECTYPE)
 		abort();
+	ctype(ct);
 	rc = lbx_req_length(cl, 4096, &len);
 	if (rc == LBAUTH_OK && len > 4096)
 		abort();	/* the cap is the whole point */
