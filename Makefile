@@ -39,10 +39,11 @@ LDLIBS	 = $(PKG_LIBS) -ldl
 # prerequisites, its link line, the flavour stamp and the header
 # dependencies, so that a new source file is one edit here.
 LIB_SRCS = lib/apibody.c lib/app.c lib/b64.c lib/buf.c lib/conf.c \
-	   lib/confval.c lib/cookie.c lib/err.c lib/json.c lib/jsonw.c lib/jwt.c \
-	   lib/key.c lib/keyfile.c lib/keyset.c lib/log.c lib/policy.c \
-	   lib/req.c lib/resp.c lib/session.c lib/signin.c lib/token.c \
-	   lib/upstream.c lib/utf8.c lib/verify.c
+	   lib/confval.c lib/cookie.c lib/err.c lib/json.c lib/jsonw.c \
+	   lib/jwt.c lib/key.c lib/keyfile.c lib/keyset.c lib/log.c \
+	   lib/pattern.c lib/policy.c lib/req.c lib/resp.c lib/session.c \
+	   lib/signin.c lib/token.c lib/upstream.c lib/user.c lib/utf8.c \
+	   lib/verify.c
 LBAUTH_OBJS	= cgi/lbauth.o cgi/accept.o cgi/master.o cgi/sandbox.o
 LBAUTHCTL_OBJS	= cgi/lbauthctl.o
 LIB_OBJS = $(LIB_SRCS:.c=.o)

@@ -58,6 +58,14 @@ void	lbx_buf_b64url(struct lbx_buf *b, const void *p, size_t n);
  */
 size_t	lbx_utf8_len16(const char *s, size_t len);
 bool	lbx_utf8_has_ctl(const char *s, size_t len);
+bool	lbx_utf8_is_text(const char *s, size_t len, size_t max);
+
+/* ---------------------------------------------------------------------
+ * pattern.c: room patterns: their syntax and matching a room.
+ */
+bool	lbx_pattern_is_valid(const char *p, size_t len);
+bool	lbx_pattern_matches(const char *p, size_t plen, const char *room,
+		    size_t rlen);
 
 /* ---------------------------------------------------------------------
  * b64.c: base64url without padding (RFC 4648 section 5, RFC 7515
@@ -307,7 +315,7 @@ void	lbx_jwt_sign(struct lbx_buf *b, const char *hdr, size_t hlen,
 void	lbx_jwt_header(struct lbx_buf *b, const struct lbx_key *key);
 
 /* ---------------------------------------------------------------------
- * cookie.c: Cookie header -> session JWT -> verified claims -> user.
+ * user.c: the user object (the verified identity) and its writers.
  */
 struct lbauth_user {
 	struct json_object	*claims;	/* owned; NULL for REMOTE_USER */
@@ -319,6 +327,15 @@ struct lbauth_user {
 	struct lbx_buf		 info;		/* serialized userInfo, or len 0 */
 };
 
+void	lbx_user_init(struct lbauth_user *u);
+void	lbx_user_clear(struct lbauth_user *u);
+enum lbauth_err lbx_user_remote(struct lbauth_user *u,
+		    const char *remote) LBAUTH_WUR;
+void	lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u);
+
+/* ---------------------------------------------------------------------
+ * cookie.c: Cookie header -> session JWT -> checked claims -> the user.
+ */
 struct lbx_claims_rules {
 	time_t		 now;
 	long		 skew;
@@ -336,11 +353,6 @@ enum lbauth_err lbx_cookie_verify(struct lbauth_user *u, const char *hdr,
 		    const char *name, const struct lbx_key *key,
 		    const struct lbx_claims_rules *rules,
 		    const char **reason_r) LBAUTH_WUR;
-enum lbauth_err lbx_user_remote(struct lbauth_user *u,
-		    const char *remote) LBAUTH_WUR;
-void	lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u);
-void	lbx_user_init(struct lbauth_user *u);
-void	lbx_user_clear(struct lbauth_user *u);
 
 /* ---------------------------------------------------------------------
  * session.c: the permission model of @liveblocks/node's Session.
@@ -359,7 +371,6 @@ struct lbauth_session {
 };
 
 void	lbx_session_init(struct lbauth_session *s);
-bool	lbx_session_is_pattern(const char *p, size_t len);
 void	lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s);
 
 /* ---------------------------------------------------------------------
