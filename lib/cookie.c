@@ -28,6 +28,10 @@
 
 #include "extern.h"
 
+/* A cookie value jwt.c would refuse is refused here, with our reason. */
+_Static_assert(LBX_COOKIE_TOKEN_MAX <= LBX_JWT_MAX,
+    "a session cookie value fits the JWS bound");
+
 static bool
 is_blank(char c)
 {

@@ -21,7 +21,7 @@
 
 /* Caps on untrusted input (README "Limits"). */
 #define LBX_COOKIE_HEADER_MAX	16384	/* whole Cookie header, bytes */
-#define LBX_COOKIE_TOKEN_MAX	4096	/* the session JWT, bytes */
+#define LBX_COOKIE_TOKEN_MAX	4096	/* the session cookie's value, bytes */
 #define LBX_JSON_DEPTH		16	/* nesting of any parsed JSON */
 #define LBX_GROUPS_MAX		64	/* entries of "groups" */
 #define LBX_ROOMS_MAX		64	/* entries of "rooms" */
@@ -289,6 +289,13 @@ void	lbx_keyset_clear(struct lbx_keyset *ks);
 /* ---------------------------------------------------------------------
  * jwt.c: compact JWS (RFC 7515) with the algorithm pinned by the caller.
  */
+/*
+ * The longest compact JWS jwt.c parses, bytes: its own bound, for every
+ * token it reads (session cookies, lbauth's tokens in the public
+ * verifier).  A cookie is also held to LBX_COOKIE_TOKEN_MAX by cookie.c.
+ */
+#define LBX_JWT_MAX	4096
+
 struct lbx_jwt {
 	const char		*signed_part;	/* header.payload, borrowed */
 	size_t			 signed_len;

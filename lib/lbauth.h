@@ -318,13 +318,13 @@ LBAUTH_API enum lbauth_err lbauth_verifier_new(const char *jwks, size_t len,
 /* Releases v.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_verifier_free(struct lbauth_verifier *v);
 /*
- * Verifies the compact JWS token (len bytes): header alg EdDSA (nothing
- * else is accepted), signature by a key of v (the one whose kid matches,
- * when the token names one), payload a JSON object whose "exp" is after
- * now.  On success stores the payload JSON, NUL-terminated, in new
- * memory at *payload_r (free() it) and returns LBAUTH_OK; otherwise
- * returns LBAUTH_ETOKEN, LBAUTH_EALG, LBAUTH_ESIG, LBAUTH_EEXPIRED or
- * LBAUTH_ENOMEM and *payload_r is NULL.
+ * Verifies the compact JWS token (len bytes, at most 4096): header alg
+ * EdDSA (nothing else is accepted), signature by a key of v (the one
+ * whose kid matches, when the token names one), payload a JSON object
+ * whose "exp" is a number after now.  On success stores the payload
+ * JSON, NUL-terminated, in new memory at *payload_r (free() it) and
+ * returns LBAUTH_OK; otherwise returns LBAUTH_ETOKEN, LBAUTH_EALG,
+ * LBAUTH_ESIG, LBAUTH_EEXPIRED or LBAUTH_ENOMEM and *payload_r is NULL.
  */
 LBAUTH_API enum lbauth_err lbauth_token_verify(const struct lbauth_verifier *v,
 			    const char *token, size_t len, time_t now,
