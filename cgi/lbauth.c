@@ -43,13 +43,12 @@
 #include <fcgiapp.h>
 #include <sodium.h>
 
-#include "../lib/lbauth.h"
+#include "../lib/extern.h"
 #include "accept.h"
 #include "listen.h"
 #include "master.h"
 #include "sandbox.h"
 
-#define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 #define DRAIN_MAX	(1024 * 1024)	/* unread CGI body discarded at exit */
 /*
  * Request threads per concurrent worker.  They only parse, verify and
@@ -617,10 +616,9 @@ main(int argc, char *argv[])
 		if (o.mo.listen != NULL && o.mo.workers == 0)
 			o.mo.workers = default_workers();
 	}
-	if (o.mo.config == NULL || *o.mo.config == '\0')
-		o.mo.config = getenv("LBAUTH_CONFIG");
-	if (o.mo.config == NULL || *o.mo.config == '\0')
-		o.mo.config = DEFAULT_CONFIG;
+	/* An empty --config counts as none, as an empty $LBAUTH_CONFIG. */
+	o.mo.config = lbx_conf_path(o.mo.config != NULL && *o.mo.config !=
+	    '\0' ? o.mo.config : NULL, getenv("LBAUTH_CONFIG"));
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lbauth: libsodium failed to initialise\n");
 		return 1;

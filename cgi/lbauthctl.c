@@ -10,6 +10,7 @@
  *	check [-c CONF]
  *	explain [-c CONF] (--cookie VALUE | --user ID [--org ORG])
  *	       [--room ROOM]
+ *	--version
  *
  * Exit status: 0 success, 1 failure (the reason on stderr), 2 usage.
  */
@@ -24,18 +25,52 @@
 
 #include "../lib/app.h"
 
-#define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
-
-static const char *
-config_path(const char *opt)
+/*
+ * Loads the config file opt names (lbx_conf_path()) into c and checks
+ * its keys together as lbauth does (lbx_conf_check()).  Returns 0, or
+ * -1 after printing why (c is then cleared).
+ */
+static int
+load_conf(struct lbauth_conf *c, const char *opt)
 {
-	const char	*p;
+	char	 err[1024];
 
-	if (opt != NULL)
-		return opt;
-	if ((p = getenv("LBAUTH_CONFIG")) != NULL && *p != '\0')
-		return p;
-	return DEFAULT_CONFIG;
+	if (lbx_conf_load(c, lbx_conf_path(opt, getenv("LBAUTH_CONFIG")), err,
+	    sizeof(err)) != LBAUTH_OK ||
+	    lbx_conf_check(c, err, sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauthctl: %s\n", err);
+		lbx_conf_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Loads the signing key and the published keys of the config opt
+ * names into ks (keyset.c).  Returns 0, or -1 after printing why.
+ */
+static int
+load_keyset(struct lbx_keyset *ks, const char *opt)
+{
+	struct lbauth_conf	 conf;
+	char			 err[1024];
+	int			 rc = 0;
+
+	ks->keys = NULL;
+	ks->nkeys = 0;
+	if (load_conf(&conf, opt) == -1)
+		return -1;
+	if (conf.signing_key_file == NULL && conf.npublished == 0) {
+		fprintf(stderr, "lbauthctl: %s: no signing_key_file or "
+		    "published_key_files\n", conf.file);
+		rc = -1;
+	} else if (lbx_keyset_load(ks, &conf, true, err, sizeof(err)) !=
+	    LBAUTH_OK) {
+		fprintf(stderr, "lbauthctl: %s\n", err);
+		rc = -1;
+	}
+	lbx_conf_clear(&conf);
+	return rc;
 }
 
 static int
@@ -54,7 +89,8 @@ usage(void)
 	    "       lbauthctl check [-c CONF]\n"
 	    "       lbauthctl explain [-c CONF] (--cookie VALUE | --user ID "
 	    "[--org ORG])\n"
-	    "                 [--room ROOM]\n");
+	    "                 [--room ROOM]\n"
+	    "       lbauthctl --version\n");
 	return 2;
 }
 
@@ -163,12 +199,12 @@ cmd_pubkey(int argc, char *argv[])
 static int
 cmd_jwks(int argc, char *argv[])
 {
-	struct lbauth_conf	 conf;
+	struct lbx_keyset	 ks;
 	struct lbx_key		 key;
 	struct lbx_buf		 b;
 	const char		*conf_path = NULL;
-	char			 err[1024];
-	int			 ch, i, rc = 0;
+	size_t			 i;
+	int			 ch, rc = 0;
 
 	while ((ch = getopt(argc, argv, "c:")) != -1)
 		switch (ch) {
@@ -178,41 +214,23 @@ cmd_jwks(int argc, char *argv[])
 	lbx_buf_init(&b);
 	lbx_buf_puts(&b, "{\"keys\":[");
 	if (optind == argc) {
-		if (lbx_conf_load(&conf, config_path(conf_path), err,
-		    sizeof(err)) != LBAUTH_OK) {
-			fprintf(stderr, "lbauthctl: %s\n", err);
-			lbx_conf_clear(&conf);
+		if (load_keyset(&ks, conf_path) == -1) {
+			lbx_buf_clear(&b);
 			return 1;
 		}
-		if (conf.signing_key_file == NULL && conf.npublished == 0) {
-			fprintf(stderr, "lbauthctl: %s: no signing_key_file "
-			    "or published_key_files\n", conf.file);
-			rc = 1;
-		} else if (conf.signing_key_file != NULL &&
-		    load_any(&key, conf.signing_key_file) == -1)
-			rc = 1;
-		else if (conf.signing_key_file != NULL) {
-			lbx_key_jwk(&b, &key);
-			lbx_key_clear(&key);
-		}
-		for (i = 0; rc == 0 && (size_t)i < conf.npublished; i++) {
-			if (load_any(&key, conf.published[i]) == -1) {
-				rc = 1;
-				break;
-			}
-			if (b.p[b.len - 1] != '[')
+		for (i = 0; i < ks.nkeys; i++) {
+			if (i > 0)
 				lbx_buf_putc(&b, ',');
-			lbx_key_jwk(&b, &key);
-			lbx_key_clear(&key);
+			lbx_key_jwk(&b, &ks.keys[i]);
 		}
-		lbx_conf_clear(&conf);
+		lbx_keyset_clear(&ks);
 	}
-	for (i = optind; i < argc && rc == 0; i++) {
+	for (i = (size_t)optind; i < (size_t)argc && rc == 0; i++) {
 		if (load_any(&key, argv[i]) == -1) {
 			rc = 1;
 			break;
 		}
-		if (i > optind)
+		if (i > (size_t)optind)
 			lbx_buf_putc(&b, ',');
 		lbx_key_jwk(&b, &key);
 		lbx_key_clear(&key);
@@ -224,136 +242,61 @@ cmd_jwks(int argc, char *argv[])
 	return rc;
 }
 
-/* Appends "key":[...] from a comma-separated list. */
-static void
-put_list(struct lbx_buf *b, const char *key, const char *list)
-{
-	const char	*p, *c;
-
-	lbx_buf_printf(b, ",\"%s\":[", key);
-	for (p = list; *p != '\0'; p = *c == ',' ? c + 1 : c) {
-		if ((c = strchr(p, ',')) == NULL)
-			c = p + strlen(p);
-		if (p != list)
-			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, p, (size_t)(c - p));
-	}
-	lbx_buf_putc(b, ']');
-}
-
 static int
 cmd_cookie(int argc, char *argv[])
 {
 	struct lbauth_conf	 conf;
 	struct lbx_key		 key;
-	struct lbx_buf		 claims, tok, hdr;
-	struct json_object	*info = NULL;
+	struct lbx_signin	 in;
+	struct lbx_buf		 tok;
 	const char		*conf_path = NULL, *keyfile = NULL;
-	const char		*sub = NULL, *org = NULL, *groups = NULL;
-	const char		*rooms = NULL, *name = NULL, *avatar = NULL;
-	const char		*info_json = NULL;
 	char			 err[1024];
-	long			 ttl = 3600;
-	time_t			 now = time(NULL);
+	enum lbauth_err		 er;
 	int			 ch, rc = 1;
 
+	memset(&in, 0, sizeof(in));
+	in.ttl = 3600;
 	while ((ch = getopt(argc, argv, "c:k:s:o:g:r:n:a:i:t:")) != -1)
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 's': sub = optarg; break;
-		case 'o': org = optarg; break;
-		case 'g': groups = optarg; break;
-		case 'r': rooms = optarg; break;
-		case 'n': name = optarg; break;
-		case 'a': avatar = optarg; break;
-		case 'i': info_json = optarg; break;
-		case 't': ttl = strtol(optarg, NULL, 10); break;
+		case 's': in.sub = optarg; break;
+		case 'o': in.org = optarg; break;
+		case 'g': in.groups = optarg; break;
+		case 'r': in.rooms = optarg; break;
+		case 'n': in.name = optarg; break;
+		case 'a': in.avatar = optarg; break;
+		case 'i': in.info = optarg; break;
+		case 't': in.ttl = strtol(optarg, NULL, 10); break;
 		default: return usage();
 		}
-	if (sub == NULL || optind != argc)
+	if (in.sub == NULL || optind != argc)
 		return usage();
-	if (lbx_conf_load(&conf, config_path(conf_path), err, sizeof(err)) !=
-	    LBAUTH_OK) {
+	if (load_conf(&conf, conf_path) == -1)
+		return 1;
+	if (keyfile == NULL && conf.cookie_secret_file == NULL) {
+		fprintf(stderr, "lbauthctl: %s has no cookie_secret_file; "
+		    "name the app's Ed25519 private key with -k\n", conf.file);
+		lbx_conf_clear(&conf);
+		return 1;
+	}
+	if (lbx_key_load(&key, keyfile != NULL ? keyfile :
+	    conf.cookie_secret_file, keyfile != NULL ? LBX_KEY_ED25519_PRIV :
+	    LBX_KEY_HS256, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		lbx_conf_clear(&conf);
 		return 1;
 	}
-	if (keyfile != NULL) {
-		if (lbx_key_load(&key, keyfile, LBX_KEY_ED25519_PRIV, err,
-		    sizeof(err)) != LBAUTH_OK) {
-			fprintf(stderr, "lbauthctl: %s\n", err);
-			goto out_conf;
-		}
-	} else if (conf.cookie_secret_file != NULL) {
-		if (lbx_key_load(&key, conf.cookie_secret_file, LBX_KEY_HS256,
-		    err, sizeof(err)) != LBAUTH_OK) {
-			fprintf(stderr, "lbauthctl: %s\n", err);
-			goto out_conf;
-		}
-	} else {
-		fprintf(stderr, "lbauthctl: %s has no cookie_secret_file; "
-		    "name the app's Ed25519 private key with -k\n", conf.file);
-		goto out_conf;
-	}
-	if (info_json != NULL && (lbx_json_parse(info_json, strlen(info_json),
-	    &info) != LBAUTH_OK || !json_object_is_type(info,
-	    json_type_object))) {
-		fprintf(stderr, "lbauthctl: -i: not a JSON object\n");
-		goto out_key;
-	}
-	lbx_buf_init(&claims);
 	lbx_buf_init(&tok);
-	lbx_buf_init(&hdr);
-	lbx_buf_puts(&claims, "{\"sub\":");
-	lbx_buf_json_str(&claims, sub, strlen(sub));
-	lbx_buf_printf(&claims, ",\"iat\":%lld,\"exp\":%lld",
-	    (long long)now, (long long)now + ttl);
-	if (conf.cookie_issuer != NULL) {
-		lbx_buf_puts(&claims, ",\"iss\":");
-		lbx_buf_json_str(&claims, conf.cookie_issuer,
-		    strlen(conf.cookie_issuer));
-	}
-	if (conf.cookie_audience != NULL) {
-		lbx_buf_puts(&claims, ",\"aud\":");
-		lbx_buf_json_str(&claims, conf.cookie_audience,
-		    strlen(conf.cookie_audience));
-	}
-	if (org != NULL) {
-		lbx_buf_puts(&claims, ",\"org\":");
-		lbx_buf_json_str(&claims, org, strlen(org));
-	}
-	if (groups != NULL)
-		put_list(&claims, "groups", groups);
-	if (rooms != NULL)
-		put_list(&claims, "rooms", rooms);
-	if (name != NULL) {
-		lbx_buf_puts(&claims, ",\"name\":");
-		lbx_buf_json_str(&claims, name, strlen(name));
-	}
-	if (avatar != NULL) {
-		lbx_buf_puts(&claims, ",\"avatar\":");
-		lbx_buf_json_str(&claims, avatar, strlen(avatar));
-	}
-	if (info != NULL) {
-		lbx_buf_puts(&claims, ",\"info\":");
-		lbx_json_stringify(&claims, info);
-	}
-	lbx_buf_putc(&claims, '}');
-	lbx_jwt_header(&hdr, &key);
-	if (!claims.oom && !hdr.oom)
-		lbx_jwt_sign(&tok, hdr.p, hdr.len, claims.p, claims.len, &key);
-	if (!tok.oom && tok.len > 0) {
+	er = lbx_signin_cookie(&tok, &in, &conf, &key, time(NULL));
+	if (er == LBAUTH_ECLAIM)
+		fprintf(stderr, "lbauthctl: -i: not a JSON object\n");
+	else if (er == LBAUTH_OK) {
 		printf("%s\n", tok.p);
 		rc = 0;
 	}
-	lbx_buf_clear(&claims);
 	lbx_buf_clear(&tok);
-	lbx_buf_clear(&hdr);
-out_key:
-	json_object_put(info);
 	lbx_key_clear(&key);
-out_conf:
 	lbx_conf_clear(&conf);
 	return rc;
 }
@@ -403,13 +346,9 @@ verify_jwks(const char *tok, const char *path)
 static int
 cmd_verify(int argc, char *argv[])
 {
-	struct lbauth_conf	 conf;
-	struct lbx_key		 key;
-	struct lbx_jwt		 jwt;
-	struct json_object	*claims = NULL, *exp;
+	struct lbx_keyset	 ks;
+	struct json_object	*claims;
 	const char		*conf_path = NULL, *jwks = NULL, *tok;
-	const char		*reason = NULL;
-	char			 err[1024];
 	enum lbauth_err		 rc;
 	int			 ch;
 
@@ -421,57 +360,17 @@ cmd_verify(int argc, char *argv[])
 		}
 	if (optind + 1 != argc)
 		return usage();
-	err[0] = '\0';
 	tok = argv[optind];
 	if (jwks != NULL)
 		return verify_jwks(tok, jwks);
-	rc = lbx_jwt_parse(&jwt, tok, strlen(tok), LBX_ALG_EDDSA, &reason);
-	if (rc != LBAUTH_OK) {
-		fprintf(stderr, "lbauthctl: invalid token: %s\n", reason);
-		lbx_jwt_clear(&jwt);
+	if (load_keyset(&ks, conf_path) == -1)
 		return 1;
-	}
-	{
-		size_t i;
-
-		if (lbx_conf_load(&conf, config_path(conf_path), err,
-		    sizeof(err)) != LBAUTH_OK || (conf.signing_key_file == NULL &&
-		    conf.npublished == 0)) {
-			fprintf(stderr, "lbauthctl: %s\n", err[0] != '\0' ?
-			    err : "no signing_key_file or published_key_files");
-			lbx_conf_clear(&conf);
-			lbx_jwt_clear(&jwt);
-			return 1;
-		}
-		/* The signing key, then every published (earlier) key. */
-		rc = LBAUTH_ESIG;
-		for (i = 0; rc != LBAUTH_OK && i <= conf.npublished; i++) {
-			const char *f = i == 0 ? conf.signing_key_file :
-			    conf.published[i - 1];
-
-			if (f == NULL)
-				continue;
-			if (load_any(&key, f) == -1) {
-				rc = LBAUTH_EKEYFILE;
-				break;
-			}
-			rc = lbx_jwt_verify(&jwt, &key);
-			lbx_key_clear(&key);
-		}
-		lbx_conf_clear(&conf);
-	}
-	if (rc == LBAUTH_OK)
-		rc = lbx_jwt_payload(&jwt, &claims);
-	lbx_jwt_clear(&jwt);
+	rc = lbx_verify_token(ks.keys, ks.nkeys, tok, strlen(tok), time(NULL),
+	    &claims);
+	lbx_keyset_clear(&ks);
 	if (rc != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: invalid token: %s\n",
 		    lbauth_strerror(rc));
-		return 1;
-	}
-	if (!json_object_object_get_ex(claims, "exp", &exp) ||
-	    json_object_get_int64(exp) <= (int64_t)time(NULL)) {
-		fprintf(stderr, "lbauthctl: token expired\n");
-		json_object_put(claims);
 		return 1;
 	}
 	printf("%s\n", json_object_to_json_string_ext(claims,
@@ -495,7 +394,7 @@ cmd_check(int argc, char *argv[])
 		}
 	if (optind != argc)
 		return usage();
-	path = config_path(conf_path);
+	path = lbx_conf_path(conf_path, getenv("LBAUTH_CONFIG"));
 	if (lbauth_app_new(path, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		return 1;
@@ -548,7 +447,7 @@ cmd_explain(int argc, char *argv[])
 	if (optind != argc || (cookie == NULL) == (user == NULL) ||
 	    (org != NULL && user == NULL))
 		return usage();
-	path = config_path(conf_path);
+	path = lbx_conf_path(conf_path, getenv("LBAUTH_CONFIG"));
 	if (lbauth_app_new(path, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauthctl: %s\n", err);
 		return 1;
@@ -586,6 +485,10 @@ main(int argc, char *argv[])
 	}
 	if (argc < 2)
 		return usage();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("lbauthctl %s\n", LBAUTH_VERSION);
+		return 0;
+	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);

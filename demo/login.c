@@ -218,7 +218,7 @@ json_field(struct lbx_buf *b, const char *sep, const char *key,
 {
 
 	lbx_buf_printf(b, "%s\"%s\":", sep, key);
-	lbx_buf_json_str(b, val, strlen(val));
+	lbx_jsonw_str(b, val, strlen(val));
 }
 
 /* The userInfo others see: {"name", "avatar", "color"}. */
@@ -445,7 +445,7 @@ answer_members(struct exchange *x, const struct helper *h)
 			free(last);
 			if ((last = strdup((const char *)room)) == NULL)
 				b.oom = true;
-			lbx_buf_json_str(&b, (const char *)room,
+			lbx_jsonw_str(&b, (const char *)room,
 			    strlen((const char *)room));
 			lbx_buf_puts(&b, ":[");
 		} else

@@ -18,7 +18,7 @@ user_id(struct lbx_buf *b, const struct lbauth_user *u)
 {
 
 	lbx_buf_puts(b, "{\"userId\":");
-	lbx_buf_json_str(b, u->id, strlen(u->id));
+	lbx_jsonw_str(b, u->id, strlen(u->id));
 }
 
 static void
@@ -31,7 +31,7 @@ tail(struct lbx_buf *b, const struct lbauth_user *u, const char *org)
 	}
 	if (org != NULL) {
 		lbx_buf_puts(b, ",\"organizationId\":");
-		lbx_buf_json_str(b, org, strlen(org));
+		lbx_jsonw_str(b, org, strlen(org));
 	}
 	lbx_buf_putc(b, '}');
 }

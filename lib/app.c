@@ -43,16 +43,10 @@ static const struct lbx_backend_ops *const backends[] = {
  */
 void
 lbx_app_key_error(const struct lbauth_app *a, enum lbx_conf_key k,
-    const char *what,
-    char *err, size_t errsz)
+    const char *what, char *err, size_t errsz)
 {
 
-	if (a->conf.line[k] != 0)
-		snprintf(err, errsz, "%s:%u: %s: %s", a->conf.file,
-		    a->conf.line[k], lbx_conf_key_name(k), what);
-	else
-		snprintf(err, errsz, "%s: %s: %s", a->conf.file,
-		    lbx_conf_key_name(k), what);
+	lbx_conf_error(&a->conf, k, what, err, errsz);
 }
 
 /* Loads the key file named by config key k into key. */
@@ -219,39 +213,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 {
 	struct lbauth_app	*a;
 	struct lbauth_conf	*c;
+	struct lbx_keyset	 published;
 	char			 why[512];
 	enum lbauth_err		 rc;
-	size_t			 i;
 
 	*app_r = NULL;
 	err[0] = '\0';
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return LBAUTH_ENOMEM;
 	c = &a->conf;
-	if ((rc = lbx_conf_load(c, path, err, errsz)) != LBAUTH_OK)
+	if ((rc = lbx_conf_load(c, path, err, errsz)) != LBAUTH_OK ||
+	    (rc = lbx_conf_check(c, err, errsz)) != LBAUTH_OK)
 		goto err;
-	rc = LBAUTH_ECONFIG;
-	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
-		lbx_app_key_error(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set "
-		    "either cookie_secret_file (HS256) or "
-		    "cookie_public_key_file (EdDSA), not both", err, errsz);
-		goto err;
-	}
-	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
-	    NULL && !c->trust_remote_user && c->identity_query == NULL) {
-		snprintf(err, errsz, "%s: no way to identify users: set "
-		    "cookie_secret_file or cookie_public_key_file, "
-		    "identity_query (or trust_remote_user = yes)", c->file);
-		goto err;
-	}
-	if (c->identity_query != NULL && (c->cookie_secret_file != NULL ||
-	    c->cookie_public_key_file != NULL)) {
-		lbx_app_key_error(a, LBX_CONF_IDENTITY_QUERY, "set either a "
-		    "JWT session cookie (cookie_secret_file, "
-		    "cookie_public_key_file) or identity_query, not both",
-		    err, errsz);
-		goto err;
-	}
 	if (c->cookie_secret_file != NULL &&
 	    (rc = lbx_app_load_key(a, LBX_CONF_COOKIE_SECRET_FILE,
 	    c->cookie_secret_file, LBX_KEY_HS256, &a->cookie_key, err,
@@ -266,22 +239,15 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	if ((rc = a->backend->init(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Only checked here: "lbauthctl jwks" publishes them. */
-	for (i = 0; i < c->npublished; i++) {
-		struct lbx_key k;
-
-		rc = lbx_key_load_any(&k, c->published[i], why, sizeof(why));
-		lbx_key_clear(&k);
-		if (rc != LBAUTH_OK) {
-			lbx_app_key_error(a, LBX_CONF_PUBLISHED_KEY_FILES, why,
-			    err, errsz);
-			goto err;
-		}
-	}
+	if ((rc = lbx_keyset_load(&published, c, false, err, errsz)) !=
+	    LBAUTH_OK)
+		goto err;
+	lbx_keyset_clear(&published);
 	if ((rc = open_sql(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
-	if (!a->sql_policy && (rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
-	    sizeof(why))) != LBAUTH_OK) {
+	if (!a->sql_policy && (rc = lbx_policy_open(&a->policy, c->policy,
+	    c->policy_arg, why, sizeof(why))) != LBAUTH_OK) {
 		lbx_app_key_error(a, LBX_CONF_POLICY, why, err, errsz);
 		goto err;
 	}

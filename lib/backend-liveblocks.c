@@ -60,12 +60,6 @@ liveblocks_init(struct lbauth_app *a, char *err, size_t errsz)
 	char		 why[512];
 	enum lbauth_err	 rc;
 
-	if (a->conf.liveblocks_secret_file == NULL) {
-		lbx_app_key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required "
-		    "with backend = liveblocks: a file holding your project's "
-		    "secret key (sk_...), mode 0600", err, errsz);
-		return LBAUTH_ECONFIG;
-	}
 	/* Refused now rather than as a 503 at the first request. */
 	if (a->conf.upstream_ca_file != NULL &&
 	    (rc = readable(a->conf.upstream_ca_file, why, sizeof(why))) !=

@@ -15,12 +15,6 @@ local_init(struct lbauth_app *a, char *err, size_t errsz)
 	const struct lbauth_conf *c = &a->conf;
 	enum lbauth_err		 rc;
 
-	if (c->signing_key_file == NULL) {
-		lbx_app_key_error(a, LBX_CONF_SIGNING_KEY_FILE, "required "
-		    "with backend = local (create one with \"lbauthctl keygen "
-		    "-o FILE\")", err, errsz);
-		return LBAUTH_ECONFIG;
-	}
 	if ((rc = lbx_app_load_key(a, LBX_CONF_SIGNING_KEY_FILE,
 	    c->signing_key_file, LBX_KEY_ED25519_PRIV, &l->sign_key, err,
 	    errsz)) != LBAUTH_OK)

@@ -9,8 +9,12 @@
  * value is an error naming the file and line, like "nginx -t".
  *
  * lbx_conf_parse() is pure (bytes in, struct out) so it can be fuzzed;
- * lbx_conf_load() reads the file and calls it.  Neither opens key
- * files: app.c does that with the paths stored here.
+ * lbx_conf_load() reads the file and calls it.  lbx_conf_check() holds
+ * the rules about keys together (which key files a backend needs),
+ * for every program that loads a config: lbauth and lbauthctl alike.
+ * lbx_conf_path() is the one rule for which file that is.  The syntax
+ * of each kind of value is confval.c's.  Nothing here opens a key file:
+ * key.c does that with the paths stored here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 
 #include "extern.h"
 
+#define CONF_DEFAULT	"/etc/lbauth/lbauth.conf"
 #define CONF_FILE_MAX	(256 * 1024)
 #define CONF_LINE_MAX	4096
 
@@ -30,13 +35,13 @@ enum vtype {
 	V_STR,		/* any non-empty string */
 	V_PATH,		/* a file name; relative to the config's folder */
 	V_LONG,		/* decimal in [min, max] */
-	V_BOOL,		/* yes/no, true/false, on/off, 1/0 */
-	V_BACKEND,	/* local | liveblocks */
-	V_TOKEN,	/* access | id */
+	V_BOOL,		/* a word of bools[] */
+	V_BACKEND,	/* a word of backends[] */
+	V_TOKEN,	/* a word of tokens[] */
 	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
 	V_URL,		/* http:// or https:// URL, no query or fragment */
 	V_PATHS,	/* blank-separated V_PATH values */
-	V_SIDFMT	/* raw | express | laravel */
+	V_SIDFMT	/* a word of sidfmts[] */
 };
 
 static const struct {
@@ -103,6 +108,43 @@ static const struct {
 #undef K
 };
 
+/* The words a V_BOOL, V_BACKEND, V_TOKEN or V_SIDFMT value may be. */
+static const struct lbx_confval_word bools[] = {
+	{ "yes", true }, { "true", true }, { "on", true }, { "1", true },
+	{ "no", false }, { "false", false }, { "off", false }, { "0", false },
+	{ NULL, 0 }
+};
+static const struct lbx_confval_word backends[] = {
+	{ "local", LBX_BACKEND_LOCAL },
+	{ "liveblocks", LBX_BACKEND_LIVEBLOCKS },
+	{ NULL, 0 }
+};
+static const struct lbx_confval_word tokens[] = {
+	{ "access", LBX_TOKEN_ACCESS }, { "id", LBX_TOKEN_ID },
+	{ NULL, 0 }
+};
+static const struct lbx_confval_word sidfmts[] = {
+	{ "raw", LBX_SID_RAW }, { "express", LBX_SID_EXPRESS },
+	{ "laravel", LBX_SID_LARAVEL },
+	{ NULL, 0 }
+};
+
+/* Each choice type's words and the reason given for any other value. */
+static const struct {
+	const struct lbx_confval_word *words;
+	const char		*why;
+} choices[] = {
+	[V_BOOL] = { bools, "must be yes or no" },
+	[V_BACKEND] = { backends, "must be local or liveblocks" },
+	[V_TOKEN] = { tokens, "must be access or id" },
+	[V_SIDFMT] = { sidfmts, "must be raw, express or laravel" },
+};
+
+/* The enum fields are stored through an int (set_value). */
+_Static_assert(sizeof(enum lbx_backend) == sizeof(int) &&
+    sizeof(enum lbx_token) == sizeof(int) &&
+    sizeof(enum lbx_sidfmt) == sizeof(int), "enum fields are int-sized");
+
 /* Returns the config file name of key k. */
 const char *
 lbx_conf_key_name(enum lbx_conf_key k)
@@ -129,124 +171,6 @@ defaults(struct lbauth_conf *c)
 	c->sql_timeout_ms = 2000;
 }
 
-static char *
-dupn(const char *s, size_t n)
-{
-	char	*p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-/*
- * Whether o (n bytes) is an origin as browsers send it (RFC 6454
- * section 6.1): "http" or "https", "://", a host of letters, digits,
- * '-', '.', or a bracketed IPv6 literal, and an optional ":port"; no
- * path, no trailing slash, lower case.
- */
-static bool
-is_origin(const char *o, size_t n)
-{
-	size_t	 i;
-
-	if (n > 7 && strncmp(o, "http://", 7) == 0)
-		i = 7;
-	else if (n > 8 && strncmp(o, "https://", 8) == 0)
-		i = 8;
-	else
-		return false;
-	if (o[i] == '[') {
-		for (i++; i < n && o[i] != ']'; i++)
-			if (!((o[i] >= '0' && o[i] <= '9') ||
-			    (o[i] >= 'a' && o[i] <= 'f') || o[i] == ':'))
-				return false;
-		if (i == n)
-			return false;
-		i++;
-	} else {
-		size_t start = i;
-
-		for (; i < n && o[i] != ':'; i++)
-			if (!((o[i] >= 'a' && o[i] <= 'z') ||
-			    (o[i] >= '0' && o[i] <= '9') ||
-			    o[i] == '-' || o[i] == '.'))
-				return false;
-		if (i == start)
-			return false;
-	}
-	if (i == n)
-		return true;
-	if (o[i] != ':' || i + 1 == n || n - i > 6)
-		return false;
-	for (i++; i < n; i++)
-		if (o[i] < '0' || o[i] > '9')
-			return false;
-	return true;
-}
-
-/* v (n bytes) joined to the folder dir (dirlen bytes) unless absolute. */
-static char *
-join_path(const char *v, size_t n, const char *dir, size_t dirlen)
-{
-	char	*s;
-
-	if (v[0] == '/' || dirlen == 0)
-		return dupn(v, n);
-	if ((s = malloc(dirlen + 1 + n + 1)) != NULL) {
-		memcpy(s, dir, dirlen);
-		s[dirlen] = '/';
-		memcpy(s + dirlen + 1, v, n);
-		s[dirlen + 1 + n] = '\0';
-	}
-	return s;
-}
-
-/*
- * Splits v (n bytes) at blanks and appends each word to the
- * NULL-terminated list *list_r of *n_r entries (at most 64): checked
- * by ok when given (origins), else as a path joined to dir.  Returns
- * NULL or a static reason; sets *oom.
- */
-static const char *
-add_words(char ***list_r, size_t *n_r, const char *v, size_t n,
-    bool (*ok)(const char *, size_t), const char *dir, size_t dirlen,
-    int *oom)
-{
-	size_t	 i, j;
-	char	**l;
-
-	for (i = 0; i < n; i = j) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		for (j = i; j < n && v[j] != ' ' && v[j] != '\t'; j++)
-			continue;
-		if (j == i)
-			break;
-		if (ok != NULL && !ok(v + i, j - i))
-			return "must list origins such as "
-			    "https://app.example.com (scheme, host, "
-			    "optional port; lower case; no path)";
-		if (*n_r >= 64)
-			return "lists more than 64 entries";
-		if ((l = realloc(*list_r, (*n_r + 2) * sizeof(*l))) == NULL) {
-			*oom = 1;
-			return NULL;
-		}
-		*list_r = l;
-		l[*n_r] = ok != NULL ? dupn(v + i, j - i) :
-		    join_path(v + i, j - i, dir, dirlen);
-		if (l[*n_r] == NULL) {
-			*oom = 1;
-			return NULL;
-		}
-		l[++*n_r] = NULL;
-	}
-	return NULL;
-}
-
 /*
  * Stores value v (n bytes, no leading/trailing blanks) for key k into
  * c.  dir is the config file's folder (for V_PATH).  Returns NULL, or a
@@ -257,109 +181,55 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
     size_t n, const char *dir, size_t dirlen, int *oom)
 {
 	void		*field = (char *)c + keys[k].off;
-	char		*s;
+	const char	*why;
+	char		*s = NULL;
 	long		 l;
-	size_t		 i;
+	int		 w;
 
+	if ((keys[k].type == V_STR || keys[k].type == V_PATH ||
+	    keys[k].type == V_PATHS) && memchr(v, '\0', n) != NULL)
+		return "contains a NUL byte";
 	switch (keys[k].type) {
 	case V_STR:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
-		if ((s = dupn(v, n)) == NULL)
-			*oom = 1;
-		*(char **)field = s;
-		return NULL;
 	case V_PATH:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
-		if ((s = join_path(v, n, dir, dirlen)) == NULL)
+	case V_URL:
+		if (keys[k].type == V_URL &&
+		    (why = lbx_confval_url(v, &n)) != NULL)
+			return why;
+		s = keys[k].type == V_PATH ? lbx_confval_path(v, n, dir,
+		    dirlen) : lbx_confval_dup(v, n);
+		if (s == NULL)
 			*oom = 1;
 		*(char **)field = s;
 		return NULL;
 	case V_PATHS:
-		if (memchr(v, '\0', n) != NULL)
-			return "contains a NUL byte";
 		if (k == LBX_CONF_SESSION_SECRET_FILES)
-			return add_words(&c->session_secrets,
+			return lbx_confval_list(&c->session_secrets,
 			    &c->nsession_secrets, v, n, NULL, dir, dirlen,
 			    oom);
-		return add_words(&c->published, &c->npublished, v, n, NULL,
-		    dir, dirlen, oom);
+		return lbx_confval_list(&c->published, &c->npublished, v, n,
+		    NULL, dir, dirlen, oom);
+	case V_ORIGINS:
+		return lbx_confval_list(&c->origins, &c->norigins, v, n,
+		    lbx_confval_origin, NULL, 0, oom);
 	case V_LONG:
-		for (i = 0; i < n; i++)
-			if (v[i] < '0' || v[i] > '9')
-				return "is not a non-negative decimal number";
-		if (n > 9)
-			return "is out of range";
-		/*
-		 * Not strtol(): v is not NUL-terminated, and on a last line
-		 * without a newline it would read past the buffer (found by
-		 * tests/fuzz/fuzz-conf, tests/regress/conf-long-eof.bin).
-		 */
-		for (l = 0, i = 0; i < n; i++)
-			l = l * 10 + (v[i] - '0');
-		if (l < keys[k].min || l > keys[k].max)
-			return "is out of range";
+		if ((why = lbx_confval_long(v, n, keys[k].min, keys[k].max,
+		    &l)) != NULL)
+			return why;
 		*(long *)field = l;
 		return NULL;
 	case V_BOOL:
-		if ((n == 3 && strncmp(v, "yes", 3) == 0) ||
-		    (n == 4 && strncmp(v, "true", 4) == 0) ||
-		    (n == 2 && strncmp(v, "on", 2) == 0) ||
-		    (n == 1 && v[0] == '1'))
-			*(bool *)field = true;
-		else if ((n == 2 && strncmp(v, "no", 2) == 0) ||
-		    (n == 5 && strncmp(v, "false", 5) == 0) ||
-		    (n == 3 && strncmp(v, "off", 3) == 0) ||
-		    (n == 1 && v[0] == '0'))
-			*(bool *)field = false;
-		else
-			return "must be yes or no";
-		return NULL;
-	case V_URL:
-		if (!((n > 7 && strncmp(v, "http://", 7) == 0) ||
-		    (n > 8 && strncmp(v, "https://", 8) == 0)))
-			return "must begin with https:// (or http://)";
-		for (i = 0; i < n; i++)
-			if ((unsigned char)v[i] <= ' ' || v[i] == '?' ||
-			    v[i] == '#' || (unsigned char)v[i] >= 0x7f)
-				return "must be a URL without blanks, query or "
-				    "fragment";
-		while (n > 0 && v[n - 1] == '/')
-			n--;	/* the API paths begin with '/' */
-		if ((s = dupn(v, n)) == NULL)
-			*oom = 1;
-		*(char **)field = s;
-		return NULL;
 	case V_BACKEND:
-		if (n == 5 && strncmp(v, "local", 5) == 0)
-			c->backend = LBX_BACKEND_LOCAL;
-		else if (n == 10 && strncmp(v, "liveblocks", 10) == 0)
-			c->backend = LBX_BACKEND_LIVEBLOCKS;
-		else
-			return "must be local or liveblocks";
-		return NULL;
 	case V_TOKEN:
-		if (n == 6 && strncmp(v, "access", 6) == 0)
-			c->token = LBX_TOKEN_ACCESS;
-		else if (n == 2 && strncmp(v, "id", 2) == 0)
-			c->token = LBX_TOKEN_ID;
-		else
-			return "must be access or id";
-		return NULL;
 	case V_SIDFMT:
-		if (n == 3 && strncmp(v, "raw", 3) == 0)
-			c->session_format = LBX_SID_RAW;
-		else if (n == 7 && strncmp(v, "express", 7) == 0)
-			c->session_format = LBX_SID_EXPRESS;
-		else if (n == 7 && strncmp(v, "laravel", 7) == 0)
-			c->session_format = LBX_SID_LARAVEL;
+		if ((w = lbx_confval_word(choices[keys[k].type].words, v, n)) ==
+		    -1)
+			return choices[keys[k].type].why;
+		if (keys[k].type == V_BOOL)
+			*(bool *)field = w != 0;
 		else
-			return "must be raw, express or laravel";
+			*(int *)field = w;
 		return NULL;
-	case V_ORIGINS:
-		return add_words(&c->origins, &c->norigins, v, n, is_origin,
-		    NULL, 0, oom);
 	}
 	return "has an unknown type";
 }
@@ -542,4 +412,89 @@ lbx_conf_clear(struct lbauth_conf *c)
 	free(c->session_secrets);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The config file to load: opt (a --config or -c argument) when not
+ * NULL, else env (the caller's $LBAUTH_CONFIG; the library reads no
+ * environment) when not NULL or empty, else /etc/lbauth/lbauth.conf.
+ * Borrowed: opt, env or static storage.  Pure.
+ */
+const char *
+lbx_conf_path(const char *opt, const char *env)
+{
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	return CONF_DEFAULT;
+}
+
+/*
+ * Writes "file:line: key: what" into err, or "file: key: what" when
+ * key k is not set in c's file: how every problem with one key's value
+ * is reported.
+ */
+void
+lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
+    const char *what, char *err, size_t errsz)
+{
+
+	if (c->line[k] != 0)
+		snprintf(err, errsz, "%s:%u: %s: %s", c->file, c->line[k],
+		    keys[k].name, what);
+	else
+		snprintf(err, errsz, "%s: %s: %s", c->file, keys[k].name,
+		    what);
+}
+
+/*
+ * Checks the keys of the loaded config c together: a way to identify
+ * users (cookie_secret_file or cookie_public_key_file, not both, or
+ * identity_query, or trust_remote_user; a JWT cookie and
+ * identity_query exclude each other) and the key file the backend needs
+ * (signing_key_file for local, liveblocks_secret_file for liveblocks).
+ * Returns LBAUTH_OK, or LBAUTH_ECONFIG with the reason in err.  Opens
+ * no file.
+ */
+enum lbauth_err
+lbx_conf_check(const struct lbauth_conf *c, char *err, size_t errsz)
+{
+
+	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
+		lbx_conf_error(c, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
+		    "cookie_secret_file (HS256) or cookie_public_key_file "
+		    "(EdDSA), not both", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
+	    NULL && !c->trust_remote_user && c->identity_query == NULL) {
+		snprintf(err, errsz, "%s: no way to identify users: set "
+		    "cookie_secret_file or cookie_public_key_file, "
+		    "identity_query (or trust_remote_user = yes)", c->file);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->identity_query != NULL && (c->cookie_secret_file != NULL ||
+	    c->cookie_public_key_file != NULL)) {
+		lbx_conf_error(c, LBX_CONF_IDENTITY_QUERY, "set either a JWT "
+		    "session cookie (cookie_secret_file, "
+		    "cookie_public_key_file) or identity_query, not both",
+		    err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
+		lbx_conf_error(c, LBX_CONF_SIGNING_KEY_FILE, "required with "
+		    "backend = local (create one with \"lbauthctl keygen -o "
+		    "FILE\")", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
+	    c->liveblocks_secret_file == NULL) {
+		lbx_conf_error(c, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required "
+		    "with backend = liveblocks: a file holding your project's "
+		    "secret key (sk_...), mode 0600", err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	return LBAUTH_OK;
 }

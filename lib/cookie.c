@@ -1,7 +1,10 @@
 /*
  * cookie.c: the session cookie.  Cookie header (RFC 6265 section 5.4)
  * -> the one cookie named cookie_name -> JWT verified with the pinned
- * key (jwt.c) -> claims checked (RFC 7519 section 4.1) -> the user.
+ * key (jwt.c) -> claims checked (RFC 7519 section 4.1) -> the user
+ * object they fill (user.c).  The cookie's own limits are its:
+ * LBX_COOKIE_HEADER_MAX for the header, LBX_COOKIE_TOKEN_MAX for the
+ * value, whatever jwt.c would parse.
  *
  * Claims (README "Session cookie"):
  *	sub	user id, required, 1..128 characters of text (no
@@ -25,25 +28,9 @@
 
 #include "extern.h"
 
-/* Makes u an empty user. */
-void
-lbx_user_init(struct lbauth_user *u)
-{
-
-	memset(u, 0, sizeof(*u));
-	lbx_buf_init(&u->info);
-}
-
-/* Releases what u owns and makes it empty. */
-void
-lbx_user_clear(struct lbauth_user *u)
-{
-
-	json_object_put(u->claims);
-	free(u->idbuf);
-	lbx_buf_clear(&u->info);
-	lbx_user_init(u);
-}
+/* A cookie value jwt.c would refuse is refused here, with our reason. */
+_Static_assert(LBX_COOKIE_TOKEN_MAX <= LBX_JWT_MAX,
+    "a session cookie value fits the JWS bound");
 
 static bool
 is_blank(char c)
@@ -135,19 +122,6 @@ lbx_cookie_find(const char *hdr, const char *name, const char **val_r,
 }
 
 /*
- * Whether s (len bytes) is 1..max UTF-16 units of text (valid UTF-8,
- * so no lone surrogate either), no controls.
- */
-static bool
-is_text(const char *s, size_t len, size_t max)
-{
-	size_t	 n;
-
-	n = lbx_utf8_len16(s, len);
-	return n >= 1 && n <= max && !lbx_utf8_has_ctl(s, len);
-}
-
-/*
  * Checks the optional member key of claims: absent, or an array of at
  * most max strings each accepted by ok.  Stores it in *arr_r.  Returns
  * NULL when it passes, else the reason: shape when it is no array or
@@ -182,14 +156,14 @@ static bool
 is_group(const char *s, size_t len)
 {
 
-	return is_text(s, len, LBAUTH_USERID_MAX);
+	return lbx_utf8_is_text(s, len, LBAUTH_USERID_MAX);
 }
 
 static bool
 is_room_entry(const char *s, size_t len)
 {
 
-	return lbx_session_is_pattern(s, len) && !lbx_utf8_has_ctl(s, len);
+	return lbx_pattern_is_valid(s, len) && !lbx_utf8_has_ctl(s, len);
 }
 
 /* Reads the optional NumericDate key; false when present but no number. */
@@ -233,33 +207,19 @@ has_audience(struct json_object *claims, const char *aud)
 }
 
 /*
- * Checks the verified claims object against rules and the claim rules
- * above and fills u.  claims is handed over: on every return it belongs
- * to u (lbx_user_clear() puts it).  Returns LBAUTH_OK; LBAUTH_EEXPIRED
- * when now >= exp + skew; LBAUTH_ENOTYET when now < nbf - skew;
- * LBAUTH_EISSUER; LBAUTH_EAUDIENCE; LBAUTH_ECLAIM for any claim of the
- * wrong type or size; LBAUTH_ENOMEM.  On every refusal but the last,
- * *reason_r names the rule that failed.  Pure.
+ * Checks the time claims against rules: exp required, nbf optional,
+ * both NumericDates with rules->skew seconds of leeway.  Returns
+ * LBAUTH_OK; LBAUTH_EEXPIRED when now >= exp + skew; LBAUTH_ENOTYET
+ * when now < nbf - skew; LBAUTH_ECLAIM when either is no finite
+ * number; *reason_r names the rule on a refusal.
  */
-enum lbauth_err
-lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
-    const struct lbx_claims_rules *rules, const char **reason_r)
+static enum lbauth_err
+check_times(struct json_object *claims, const struct lbx_claims_rules *rules,
+    const char **reason_r)
 {
-	struct json_object	*info, *v;
-	const char		*s;
-	size_t			 len;
-	double			 d;
-	bool			 has;
+	double	 d;
+	bool	 has;
 
-	u->claims = claims;
-	*reason_r = NULL;
-	if ((s = lbx_json_get_str(claims, "sub", &len)) == NULL ||
-	    !is_text(s, len, LBAUTH_USERID_MAX)) {
-		*reason_r = "sub must be a string of 1 to 128 characters "
-		    "without control characters or lone surrogates";
-		return LBAUTH_ECLAIM;
-	}
-	u->id = s;
 	if (!numeric_date(claims, "exp", &has, &d) || !has) {
 		*reason_r = "exp must be present and a finite number";
 		return LBAUTH_ECLAIM;
@@ -276,6 +236,89 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 		*reason_r = "nbf is still ahead (clock_skew included)";
 		return LBAUTH_ENOTYET;
 	}
+	return LBAUTH_OK;
+}
+
+/*
+ * Serializes the userInfo of claims into u->info: the "info" object,
+ * else {name, avatar} from those strings when present, else nothing.
+ * Returns LBAUTH_OK; LBAUTH_ECLAIM (with *reason_r) when info is no
+ * object, name or avatar no string of at most 1024 bytes, or the
+ * userInfo over 1024 characters; LBAUTH_ENOMEM.
+ */
+static enum lbauth_err
+user_info(struct lbauth_user *u, struct json_object *claims,
+    const char **reason_r)
+{
+	struct json_object	*info, *v;
+	const char		*s;
+	size_t			 len;
+
+	if (json_object_object_get_ex(claims, "info", &info)) {
+		if (!json_object_is_type(info, json_type_object)) {
+			*reason_r = "info must be an object";
+			return LBAUTH_ECLAIM;
+		}
+		lbx_jsonw_value(&u->info, info);
+	} else {
+		const char *keys[] = { "name", "avatar" };
+		size_t i, n = 0;
+
+		for (i = 0; i < 2; i++) {
+			if (!json_object_object_get_ex(claims, keys[i], &v))
+				continue;
+			if ((s = lbx_json_get_str(claims, keys[i], &len)) ==
+			    NULL || len > LBX_CLAIM_STR_MAX) {
+				*reason_r = "name and avatar must be strings "
+				    "of at most 1024 bytes";
+				return LBAUTH_ECLAIM;
+			}
+			lbx_buf_putc(&u->info, n++ == 0 ? '{' : ',');
+			lbx_buf_printf(&u->info, "\"%s\":", keys[i]);
+			lbx_jsonw_str(&u->info, s, len);
+		}
+		if (n > 0)
+			lbx_buf_putc(&u->info, '}');
+	}
+	if (u->info.oom)
+		return LBAUTH_ENOMEM;
+	if (u->info.len > 0 &&
+	    lbx_utf8_len16(u->info.p, u->info.len) > LBAUTH_USERINFO_MAX) {
+		*reason_r = "userInfo exceeds 1024 characters";
+		return LBAUTH_ECLAIM;
+	}
+	return LBAUTH_OK;
+}
+
+/*
+ * Checks the verified claims object against rules and the claim rules
+ * above and fills u.  claims is handed over: on every return it belongs
+ * to u (lbx_user_clear() puts it).  Returns LBAUTH_OK; LBAUTH_EEXPIRED
+ * when now >= exp + skew; LBAUTH_ENOTYET when now < nbf - skew;
+ * LBAUTH_EISSUER; LBAUTH_EAUDIENCE; LBAUTH_ECLAIM for any claim of the
+ * wrong type or size; LBAUTH_ENOMEM.  On every refusal but the last,
+ * *reason_r names the rule that failed.  Pure.
+ */
+enum lbauth_err
+lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
+    const struct lbx_claims_rules *rules, const char **reason_r)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 len;
+	enum lbauth_err		 rc;
+
+	u->claims = claims;
+	*reason_r = NULL;
+	if ((s = lbx_json_get_str(claims, "sub", &len)) == NULL ||
+	    !lbx_utf8_is_text(s, len, LBAUTH_USERID_MAX)) {
+		*reason_r = "sub must be a string of 1 to 128 characters "
+		    "without control characters or lone surrogates";
+		return LBAUTH_ECLAIM;
+	}
+	u->id = s;
+	if ((rc = check_times(claims, rules, reason_r)) != LBAUTH_OK)
+		return rc;
 	if (rules->issuer != NULL &&
 	    ((s = lbx_json_get_str(claims, "iss", NULL)) == NULL ||
 	    strcmp(s, rules->issuer) != 0)) {
@@ -289,7 +332,7 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 	}
 	if (json_object_object_get_ex(claims, "org", &v)) {
 		if ((s = lbx_json_get_str(claims, "org", &len)) == NULL ||
-		    !is_text(s, len, LBX_ORG_MAX) ||
+		    !lbx_utf8_is_text(s, len, LBX_ORG_MAX) ||
 		    memchr(s, '*', len) != NULL) {
 			*reason_r = "org must be a string of 1 to 126 "
 			    "characters without '*', control characters or "
@@ -310,40 +353,7 @@ lbx_cookie_claims(struct lbauth_user *u, struct json_object *claims,
 	    "without another '*', control characters or lone surrogates")) !=
 	    NULL)
 		return LBAUTH_ECLAIM;
-	if (json_object_object_get_ex(claims, "info", &info)) {
-		if (!json_object_is_type(info, json_type_object)) {
-			*reason_r = "info must be an object";
-			return LBAUTH_ECLAIM;
-		}
-		lbx_json_stringify(&u->info, info);
-	} else {
-		const char *keys[] = { "name", "avatar" };
-		size_t i, n = 0;
-
-		for (i = 0; i < 2; i++) {
-			if (!json_object_object_get_ex(claims, keys[i], &v))
-				continue;
-			if ((s = lbx_json_get_str(claims, keys[i], &len)) ==
-			    NULL || len > LBX_CLAIM_STR_MAX) {
-				*reason_r = "name and avatar must be strings "
-				    "of at most 1024 bytes";
-				return LBAUTH_ECLAIM;
-			}
-			lbx_buf_putc(&u->info, n++ == 0 ? '{' : ',');
-			lbx_buf_printf(&u->info, "\"%s\":", keys[i]);
-			lbx_buf_json_str(&u->info, s, len);
-		}
-		if (n > 0)
-			lbx_buf_putc(&u->info, '}');
-	}
-	if (u->info.oom)
-		return LBAUTH_ENOMEM;
-	if (u->info.len > 0 &&
-	    lbx_utf8_len16(u->info.p, u->info.len) > LBAUTH_USERINFO_MAX) {
-		*reason_r = "userInfo exceeds 1024 characters";
-		return LBAUTH_ECLAIM;
-	}
-	return LBAUTH_OK;
+	return user_info(u, claims, reason_r);
 }
 
 /*
@@ -377,102 +387,4 @@ lbx_cookie_verify(struct lbauth_user *u, const char *hdr, const char *name,
 	if (rc != LBAUTH_OK)
 		return rc;
 	return lbx_cookie_claims(u, claims, rules, reason_r);
-}
-
-/*
- * Makes u the user named by the web server's REMOTE_USER (only called
- * when trust_remote_user is set).  Returns LBAUTH_OK, LBAUTH_ECLAIM when
- * it is not 1..128 characters of text, or LBAUTH_ENOMEM.
- */
-enum lbauth_err
-lbx_user_remote(struct lbauth_user *u, const char *remote)
-{
-
-	if (!is_text(remote, strlen(remote), LBAUTH_USERID_MAX))
-		return LBAUTH_ECLAIM;
-	if ((u->idbuf = strdup(remote)) == NULL)
-		return LBAUTH_ENOMEM;
-	u->id = u->idbuf;
-	return LBAUTH_OK;
-}
-
-/* Appends u's groups as a JSON array of strings ("[]" for none). */
-void
-lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u)
-{
-	size_t		 i, n = lbauth_user_ngroups(u);
-	const char	*g;
-
-	lbx_buf_putc(b, '[');
-	for (i = 0; i < n; i++) {
-		g = lbauth_user_group(u, i);
-		if (i > 0)
-			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, g, strlen(g));
-	}
-	lbx_buf_putc(b, ']');
-}
-
-/* --- the public accessors a policy uses ----------------------------- */
-
-const char *
-lbauth_user_id(const struct lbauth_user *u)
-{
-
-	return u->id;
-}
-
-const char *
-lbauth_user_org(const struct lbauth_user *u)
-{
-
-	return u->org;
-}
-
-size_t
-lbauth_user_ngroups(const struct lbauth_user *u)
-{
-
-	return u->groups == NULL ? 0 : json_object_array_length(u->groups);
-}
-
-const char *
-lbauth_user_group(const struct lbauth_user *u, size_t i)
-{
-
-	if (i >= lbauth_user_ngroups(u))
-		return NULL;
-	return json_object_get_string(json_object_array_get_idx(u->groups, i));
-}
-
-bool
-lbauth_user_may_enter(const struct lbauth_user *u, const char *room)
-{
-	size_t		 i, n, rlen = strlen(room), elen;
-	const char	*e;
-
-	if (u->rooms == NULL)
-		return false;
-	n = json_object_array_length(u->rooms);
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(u->rooms, i);
-
-		e = json_object_get_string(v);
-		elen = (size_t)json_object_get_string_len(v);
-		if (elen > 0 && e[elen - 1] == '*') {
-			if (rlen >= elen - 1 && memcmp(room, e, elen - 1) == 0)
-				return true;
-		} else if (elen == rlen && memcmp(room, e, rlen) == 0)
-			return true;
-	}
-	return false;
-}
-
-const char *
-lbauth_user_claim(const struct lbauth_user *u, const char *name)
-{
-
-	if (u->claims == NULL)
-		return NULL;
-	return lbx_json_get_str(u->claims, name, NULL);
 }

@@ -150,7 +150,7 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
 		if ((o = json_object_new_object()) == NULL)
 			return LBAUTH_ENOMEM;
 		json_object_object_add(o, "room", json_object_new_string(room));
-		lbx_json_stringify(&body, o);
+		lbx_jsonw_value(&body, o);
 		json_object_put(o);
 		if (body.oom)
 			return LBAUTH_ENOMEM;

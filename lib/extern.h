@@ -25,7 +25,7 @@
 
 /* Caps on untrusted input (README "Limits"). */
 #define LBX_COOKIE_HEADER_MAX	16384	/* whole Cookie header, bytes */
-#define LBX_COOKIE_TOKEN_MAX	4096	/* the session JWT, bytes */
+#define LBX_COOKIE_TOKEN_MAX	4096	/* the session cookie's value, bytes */
 #define LBX_JSON_DEPTH		16	/* nesting of any parsed JSON */
 #define LBX_GROUPS_MAX		64	/* entries of "groups" */
 #define LBX_ROOMS_MAX		64	/* entries of "rooms" */
@@ -46,37 +46,46 @@ struct lbx_buf {
 	int	 fixed;	/* p is caller storage: never realloc() it */
 };
 
-void	lbx_buf_init(struct lbx_buf *);
-void	lbx_buf_fixed(struct lbx_buf *, char *, size_t);
-void	lbx_buf_clear(struct lbx_buf *);
-void	lbx_buf_reset(struct lbx_buf *);
-void	lbx_buf_put(struct lbx_buf *, const void *, size_t);
-void	lbx_buf_puts(struct lbx_buf *, const char *);
-void	lbx_buf_putc(struct lbx_buf *, char);
-void	lbx_buf_printf(struct lbx_buf *, const char *, ...) LBX_PRINTF(2, 3);
-void	lbx_buf_json_str(struct lbx_buf *, const char *, size_t);
-void	lbx_buf_b64url(struct lbx_buf *, const void *, size_t);
+void	lbx_buf_init(struct lbx_buf *b);
+void	lbx_buf_fixed(struct lbx_buf *b, char *p, size_t cap);
+void	lbx_buf_clear(struct lbx_buf *b);
+void	lbx_buf_reset(struct lbx_buf *b);
+void	lbx_buf_put(struct lbx_buf *b, const void *p, size_t n);
+void	lbx_buf_puts(struct lbx_buf *b, const char *s);
+void	lbx_buf_putc(struct lbx_buf *b, char c);
+void	lbx_buf_printf(struct lbx_buf *b, const char *fmt, ...)
+		    LBX_PRINTF(2, 3);
+void	lbx_buf_b64url(struct lbx_buf *b, const void *p, size_t n);
 
 /* ---------------------------------------------------------------------
  * utf8.c
  */
-size_t	lbx_utf8_len16(const char *, size_t);
-bool	lbx_utf8_has_ctl(const char *, size_t);
+size_t	lbx_utf8_len16(const char *s, size_t len);
+bool	lbx_utf8_has_ctl(const char *s, size_t len);
+bool	lbx_utf8_is_text(const char *s, size_t len, size_t max);
+
+/* ---------------------------------------------------------------------
+ * pattern.c: room patterns: their syntax and matching a room.
+ */
+bool	lbx_pattern_is_valid(const char *p, size_t len);
+bool	lbx_pattern_matches(const char *p, size_t plen, const char *room,
+		    size_t rlen);
 
 /* ---------------------------------------------------------------------
  * b64.c: base64url without padding (RFC 4648 section 5, RFC 7515
  * section 2).
  */
 #define LBX_B64URL_LEN(n)	(((n) / 3) * 4 + (((n) % 3) ? ((n) % 3) + 1 : 0))
-enum lbauth_err lbx_b64url_decode(unsigned char *, size_t, size_t *,
-		    const char *, size_t) LBAUTH_WUR;
-size_t	lbx_b64url_encode(char *, size_t, const void *, size_t);
+enum lbauth_err lbx_b64url_decode(unsigned char *out, size_t outsz,
+		    size_t *outlen_r, const char *in, size_t inlen) LBAUTH_WUR;
+size_t	lbx_b64url_encode(char *out, size_t outsz, const void *in,
+		    size_t inlen);
 
 /* ---------------------------------------------------------------------
- * json.c
+ * json.c: the strict JSON reader (json-c, read as JSON.parse() reads).
  */
-enum lbauth_err lbx_json_parse(const char *, size_t, struct json_object **)
-		    LBAUTH_WUR;
+enum lbauth_err lbx_json_parse(const char *buf, size_t len,
+		    struct json_object **obj_r) LBAUTH_WUR;
 /* The rule a text refused by lbx_json_parse_ex() broke. */
 enum lbx_json_fault {
 	LBX_JSON_FAULT_NONE,		/* none: accepted, or out of memory */
@@ -87,11 +96,38 @@ enum lbx_json_fault {
 	LBX_JSON_FAULT_NULL,		/* the text is null, no object */
 	LBX_JSON_FAULT__MAX
 };
-enum lbauth_err lbx_json_parse_ex(const char *, size_t, struct json_object **,
-		    enum lbx_json_fault *) LBAUTH_WUR;
-const char *lbx_json_get_str(const struct json_object *, const char *,
-		    size_t *);
-void	lbx_json_stringify(struct lbx_buf *, struct json_object *);
+enum lbauth_err lbx_json_parse_ex(const char *buf, size_t len,
+		    struct json_object **obj_r,
+		    enum lbx_json_fault *fault_r) LBAUTH_WUR;
+const char *lbx_json_get_str(const struct json_object *obj, const char *key,
+		    size_t *len_r);
+
+/* ---------------------------------------------------------------------
+ * jsonw.c: the JSON writer, byte for byte as JSON.stringify() writes.
+ */
+void	lbx_jsonw_str(struct lbx_buf *b, const char *s, size_t len);
+void	lbx_jsonw_value(struct lbx_buf *b, struct json_object *obj);
+
+/* ---------------------------------------------------------------------
+ * confval.c: the syntaxes of config values, pure.
+ */
+struct lbx_confval_word {
+	const char	*name;		/* NULL ends a table */
+	int		 value;
+};
+
+int	lbx_confval_word(const struct lbx_confval_word *l, const char *v,
+		    size_t n);
+char	*lbx_confval_dup(const char *s, size_t n);
+char	*lbx_confval_path(const char *v, size_t n, const char *dir,
+		    size_t dirlen);
+bool	lbx_confval_origin(const char *o, size_t n);
+const char *lbx_confval_list(char ***list_r, size_t *n_r, const char *v,
+		    size_t n, bool (*ok)(const char *, size_t), const char *dir,
+		    size_t dirlen, int *oom);
+const char *lbx_confval_long(const char *v, size_t n, long min, long max,
+		    long *l_r);
+const char *lbx_confval_url(const char *v, size_t *n_r);
 
 /* ---------------------------------------------------------------------
  * conf.c: the config file.  Every key has a row in conf.c's table and a
@@ -187,19 +223,35 @@ struct lbauth_conf {
 	char		*roomless_query;
 };
 
-enum lbauth_err lbx_conf_parse(struct lbauth_conf *, const char *,
-		    const char *, size_t, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_conf_load(struct lbauth_conf *, const char *, char *,
-		    size_t) LBAUTH_WUR;
-void	lbx_conf_clear(struct lbauth_conf *);
-const char *lbx_conf_key_name(enum lbx_conf_key);
+enum lbauth_err lbx_conf_parse(struct lbauth_conf *c, const char *file,
+		    const char *buf, size_t len, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_conf_load(struct lbauth_conf *c, const char *path,
+		    char *err, size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_conf_check(const struct lbauth_conf *c, char *err,
+		    size_t errsz) LBAUTH_WUR;
+void	lbx_conf_clear(struct lbauth_conf *c);
+const char *lbx_conf_key_name(enum lbx_conf_key k);
+const char *lbx_conf_path(const char *opt, const char *env);
+void	lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
+		    const char *what, char *err, size_t errsz);
 
 /* ---------------------------------------------------------------------
- * keyfile.c: key material.  Secrets live in sodium_malloc() memory.
+ * keyfile.c: key files read safely into sodium_malloc() memory.
+ */
+enum lbauth_err lbx_keyfile_read(const char *path, bool secret, size_t max,
+		    unsigned char **buf_r, size_t *len_r, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_keyfile_api_secret(const char *path,
+		    unsigned char **buf_r, size_t *len_r, char *err,
+		    size_t errsz) LBAUTH_WUR;
+
+/* ---------------------------------------------------------------------
+ * key.c: key material.  Secrets live in sodium_malloc() memory.
  */
 enum lbx_alg {
 	LBX_ALG_HS256 = 1,
-	LBX_ALG_EDDSA
+	LBX_ALG_EDDSA = 2
 };
 
 struct lbx_key {
@@ -218,38 +270,57 @@ struct lbx_key {
 #define LBX_HS256_MIN	32	/* RFC 7518 section 3.2 */
 #define LBX_HS256_MAX	1024
 
-enum lbauth_err lbx_keyfile_read(const char *, bool, size_t,
-		    unsigned char **, size_t *, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_key_hs256(struct lbx_key *, const unsigned char *,
-		    size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_sk_pem(struct lbx_key *,
-		    const unsigned char *, size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_pk_pem(struct lbx_key *,
-		    const unsigned char *, size_t, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_seed(struct lbx_key *,
-		    const unsigned char *) LBAUTH_WUR;
-enum lbauth_err lbx_key_ed25519_pk(struct lbx_key *,
-		    const unsigned char *) LBAUTH_WUR;
 enum lbx_keykind {
-	LBX_KEY_HS256,
-	LBX_KEY_ED25519_PUB,
-	LBX_KEY_ED25519_PRIV
+	LBX_KEY_HS256 = 0,
+	LBX_KEY_ED25519_PUB = 1,
+	LBX_KEY_ED25519_PRIV = 2
 };
 
-enum lbauth_err lbx_key_load(struct lbx_key *, const char *,
-		    enum lbx_keykind, char *, size_t) LBAUTH_WUR;
-enum lbauth_err lbx_key_load_any(struct lbx_key *, const char *, char *,
-		    size_t) LBAUTH_WUR;
-enum lbauth_err lbx_keyfile_api_secret(const char *, unsigned char **,
-		    size_t *, char *, size_t) LBAUTH_WUR;
-void	lbx_key_clear(struct lbx_key *);
-void	lbx_key_pem_sk(struct lbx_buf *, const struct lbx_key *);
-void	lbx_key_pem_pk(struct lbx_buf *, const struct lbx_key *);
-void	lbx_key_jwk(struct lbx_buf *, const struct lbx_key *);
+enum lbauth_err lbx_key_hs256(struct lbx_key *key,
+		    const unsigned char *secret, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_sk_pem(struct lbx_key *key,
+		    const unsigned char *pem, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_pk_pem(struct lbx_key *key,
+		    const unsigned char *pem, size_t len,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_seed(struct lbx_key *key,
+		    const unsigned char *seed) LBAUTH_WUR;
+enum lbauth_err lbx_key_ed25519_pk(struct lbx_key *key,
+		    const unsigned char *pk) LBAUTH_WUR;
+enum lbauth_err lbx_key_load(struct lbx_key *key, const char *path,
+		    enum lbx_keykind kind, char *err, size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_key_load_any(struct lbx_key *key, const char *path,
+		    char *err, size_t errsz) LBAUTH_WUR;
+void	lbx_key_clear(struct lbx_key *key);
+void	lbx_key_pem_sk(struct lbx_buf *b, const struct lbx_key *key);
+void	lbx_key_pem_pk(struct lbx_buf *b, const struct lbx_key *key);
+void	lbx_key_jwk(struct lbx_buf *b, const struct lbx_key *key);
+
+/* ---------------------------------------------------------------------
+ * keyset.c: a config's signing key and then its published keys.
+ */
+struct lbx_keyset {
+	struct lbx_key	*keys;		/* owned, nkeys of them */
+	size_t		 nkeys;
+};
+
+enum lbauth_err lbx_keyset_load(struct lbx_keyset *ks,
+		    const struct lbauth_conf *c, bool signing, char *err,
+		    size_t errsz) LBAUTH_WUR;
+void	lbx_keyset_clear(struct lbx_keyset *ks);
 
 /* ---------------------------------------------------------------------
  * jwt.c: compact JWS (RFC 7515) with the algorithm pinned by the caller.
  */
+/*
+ * The longest compact JWS jwt.c parses, bytes: its own bound, for every
+ * token it reads (session cookies, lbauth's tokens in the public
+ * verifier).  A cookie is also held to LBX_COOKIE_TOKEN_MAX by cookie.c.
+ */
+#define LBX_JWT_MAX	4096
+
 struct lbx_jwt {
 	const char		*signed_part;	/* header.payload, borrowed */
 	size_t			 signed_len;
@@ -260,21 +331,23 @@ struct lbx_jwt {
 	struct json_object	*header;	/* owned */
 };
 
-enum lbauth_err lbx_jwt_parse(struct lbx_jwt *, const char *, size_t,
-		    enum lbx_alg, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *,
-		    const struct lbx_key *) LBAUTH_WUR;
-enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *,
-		    struct json_object **) LBAUTH_WUR;
-enum lbauth_err lbx_jwt_claims(const struct lbx_jwt *, struct json_object **,
-		    const char **) LBAUTH_WUR;
-void	lbx_jwt_clear(struct lbx_jwt *);
-void	lbx_jwt_sign(struct lbx_buf *, const char *, size_t, const char *,
-		    size_t, const struct lbx_key *);
-void	lbx_jwt_header(struct lbx_buf *, const struct lbx_key *);
+enum lbauth_err lbx_jwt_parse(struct lbx_jwt *jwt, const char *tok, size_t len,
+		    enum lbx_alg alg, const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_verify(const struct lbx_jwt *jwt,
+		    const struct lbx_key *key) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_payload(const struct lbx_jwt *jwt,
+		    struct json_object **claims_r) LBAUTH_WUR;
+enum lbauth_err lbx_jwt_claims(const struct lbx_jwt *jwt,
+		    struct json_object **claims_r,
+		    const char **reason_r) LBAUTH_WUR;
+void	lbx_jwt_clear(struct lbx_jwt *jwt);
+void	lbx_jwt_sign(struct lbx_buf *b, const char *hdr, size_t hlen,
+		    const char *payload, size_t plen,
+		    const struct lbx_key *key);
+void	lbx_jwt_header(struct lbx_buf *b, const struct lbx_key *key);
 
 /* ---------------------------------------------------------------------
- * cookie.c: Cookie header -> session JWT -> verified claims -> user.
+ * user.c: the user object (the verified identity) and its writers.
  */
 struct lbauth_user {
 	struct json_object	*claims;	/* owned; NULL for REMOTE_USER */
@@ -286,6 +359,15 @@ struct lbauth_user {
 	struct lbx_buf		 info;		/* serialized userInfo, or len 0 */
 };
 
+void	lbx_user_init(struct lbauth_user *u);
+void	lbx_user_clear(struct lbauth_user *u);
+enum lbauth_err lbx_user_remote(struct lbauth_user *u,
+		    const char *remote) LBAUTH_WUR;
+void	lbx_user_write_groups(struct lbx_buf *b, const struct lbauth_user *u);
+
+/* ---------------------------------------------------------------------
+ * cookie.c: Cookie header -> session JWT -> checked claims -> the user.
+ */
 struct lbx_claims_rules {
 	time_t		 now;
 	long		 skew;
@@ -293,18 +375,16 @@ struct lbx_claims_rules {
 	const char	*audience;	/* NULL: not checked */
 };
 
-enum lbauth_err lbx_cookie_find(const char *, const char *, const char **,
-		    size_t *) LBAUTH_WUR;
-enum lbauth_err lbx_cookie_claims(struct lbauth_user *, struct json_object *,
-		    const struct lbx_claims_rules *, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_cookie_verify(struct lbauth_user *, const char *,
-		    const char *, const struct lbx_key *,
-		    const struct lbx_claims_rules *, const char **) LBAUTH_WUR;
-enum lbauth_err lbx_user_remote(struct lbauth_user *, const char *)
-		    LBAUTH_WUR;
-void	lbx_user_write_groups(struct lbx_buf *, const struct lbauth_user *);
-void	lbx_user_init(struct lbauth_user *);
-void	lbx_user_clear(struct lbauth_user *);
+enum lbauth_err lbx_cookie_find(const char *hdr, const char *name,
+		    const char **val_r, size_t *len_r) LBAUTH_WUR;
+enum lbauth_err lbx_cookie_claims(struct lbauth_user *u,
+		    struct json_object *claims,
+		    const struct lbx_claims_rules *rules,
+		    const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_cookie_verify(struct lbauth_user *u, const char *hdr,
+		    const char *name, const struct lbx_key *key,
+		    const struct lbx_claims_rules *rules,
+		    const char **reason_r) LBAUTH_WUR;
 
 /* ---------------------------------------------------------------------
  * session.c: the permission model of @liveblocks/node's Session.
@@ -322,10 +402,9 @@ struct lbauth_session {
 	size_t		 ngrants;
 };
 
-void	lbx_session_init(struct lbauth_session *);
-bool	lbx_session_is_pattern(const char *, size_t);
-void	lbx_session_write(struct lbx_buf *, const struct lbauth_session *);
-const char *lbx_session_scope(unsigned);
+void	lbx_session_init(struct lbauth_session *s);
+void	lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s);
+const char *lbx_session_scope(unsigned i);
 
 /* ---------------------------------------------------------------------
  * req.c: the HTTP request, parsed without I/O.
@@ -343,14 +422,16 @@ struct lbauth_request {
 	const char		*room;		/* borrowed from body, or NULL */
 };
 
-enum lbx_method lbx_req_method(const char *);
-enum lbauth_err lbx_req_ctype(const char *) LBAUTH_WUR;
-enum lbauth_err lbx_req_length(const char *, size_t, size_t *) LBAUTH_WUR;
-enum lbauth_err lbx_req_body(struct lbauth_request *, const char *, size_t,
-		    const char **) LBAUTH_WUR;
-enum lbauth_err lbx_req_origin(const char *, const char *, const char *,
-		    const char *, char *const *, bool *) LBAUTH_WUR;
-void	lbx_req_clear(struct lbauth_request *);
+enum lbx_method lbx_req_method(const char *m);
+enum lbauth_err lbx_req_ctype(const char *ct) LBAUTH_WUR;
+enum lbauth_err lbx_req_length(const char *cl, size_t max,
+		    size_t *len_r) LBAUTH_WUR;
+enum lbauth_err lbx_req_body(struct lbauth_request *req, const char *body,
+		    size_t len, const char **reason_r) LBAUTH_WUR;
+enum lbauth_err lbx_req_origin(const char *origin, const char *scheme,
+		    const char *host, const char *port, char *const *allowed,
+		    bool *cross_r) LBAUTH_WUR;
+void	lbx_req_clear(struct lbauth_request *req);
 
 /* ---------------------------------------------------------------------
  * policy.c: built-in policies and the plugin loader.
@@ -363,15 +444,16 @@ struct lbx_policy {
 	bool				 worker; /* worker_init ran */
 };
 
-enum lbauth_err lbx_policy_open(struct lbx_policy *, const char *,
-		    const char *, char *, size_t) LBAUTH_WUR;
-void	lbx_policy_close(struct lbx_policy *);
-enum lbauth_err lbx_policy_worker_init(struct lbx_policy *, char *, size_t)
-		    LBAUTH_WUR;
-void	lbx_policy_worker_fini(struct lbx_policy *);
-enum lbauth_decision lbx_policy_decide(struct lbx_policy *,
-		    const struct lbauth_request *, const struct lbauth_user *,
-		    struct lbauth_session *);
+enum lbauth_err lbx_policy_open(struct lbx_policy *p, const char *name,
+		    const char *arg, char *err, size_t errsz) LBAUTH_WUR;
+void	lbx_policy_close(struct lbx_policy *p);
+enum lbauth_err lbx_policy_worker_init(struct lbx_policy *p, char *err,
+		    size_t errsz) LBAUTH_WUR;
+void	lbx_policy_worker_fini(struct lbx_policy *p);
+enum lbauth_decision lbx_policy_decide(struct lbx_policy *p,
+		    const struct lbauth_request *req,
+		    const struct lbauth_user *user,
+		    struct lbauth_session *session);
 
 /* ---------------------------------------------------------------------
  * token.c: Liveblocks access and ID tokens, signed locally.
@@ -384,14 +466,40 @@ struct lbx_minter {
 	struct lbx_buf		 payload;	/* scratch, reused */
 };
 
-enum lbauth_err lbx_minter_init(struct lbx_minter *, const struct lbx_key *,
-		    const char *, long) LBAUTH_WUR;
-void	lbx_minter_clear(struct lbx_minter *);
-void	lbx_token_access(struct lbx_buf *, struct lbx_minter *,
-		    const struct lbauth_user *, const struct lbauth_session *,
-		    time_t);
-void	lbx_token_id(struct lbx_buf *, struct lbx_minter *,
-		    const struct lbauth_user *, time_t);
+enum lbauth_err lbx_minter_init(struct lbx_minter *m,
+		    const struct lbx_key *key, const char *project_id,
+		    long ttl) LBAUTH_WUR;
+void	lbx_minter_clear(struct lbx_minter *m);
+void	lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
+		    const struct lbauth_user *u,
+		    const struct lbauth_session *s, time_t now);
+void	lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
+		    const struct lbauth_user *u, time_t now);
+
+/* ---------------------------------------------------------------------
+ * signin.c: the session cookie minter ("lbauthctl cookie", demo/login).
+ */
+struct lbx_signin {
+	const char	*sub;		/* the user id */
+	const char	*org;		/* NULL: none, as for all below */
+	const char	*groups;	/* comma-separated group ids */
+	const char	*rooms;		/* comma-separated rooms or "prefix*" */
+	const char	*name;
+	const char	*avatar;
+	const char	*info;		/* userInfo: a JSON object's text */
+	long		 ttl;		/* seconds from iat to exp */
+};
+
+enum lbauth_err lbx_signin_cookie(struct lbx_buf *tok,
+		    const struct lbx_signin *in, const struct lbauth_conf *c,
+		    const struct lbx_key *key, time_t now) LBAUTH_WUR;
+
+/* ---------------------------------------------------------------------
+ * verify.c: the one checker of lbauth's own tokens (one "exp" rule).
+ */
+enum lbauth_err lbx_verify_token(const struct lbx_key *keys, size_t nkeys,
+		    const char *token, size_t len, time_t now,
+		    struct json_object **claims_r) LBAUTH_WUR;
 
 /* ---------------------------------------------------------------------
  * upstream.c: POSTs to the Liveblocks API over a dlopen()ed libcurl.
@@ -429,27 +537,30 @@ struct lbx_upstream {
 	struct lbx_buf		 url;
 };
 
-enum lbauth_err lbx_upstream_init(struct lbx_upstream *, const char *,
-		    const char *, const unsigned char *, size_t, long, char *,
-		    size_t) LBAUTH_WUR;
-enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
-		    const char *, size_t, long *, struct lbx_buf *, long *,
-		    const char **) LBAUTH_WUR;
-const char *lbx_upstream_url(const struct lbx_upstream *);
-enum lbauth_err lbx_upstream_start(struct lbx_upstream *, long) LBAUTH_WUR;
-void	lbx_upstream_stop(struct lbx_upstream *);
-bool	lbx_upstream_started(const struct lbx_upstream *);
-enum lbauth_err lbx_upstream_submit(struct lbx_upstream *, struct lbx_xfer *)
+enum lbauth_err lbx_upstream_init(struct lbx_upstream *up, const char *base,
+		    const char *ca_file, const unsigned char *secret,
+		    size_t len, long timeout_ms, char *err,
+		    size_t errsz) LBAUTH_WUR;
+enum lbauth_err lbx_upstream_post(struct lbx_upstream *up, const char *path,
+		    const char *body, size_t len, long *status_r,
+		    struct lbx_buf *resp, long *conns_r,
+		    const char **reason_r) LBAUTH_WUR;
+const char *lbx_upstream_url(const struct lbx_upstream *up);
+enum lbauth_err lbx_upstream_start(struct lbx_upstream *up, long maxconns)
 		    LBAUTH_WUR;
-void	lbx_upstream_clear(struct lbx_upstream *);
+void	lbx_upstream_stop(struct lbx_upstream *up);
+bool	lbx_upstream_started(const struct lbx_upstream *up);
+enum lbauth_err lbx_upstream_submit(struct lbx_upstream *up,
+		    struct lbx_xfer *x) LBAUTH_WUR;
+void	lbx_upstream_clear(struct lbx_upstream *up);
 
 /* ---------------------------------------------------------------------
  * apibody.c: the JSON bodies of the Liveblocks API requests.
  */
-void	lbx_apibody_authorize(struct lbx_buf *, const struct lbauth_user *,
-		    const struct lbauth_session *, const char *);
-void	lbx_apibody_identify(struct lbx_buf *, const struct lbauth_user *,
-		    const char *);
+void	lbx_apibody_authorize(struct lbx_buf *b, const struct lbauth_user *u,
+		    const struct lbauth_session *s, const char *org);
+void	lbx_apibody_identify(struct lbx_buf *b, const struct lbauth_user *u,
+		    const char *org);
 
 /* ---------------------------------------------------------------------
  * resp.c: one whole CGI response in one buffer.
@@ -460,20 +571,23 @@ struct lbauth_resp {
 	int		 status;
 };
 
-void	lbx_resp_reset(struct lbauth_resp *);
-void	lbx_resp_begin(struct lbauth_resp *, int, const char *);
-void	lbx_resp_header(struct lbauth_resp *, const char *, const char *);
-void	lbx_resp_end(struct lbauth_resp *, const char *, size_t);
-void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
-void	lbx_resp_fixed_500(struct lbauth_resp *, enum lbauth_err);
+void	lbx_resp_reset(struct lbauth_resp *r);
+void	lbx_resp_begin(struct lbauth_resp *r, int status, const char *ctype);
+void	lbx_resp_header(struct lbauth_resp *r, const char *name,
+		    const char *value);
+void	lbx_resp_end(struct lbauth_resp *r, const char *body, size_t len);
+void	lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err,
+		    const char *message);
+void	lbx_resp_fixed_500(struct lbauth_resp *r, enum lbauth_err err);
 
 /* ---------------------------------------------------------------------
  * log.c: one line per request.  It takes no argument that could carry a
  * token, a cookie or a key.
  */
-void	lbx_log_request(int, int, const char *, const char *, const char *,
-		    const char *, const struct lbauth_session *, long);
-void	lbx_log_escape(struct lbx_buf *, const char *);
+void	lbx_log_request(int fd, int status, const char *code,
+		    const char *reason, const char *user, const char *room,
+		    const struct lbauth_session *s, long usec);
+void	lbx_log_escape(struct lbx_buf *b, const char *s);
 
 /* ---------------------------------------------------------------------
  * sid.c: session-id cookies (raw, express, laravel); ossl.c: the
@@ -632,6 +746,6 @@ enum lbauth_err lbx_sqlpolicy_access(const char *, size_t,
 /* ---------------------------------------------------------------------
  * err.c
  */
-const char *lbx_status_text(int);
+const char *lbx_status_text(int status);
 
 #endif /* !LBAUTH_EXTERN_H */

@@ -1,13 +1,13 @@
 /*
- * json.c: json-c with our limits, and JSON written the way JavaScript's
- * JSON.stringify() writes it.
+ * json.c: the strict JSON reader: json-c with our limits, reading every
+ * text as JavaScript's JSON.parse() reads it, or refusing it (lex()
+ * below says how).  Writing JSON is jsonw.c's.
  *
  * Ownership (json-c): the object from lbx_json_parse() is the caller's,
  * released with json_object_put() exactly once; objects reached with
  * json_object_object_get_ex() are borrowed from their parent.
  */
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,7 @@ hex4(const char *s)
  * nested arrays and objects.  It rewrites what json-c would change into
  * a form json-c reads as JavaScript does: a lone surrogate escape
  * becomes its 3-byte UTF-8 form, which json-c keeps and
- * lbx_buf_json_str() writes back as \udxxx; an integer of 19 or more
+ * lbx_jsonw_str() writes back as \udxxx; an integer of 19 or more
  * digits gets ".0", so that json-c reads it as the nearest double.  The
  * rewritten text goes to out (unless NULL) and its length to *n_r; the
  * number of member names (strings followed by ':') to *names_r, which
@@ -334,189 +334,4 @@ lbx_json_get_str(const struct json_object *obj, const char *key,
 	if (len_r != NULL)
 		*len_r = (size_t)json_object_get_string_len(v);
 	return json_object_get_string(v);
-}
-
-/*
- * Writes the finite number d as JavaScript's Number.prototype.toString
- * does (ECMA-262 Number::toString): the shortest digits that read back
- * as d, fixed notation for exponents -7 < n <= 21, else "1.5e+22".
- */
-static void
-write_number(struct lbx_buf *b, double d)
-{
-	char	 e[40], digits[20];
-	int	 p, exp, n, k, i;
-	char	*m;
-
-	if (!isfinite(d)) {
-		lbx_buf_puts(b, "null");
-		return;
-	}
-	if (d == 0) {
-		lbx_buf_putc(b, '0');
-		return;
-	}
-	if (d < 0) {
-		lbx_buf_putc(b, '-');
-		d = -d;
-	}
-	for (p = 1; p <= 17; p++) {
-		snprintf(e, sizeof(e), "%.*e", p - 1, d);
-		if (strtod(e, NULL) == d)
-			break;
-	}
-	/* e is "D.DDDDe+XX": collect the digits and the exponent. */
-	for (k = 0, m = e; *m != 'e'; m++)
-		if (*m >= '0' && *m <= '9')
-			digits[k++] = *m;
-	while (k > 1 && digits[k - 1] == '0')
-		k--;
-	exp = atoi(m + 1);
-	n = exp + 1;
-	if (k <= n && n <= 21) {
-		lbx_buf_put(b, digits, (size_t)k);
-		for (i = k; i < n; i++)
-			lbx_buf_putc(b, '0');
-	} else if (0 < n && n <= 21) {
-		lbx_buf_put(b, digits, (size_t)n);
-		lbx_buf_putc(b, '.');
-		lbx_buf_put(b, digits + n, (size_t)(k - n));
-	} else if (-6 < n && n <= 0) {
-		lbx_buf_puts(b, "0.");
-		for (i = 0; i < -n; i++)
-			lbx_buf_putc(b, '0');
-		lbx_buf_put(b, digits, (size_t)k);
-	} else {
-		lbx_buf_putc(b, digits[0]);
-		if (k > 1) {
-			lbx_buf_putc(b, '.');
-			lbx_buf_put(b, digits + 1, (size_t)(k - 1));
-		}
-		lbx_buf_printf(b, "e%c%d", n - 1 < 0 ? '-' : '+',
-		    abs(n - 1));
-	}
-}
-
-/*
- * Whether key is an array index in ECMA-262's sense ("0", or digits
- * without a leading zero below 2^32 - 1): JavaScript orders such keys
- * first, ascending, in every object.
- */
-static bool
-is_index(const char *key, unsigned long *v_r)
-{
-	unsigned long	 v = 0;
-	const char	*p;
-
-	if (key[0] == '\0' || (key[0] == '0' && key[1] != '\0'))
-		return false;
-	for (p = key; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || p - key >= 10)
-			return false;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v >= 4294967295UL)
-		return false;
-	*v_r = v;
-	return true;
-}
-
-struct idx {
-	unsigned long		 v;
-	const char		*key;
-	struct json_object	*val;
-};
-
-static int
-idx_cmp(const void *a, const void *b)
-{
-	const struct idx *x = a, *y = b;
-
-	return x->v < y->v ? -1 : x->v > y->v;
-}
-
-static void
-write_member(struct lbx_buf *b, bool *first, const char *key,
-    struct json_object *val)
-{
-
-	if (!*first)
-		lbx_buf_putc(b, ',');
-	*first = false;
-	lbx_buf_json_str(b, key, strlen(key));
-	lbx_buf_putc(b, ':');
-	lbx_json_stringify(b, val);
-}
-
-/*
- * Appends obj to b exactly as JSON.stringify(JSON.parse(text)) would
- * write it in JavaScript, text being what obj was parsed from: no white
- * space, strings escaped as JSON.stringify escapes them, numbers in
- * JavaScript's shortest form (integers beyond 2^53 lose precision as
- * they do there), member order preserved except that array-index keys
- * come first in ascending order.  NULL is written as null.
- */
-void
-lbx_json_stringify(struct lbx_buf *b, struct json_object *obj)
-{
-	struct idx	*ix = NULL;
-	size_t		 nix = 0, i;
-	unsigned long	 v;
-	bool		 first = true;
-
-	switch (json_object_get_type(obj)) {
-	case json_type_null:
-		lbx_buf_puts(b, "null");
-		break;
-	case json_type_boolean:
-		lbx_buf_puts(b, json_object_get_boolean(obj) ? "true" : "false");
-		break;
-	case json_type_int:
-	case json_type_double:
-		write_number(b, json_object_get_double(obj));
-		break;
-	case json_type_string:
-		lbx_buf_json_str(b, json_object_get_string(obj),
-		    (size_t)json_object_get_string_len(obj));
-		break;
-	case json_type_array:
-		lbx_buf_putc(b, '[');
-		for (i = 0; i < json_object_array_length(obj); i++) {
-			if (i > 0)
-				lbx_buf_putc(b, ',');
-			lbx_json_stringify(b,
-			    json_object_array_get_idx(obj, i));
-		}
-		lbx_buf_putc(b, ']');
-		break;
-	case json_type_object:
-		lbx_buf_putc(b, '{');
-		json_object_object_foreach(obj, k1, v1) {
-			(void)v1;
-			if (is_index(k1, &v))
-				nix++;
-		}
-		if (nix > 0) {
-			if ((ix = calloc(nix, sizeof(*ix))) == NULL) {
-				b->oom = 1;
-				return;
-			}
-			nix = 0;
-			json_object_object_foreach(obj, k2, v2)
-				if (is_index(k2, &v)) {
-					ix[nix].v = v;
-					ix[nix].key = k2;
-					ix[nix++].val = v2;
-				}
-			qsort(ix, nix, sizeof(*ix), idx_cmp);
-			for (i = 0; i < nix; i++)
-				write_member(b, &first, ix[i].key, ix[i].val);
-			free(ix);
-		}
-		json_object_object_foreach(obj, k3, v3)
-			if (!is_index(k3, &v))
-				write_member(b, &first, k3, v3);
-		lbx_buf_putc(b, '}');
-		break;
-	}
 }

@@ -11,6 +11,9 @@
  *				decode the signature (pure)
  *	lbx_jwt_verify()	HMAC-SHA256 or Ed25519 over header.payload
  *	lbx_jwt_payload()	decode and parse the claims (pure)
+ *
+ * Every token is at most LBX_JWT_MAX bytes, jwt.c's own bound (not the
+ * session cookie's, which cookie.c applies before).
  */
 #include <string.h>
 #include <strings.h>
@@ -23,7 +26,7 @@
  * its own: none would protect anything the token's 4096 bytes do not,
  * and a header that fits no buffer would be refused with a false reason.
  */
-#define HEADER_MAX	(LBX_COOKIE_TOKEN_MAX / 4 * 3)
+#define HEADER_MAX	(LBX_JWT_MAX / 4 * 3)
 
 /* Log reasons for a header or claims text lbx_json_parse_ex() refused. */
 static const char *const header_faults[LBX_JSON_FAULT__MAX] = {
@@ -71,7 +74,7 @@ lbx_jwt_parse(struct lbx_jwt *jwt, const char *tok, size_t len,
 
 	memset(jwt, 0, sizeof(*jwt));
 	*reason_r = "malformed token";
-	if (len == 0 || len > LBX_COOKIE_TOKEN_MAX) {
+	if (len == 0 || len > LBX_JWT_MAX) {
 		*reason_r = "token is empty or over 4096 bytes";
 		return LBAUTH_ETOKEN;
 	}
@@ -182,7 +185,7 @@ enum lbauth_err
 lbx_jwt_claims(const struct lbx_jwt *jwt, struct json_object **claims_r,
     const char **reason_r)
 {
-	unsigned char		 buf[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 buf[LBX_JWT_MAX];
 	size_t			 len;
 	enum lbx_json_fault	 f;
 	enum lbauth_err		 rc;

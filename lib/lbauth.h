@@ -6,7 +6,8 @@
  * what the endpoint binaries use and what an access-policy plugin may
  * call: everything not marked LBAUTH_API is hidden from plugins.
  *
- * Conventions (see README "C API"):
+ * Conventions (README "Writing a policy" and "Verifying tokens from C"
+ * show them in use):
  *  - every fallible function returns enum lbauth_err, LBAUTH_OK (0) on
  *    success; lbauth_strerror() and lbauth_err_status() describe a code;
  *  - out-parameters come last and end in _r;
@@ -18,13 +19,16 @@
 #ifndef LBAUTH_H
 #define LBAUTH_H
 
+/*
+ * The release this header belongs to, as "lbauth --version" and
+ * "lbauthctl --version" print it.
+ */
+#define LBAUTH_VERSION		"0.2.0"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-/* This lbauth's version ("lbauth --version"). */
-#define LBAUTH_VERSION		"0.2.0"
 
 #if defined(__GNUC__)
 #define LBAUTH_API	__attribute__((visibility("default")))
@@ -54,53 +58,57 @@
  * 410, 412, 414, 422, 431 and 451 and retries with backoff on anything
  * else, so a permanent failure is one of those 4xx and a transient one
  * is a 5xx.
+ *
+ * Every value is pinned: a plugin compiled against this header sees the
+ * same numbers, and from now on a new code takes the next free number
+ * before LBAUTH_ERR__MAX.  Release 0.2.0 renumbered them once, together
+ * with its LBAUTH_POLICY_ABI bump to 2: the never-returned EUSERID and
+ * EUSERINFO went, and the session-id and SQL codes came in their groups.
  */
 enum lbauth_err {
 	LBAUTH_OK = 0,
 	/* The request itself (4xx, permanent). */
-	LBAUTH_EMETHOD,		/* 405: not POST (or OPTIONS) */
-	LBAUTH_ECTYPE,		/* 415: not application/json */
-	LBAUTH_ELENGTH,		/* 400: CONTENT_LENGTH not a decimal */
-	LBAUTH_ETOOBIG,		/* 413: body over max_body */
-	LBAUTH_ESHORT,		/* 400: body shorter than CONTENT_LENGTH */
-	LBAUTH_EJSON,		/* 400: body is not a JSON object */
-	LBAUTH_EROOM,		/* 400: bad "room" */
-	LBAUTH_EORIGIN,		/* 403: Origin not allowed */
+	LBAUTH_EMETHOD = 1,	/* 405: not POST (or OPTIONS) */
+	LBAUTH_ECTYPE = 2,	/* 415: not application/json */
+	LBAUTH_ELENGTH = 3,	/* 400: CONTENT_LENGTH not a decimal */
+	LBAUTH_ETOOBIG = 4,	/* 413: body over max_body */
+	LBAUTH_ESHORT = 5,	/* 400: body shorter than CONTENT_LENGTH */
+	LBAUTH_EJSON = 6,	/* 400: body is not a JSON object */
+	LBAUTH_EROOM = 7,	/* 400: bad "room" */
+	LBAUTH_EORIGIN = 8,	/* 403: Origin not allowed */
 	/* Identity (401, permanent until the user signs in again). */
-	LBAUTH_ENOSESSION,	/* 401: no session cookie */
-	LBAUTH_ECOOKIE,		/* 401: Cookie header malformed/ambiguous */
-	LBAUTH_ETOKEN,		/* 401: session JWT malformed */
-	LBAUTH_EALG,		/* 401: JWT alg is not the pinned one */
-	LBAUTH_ESIG,		/* 401: JWT signature does not verify */
-	LBAUTH_EEXPIRED,	/* 401: exp passed */
-	LBAUTH_ENOTYET,		/* 401: nbf in the future */
-	LBAUTH_EISSUER,		/* 401: iss is not cookie_issuer */
-	LBAUTH_EAUDIENCE,	/* 401: aud lacks cookie_audience */
-	LBAUTH_ECLAIM,		/* 401: sub/org/groups/rooms/info invalid */
-	LBAUTH_ESID,		/* 401: session-id cookie malformed/unsigned */
-	LBAUTH_ENOUSER,		/* 401: the identity query found no row */
+	LBAUTH_ENOSESSION = 9,	/* 401: no session cookie */
+	LBAUTH_ECOOKIE = 10,	/* 401: Cookie header malformed/ambiguous */
+	LBAUTH_ETOKEN = 11,	/* 401: session JWT malformed */
+	LBAUTH_EALG = 12,	/* 401: JWT alg is not the pinned one */
+	LBAUTH_ESIG = 13,	/* 401: JWT signature does not verify */
+	LBAUTH_EEXPIRED = 14,	/* 401: exp passed */
+	LBAUTH_ENOTYET = 15,	/* 401: nbf in the future */
+	LBAUTH_EISSUER = 16,	/* 401: iss is not cookie_issuer */
+	LBAUTH_EAUDIENCE = 17,	/* 401: aud lacks cookie_audience */
+	LBAUTH_ECLAIM = 18,	/* 401: sub/org/groups/rooms/info invalid */
+	LBAUTH_ESID = 19,	/* 401: session-id cookie malformed/unsigned */
+	LBAUTH_ENOUSER = 20,	/* 401: the identity query found no row */
 	/* The decision. */
-	LBAUTH_EDENIED,		/* 403: policy granted nothing */
+	LBAUTH_EDENIED = 21,	/* 403: policy granted nothing */
 	/* Session rules broken by a policy (a bug there: 500). */
-	LBAUTH_EUSERID,		/* user id empty or too long */
-	LBAUTH_EUSERINFO,	/* userInfo not an object or too long */
-	LBAUTH_EPATTERN,	/* pattern not ^([*]|[^*]{1,128}[*]?)$ */
-	LBAUTH_EEMPTY,		/* empty permission list */
-	LBAUTH_ESCOPE,		/* unknown permission scope */
-	LBAUTH_ETOOMANY,	/* more than 10 patterns */
+	LBAUTH_EPATTERN = 22,	/* pattern not ^([*]|[^*]{1,128}[*]?)$ */
+	LBAUTH_EEMPTY = 23,	/* empty permission list */
+	LBAUTH_ESCOPE = 24,	/* unknown permission scope */
+	LBAUTH_ETOOMANY = 25,	/* more than 10 patterns */
 	/* Internal (5xx, transient from the client's point of view). */
-	LBAUTH_EPOLICY,		/* 500: the policy reported an error */
-	LBAUTH_ENOMEM,		/* 500: out of memory */
-	LBAUTH_ESYS,		/* 500: a system call failed */
-	LBAUTH_EUPSTREAM,	/* 503: token backend unreachable */
-	LBAUTH_EIDDOWN,		/* 503: user database down or slow */
-	LBAUTH_EPOLDOWN,	/* 503: room-access database down or slow */
-	LBAUTH_EROWS,		/* 500: identity query gave > 1 row */
-	LBAUTH_ESQL,		/* 500: a query failed or gave bad rows */
+	LBAUTH_EPOLICY = 26,	/* 500: the policy reported an error */
+	LBAUTH_ENOMEM = 27,	/* 500: out of memory */
+	LBAUTH_ESYS = 28,	/* 500: a system call failed (no thread) */
+	LBAUTH_EUPSTREAM = 29,	/* 503: token backend unreachable */
+	LBAUTH_EIDDOWN = 30,	/* 503: user database down or slow */
+	LBAUTH_EPOLDOWN = 31,	/* 503: room-access database down or slow */
+	LBAUTH_EROWS = 32,	/* 500: identity query gave > 1 row */
+	LBAUTH_ESQL = 33,	/* 500: a query failed or gave bad rows */
 	/* Start-up only: never reach a client. */
-	LBAUTH_ECONFIG,		/* config file invalid */
-	LBAUTH_EKEYFILE,	/* key file unsafe or invalid */
-	LBAUTH_ERR__MAX
+	LBAUTH_ECONFIG = 34,	/* config file invalid */
+	LBAUTH_EKEYFILE = 35,	/* key file unsafe or invalid */
+	LBAUTH_ERR__MAX = 36
 };
 
 /* A sentence describing err; static storage, never NULL. */
@@ -287,25 +295,25 @@ struct lbauth_resp;	/* one response: status, headers, body */
 /*
  * Loads the config file at path, the key files it names and its policy.
  * On success stores a new app in *app_r (free with lbauth_app_free) and
- * returns LBAUTH_OK.  On failure returns LBAUTH_ECONFIG, LBAUTH_EKEYFILE,
- * LBAUTH_ENOMEM or LBAUTH_ESYS and writes a NUL-terminated sentence
- * naming the file (and line) into err.  Never prints.
+ * returns LBAUTH_OK.  On failure returns LBAUTH_ECONFIG, LBAUTH_EKEYFILE
+ * or LBAUTH_ENOMEM and writes a NUL-terminated sentence naming the file
+ * (and line) into err.  Never prints.
  */
 LBAUTH_API enum lbauth_err lbauth_app_new(const char *path,
 			    struct lbauth_app **app_r, char *err, size_t errsz)
 			    LBAUTH_WUR;
 /*
- * The confinement app's config asks for a worker (README "Sandbox"):
+ * The confinement app's config asks for a worker (README "Security"):
  * none (sandbox = no); strict (backend local with the built-in policy:
  * no files, no network); or network (backend liveblocks or a policy
  * plugin: no execve, fork, file changes or privilege changes).
  */
 enum lbauth_confine {
 	LBAUTH_CONFINE_OFF = 0,
-	LBAUTH_CONFINE_STRICT,
-	LBAUTH_CONFINE_NETWORK,
+	LBAUTH_CONFINE_STRICT = 1,
+	LBAUTH_CONFINE_NETWORK = 2,
 	/* strict, and opening files for reading (sql_driver = sqlite) */
-	LBAUTH_CONFINE_FILES
+	LBAUTH_CONFINE_FILES = 3
 };
 LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 			    const struct lbauth_app *app);
@@ -435,13 +443,13 @@ LBAUTH_API enum lbauth_err lbauth_verifier_new(const char *jwks, size_t len,
 /* Releases v.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_verifier_free(struct lbauth_verifier *v);
 /*
- * Verifies the compact JWS token (len bytes): header alg EdDSA (nothing
- * else is accepted), signature by a key of v (the one whose kid matches,
- * when the token names one), payload a JSON object whose "exp" is after
- * now.  On success stores the payload JSON, NUL-terminated, in new
- * memory at *payload_r (free() it) and returns LBAUTH_OK; otherwise
- * returns LBAUTH_ETOKEN, LBAUTH_EALG, LBAUTH_ESIG, LBAUTH_EEXPIRED or
- * LBAUTH_ENOMEM and *payload_r is NULL.
+ * Verifies the compact JWS token (len bytes, at most 4096): header alg
+ * EdDSA (nothing else is accepted), signature by a key of v (the one
+ * whose kid matches, when the token names one), payload a JSON object
+ * whose "exp" is a number after now.  On success stores the payload
+ * JSON, NUL-terminated, in new memory at *payload_r (free() it) and
+ * returns LBAUTH_OK; otherwise returns LBAUTH_ETOKEN, LBAUTH_EALG,
+ * LBAUTH_ESIG, LBAUTH_EEXPIRED or LBAUTH_ENOMEM and *payload_r is NULL.
  */
 LBAUTH_API enum lbauth_err lbauth_token_verify(const struct lbauth_verifier *v,
 			    const char *token, size_t len, time_t now,

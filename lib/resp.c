@@ -121,7 +121,7 @@ lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err,
 	lbx_buf_puts(b, "{\"error\":\"");
 	lbx_buf_puts(b, lbauth_err_code(err));
 	lbx_buf_puts(b, "\",\"message\":");
-	lbx_buf_json_str(b, message, strlen(message));
+	lbx_jsonw_str(b, message, strlen(message));
 	lbx_buf_putc(b, '}');
 }
 

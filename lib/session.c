@@ -33,26 +33,6 @@ lbx_session_init(struct lbauth_session *s)
 	s->ngrants = 0;
 }
 
-/*
- * Whether p (len bytes) matches ^([*]|[^*]{1,128}[*]?)$ with lengths
- * counted in UTF-16 units, as the JavaScript regex counts them.  p must
- * be valid UTF-8.  Pure.
- */
-bool
-lbx_session_is_pattern(const char *p, size_t len)
-{
-	size_t	 n;
-
-	if (len == 1 && p[0] == '*')
-		return true;
-	if (len > 0 && p[len - 1] == '*')
-		len--;
-	if (len == 0 || memchr(p, '*', len) != NULL)
-		return false;
-	n = lbx_utf8_len16(p, len);
-	return n >= 1 && n <= LBAUTH_ROOM_MAX;
-}
-
 static int
 scope_index(const char *name)
 {
@@ -77,7 +57,7 @@ lbauth_session_allow(struct lbauth_session *s, const char *pattern,
 	if (pattern == NULL)
 		return LBAUTH_EPATTERN;
 	plen = strlen(pattern);
-	if (!lbx_session_is_pattern(pattern, plen))
+	if (!lbx_pattern_is_valid(pattern, plen))
 		return LBAUTH_EPATTERN;
 	if (list == NULL || list[0] == NULL)
 		return LBAUTH_EEMPTY;
@@ -133,7 +113,7 @@ lbx_session_write(struct lbx_buf *b, const struct lbauth_session *s)
 
 		if (i > 0)
 			lbx_buf_putc(b, ',');
-		lbx_buf_json_str(b, g->pattern, strlen(g->pattern));
+		lbx_jsonw_str(b, g->pattern, strlen(g->pattern));
 		lbx_buf_puts(b, ":[");
 		for (j = 0; j < g->nscopes; j++) {
 			if (j > 0)

@@ -58,9 +58,9 @@ begin(struct lbx_buf *p, const struct lbx_minter *m, const char *k,
 	lbx_buf_puts(p, "{\"k\":\"");
 	lbx_buf_puts(p, k);
 	lbx_buf_puts(p, "\",\"pid\":");
-	lbx_buf_json_str(p, m->project_id, strlen(m->project_id));
+	lbx_jsonw_str(p, m->project_id, strlen(m->project_id));
 	lbx_buf_puts(p, ",\"uid\":");
-	lbx_buf_json_str(p, u->id, strlen(u->id));
+	lbx_jsonw_str(p, u->id, strlen(u->id));
 }
 
 /* Ends a payload with ui, iat, exp and jti, then signs it into out. */

@@ -74,3 +74,16 @@ lbx_utf8_has_ctl(const char *s, size_t len)
 	}
 	return false;
 }
+
+/*
+ * Whether s (len bytes) is 1..max UTF-16 units of text (valid UTF-8,
+ * so no lone surrogate either), no controls.
+ */
+bool
+lbx_utf8_is_text(const char *s, size_t len, size_t max)
+{
+	size_t	 n;
+
+	n = lbx_utf8_len16(s, len);
+	return n >= 1 && n <= max && !lbx_utf8_has_ctl(s, len);
+}

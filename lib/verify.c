@@ -1,6 +1,11 @@
 /*
- * verify.c: checking lbauth's own tokens with the published JWKS, for
- * realtime servers written in C (and for "lbauthctl verify -j").
+ * verify.c: checking lbauth's own tokens (backend = local), the one
+ * token checker: header alg pinned to EdDSA, the signature by the key
+ * the header's kid names (or any key when it names none), and one
+ * "exp" rule: a JSON number after now.  The public verifier
+ * (lbauth_verifier_new() over a JWKS, for realtime servers written in C
+ * and "lbauthctl verify -j") and "lbauthctl verify -c" (the config's
+ * keys, keyset.c) both come down to lbx_verify_token().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,18 +77,26 @@ lbauth_verifier_free(struct lbauth_verifier *v)
 	free(v);
 }
 
-/* See lbauth.h. */
+/*
+ * Checks the compact JWS token (len bytes) against the nkeys keys:
+ * alg EdDSA, a signature by the key whose kid the header names (by
+ * each key in turn when it names none), a JSON object payload whose
+ * "exp" is a number after now.  On success stores the payload, the
+ * caller's to json_object_put(), in *claims_r and returns LBAUTH_OK;
+ * else LBAUTH_ETOKEN, LBAUTH_EALG, LBAUTH_ESIG, LBAUTH_EEXPIRED or
+ * LBAUTH_ENOMEM with *claims_r NULL.
+ */
 enum lbauth_err
-lbauth_token_verify(const struct lbauth_verifier *v, const char *token,
-    size_t len, time_t now, char **payload_r)
+lbx_verify_token(const struct lbx_key *keys, size_t nkeys, const char *token,
+    size_t len, time_t now, struct json_object **claims_r)
 {
 	struct lbx_jwt		 jwt;
 	struct json_object	*claims = NULL, *exp;
-	const char		*reason, *kid, *s;
+	const char		*reason, *kid;
 	size_t			 i;
 	enum lbauth_err		 rc;
 
-	*payload_r = NULL;
+	*claims_r = NULL;
 	if ((rc = lbx_jwt_parse(&jwt, token, len, LBX_ALG_EDDSA, &reason)) !=
 	    LBAUTH_OK) {
 		lbx_jwt_clear(&jwt);
@@ -91,9 +104,9 @@ lbauth_token_verify(const struct lbauth_verifier *v, const char *token,
 	}
 	kid = lbx_json_get_str(jwt.header, "kid", NULL);
 	rc = LBAUTH_ESIG;
-	for (i = 0; i < v->nkeys && rc != LBAUTH_OK; i++)
-		if (kid == NULL || strcmp(kid, v->keys[i].kid) == 0)
-			rc = lbx_jwt_verify(&jwt, &v->keys[i]);
+	for (i = 0; i < nkeys && rc != LBAUTH_OK; i++)
+		if (kid == NULL || strcmp(kid, keys[i].kid) == 0)
+			rc = lbx_jwt_verify(&jwt, &keys[i]);
 	if (rc == LBAUTH_OK)
 		rc = lbx_jwt_payload(&jwt, &claims);
 	lbx_jwt_clear(&jwt);
@@ -106,6 +119,23 @@ lbauth_token_verify(const struct lbauth_verifier *v, const char *token,
 		json_object_put(claims);
 		return LBAUTH_EEXPIRED;
 	}
+	*claims_r = claims;
+	return LBAUTH_OK;
+}
+
+/* See lbauth.h. */
+enum lbauth_err
+lbauth_token_verify(const struct lbauth_verifier *v, const char *token,
+    size_t len, time_t now, char **payload_r)
+{
+	struct json_object	*claims;
+	const char		*s;
+	enum lbauth_err		 rc;
+
+	*payload_r = NULL;
+	if ((rc = lbx_verify_token(v->keys, v->nkeys, token, len, now,
+	    &claims)) != LBAUTH_OK)
+		return rc;
 	s = json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	*payload_r = s == NULL ? NULL : strdup(s);

@@ -1,8 +1,8 @@
 /*
- * fuzz-json.c: the JSON reader and writer, json.c.
+ * fuzz-json.c: the JSON reader and writer, json.c and jsonw.c.
  *
  * Input: JSON text.  What lbx_json_parse() accepts is written back with
- * lbx_json_stringify(), and that output must be accepted again and
+ * lbx_jsonw_value(), and that output must be accepted again and
  * written back to the very same bytes: JSON.stringify(JSON.parse(x)) is
  * a fixed point after one round, and a value that does not survive the
  * trip (a number, an escape, a key order) aborts.
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	lbx_buf_init(&b1);
 	lbx_buf_init(&b2);
-	lbx_json_stringify(&b1, obj);
+	lbx_jsonw_value(&b1, obj);
 	json_object_put(obj);
 	if (b1.oom)
 		abort();
@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    lbauth_strerror(rc), (int)b1.len, b1.p);
 		abort();
 	}
-	lbx_json_stringify(&b2, again);
+	lbx_jsonw_value(&b2, again);
 	json_object_put(again);
 	if (b2.oom)
 		abort();

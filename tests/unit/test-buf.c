@@ -1,7 +1,8 @@
 /*
  * test-buf.c: lib/buf.c, the output buffer: growth, the sticky oom flag,
  * fixed (caller) storage that is never written past its end, JSON
- * string escaping as JSON.stringify() does it, and base64url appends.
+ * string escaping as JSON.stringify() does it (lib/jsonw.c) and base64url
+ * appends.
  */
 #include <stdint.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "../../lib/extern.h"
 #include "../test.h"
 
-/* lbx_buf_json_str(in, len) must append out (JSON.stringify(in)). */
+/* lbx_jsonw_str(in, len) must append out (JSON.stringify(in)). */
 static const struct {
 	const char	*in;
 	size_t		 len;
@@ -84,7 +85,7 @@ main(void)
 	lbx_buf_puts(&b, "more");
 	lbx_buf_printf(&b, "%s", "more");
 	lbx_buf_b64url(&b, "m", 1);
-	lbx_buf_json_str(&b, "m", 1);
+	lbx_jsonw_str(&b, "m", 1);
 	test_assert(b.oom && b.len == 4 && strcmp(b.p, "keep") == 0);
 	lbx_buf_reset(&b);
 	test_assert(!b.oom && b.len == 0);
@@ -120,7 +121,7 @@ main(void)
 	lbx_buf_b64url(&b, "foobarx", 7);	/* 10 chars: no */
 	test_assert(b.oom && b.len == 0 && store[0] == '\0');
 	lbx_buf_reset(&b);
-	lbx_buf_json_str(&b, "abcdefgh", 8);	/* 10 with quotes: no */
+	lbx_jsonw_str(&b, "abcdefgh", 8);	/* 10 with quotes: no */
 	test_assert(b.oom && b.len <= 8);
 	for (i = 9; i < sizeof(store); i++)
 		test_assert_idx(store[i] == '#', i);
@@ -129,14 +130,14 @@ main(void)
 	lbx_buf_init(&b);
 	for (i = 0; i < sizeof(jstr) / sizeof(jstr[0]); i++) {
 		lbx_buf_reset(&b);
-		lbx_buf_json_str(&b, jstr[i].in, jstr[i].len);
+		lbx_jsonw_str(&b, jstr[i].in, jstr[i].len);
 		test_assert_idx(!b.oom && b.len == strlen(jstr[i].out) &&
 		    memcmp(b.p, jstr[i].out, b.len) == 0, i);
 	}
 	/* Appends after what is there. */
 	lbx_buf_reset(&b);
 	lbx_buf_puts(&b, "{\"k\":");
-	lbx_buf_json_str(&b, "v\n", 2);
+	lbx_jsonw_str(&b, "v\n", 2);
 	lbx_buf_putc(&b, '}');
 	test_assert(strcmp(b.p, "{\"k\":\"v\\n\"}") == 0);
 

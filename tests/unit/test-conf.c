@@ -1,7 +1,9 @@
 /*
  * test-conf.c: lib/conf.c, the config file.  Defaults as README lists
  * them, every key parsed, comments and blank lines, every error naming
- * "file:line:", and relative paths joined to the config's folder.
+ * "file:line:", and relative paths joined to the config's folder; the
+ * rules on keys together (lbx_conf_check()) and the config path
+ * (lbx_conf_path()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,56 @@
 #include "../test.h"
 
 #define FILE_	"/etc/lbauth/lbauth.conf"
+
+/* Every word of the yes/no, backend and token tables, and near misses. */
+static const struct {
+	const char	*text;
+	int		 ok;		/* parses */
+	int		 value;		/* then: the field's value */
+} words[] = {
+	{ "sandbox = yes\n", 1, 1 }, { "sandbox = true\n", 1, 1 },
+	{ "sandbox = on\n", 1, 1 }, { "sandbox = 1\n", 1, 1 },
+	{ "sandbox = no\n", 1, 0 }, { "sandbox = false\n", 1, 0 },
+	{ "sandbox = off\n", 1, 0 }, { "sandbox = 0\n", 1, 0 },
+	{ "sandbox = ye\n", 0, 0 }, { "sandbox = yess\n", 0, 0 },
+	{ "sandbox = 01\n", 0, 0 }, { "sandbox = NO\n", 0, 0 },
+	{ "backend = local\n", 1, LBX_BACKEND_LOCAL },
+	{ "backend = liveblocks\n", 1, LBX_BACKEND_LIVEBLOCKS },
+	{ "backend = loca\n", 0, 0 }, { "backend = locals\n", 0, 0 },
+	{ "token = access\n", 1, LBX_TOKEN_ACCESS },
+	{ "token = id\n", 1, LBX_TOKEN_ID },
+	{ "token = i\n", 0, 0 }, { "token = ids\n", 0, 0 },
+};
+
+/* Configs lbx_conf_check() takes or refuses, and what it says. */
+static const struct {
+	const char	*text;
+	const char	*err;		/* NULL: accepted */
+} checks[] = {
+	{ "backend = local\nsigning_key_file = /k\n"
+	  "cookie_secret_file = /c\n", NULL },
+	{ "liveblocks_secret_file = /s\ncookie_public_key_file = /p\n",
+	  NULL },
+	{ "liveblocks_secret_file = /s\ntrust_remote_user = yes\n", NULL },
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "cookie_public_key_file = /p\n", FILE_ ":3: "
+	  "cookie_public_key_file: set either cookie_secret_file (HS256) or "
+	  "cookie_public_key_file (EdDSA), not both" },
+	{ "liveblocks_secret_file = /s\n", FILE_ ": no way to identify "
+	  "users: set cookie_secret_file or cookie_public_key_file, "
+	  "identity_query (or trust_remote_user = yes)" },
+	{ "liveblocks_secret_file = /s\nidentity_query = SELECT 1\n", NULL },
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "identity_query = SELECT 1\n", FILE_ ":3: identity_query: set "
+	  "either a JWT session cookie (cookie_secret_file, "
+	  "cookie_public_key_file) or identity_query, not both" },
+	{ "backend = local\ncookie_secret_file = /c\n", FILE_ ": "
+	  "signing_key_file: required with backend = local (create one "
+	  "with \"lbauthctl keygen -o FILE\")" },
+	{ "cookie_secret_file = /c\n", FILE_ ": liveblocks_secret_file: "
+	  "required with backend = liveblocks: a file holding your "
+	  "project's secret key (sk_...), mode 0600" },
+};
 
 /* A config text and the error it must give, on line, containing what. */
 static const struct {
@@ -71,6 +123,7 @@ main(void)
 	char			 err[512], want[128], *big;
 	const char		*full;
 	size_t			 i;
+	enum lbauth_err		 rc;
 
 	/* --- Defaults (README "Configuration"). */
 	test_assert(lbx_conf_parse(&c, FILE_, "", 0, err, sizeof(err)) ==
@@ -293,6 +346,45 @@ main(void)
 	    0);
 	test_assert(strcmp(lbx_conf_key_name(LBX_CONF_PUBLISHED_KEY_FILES),
 	    "published_key_files") == 0);
+
+	/* The {name, value} tables: whole words only. */
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		rc = lbx_conf_parse(&c, FILE_, words[i].text,
+		    strlen(words[i].text), err, sizeof(err));
+		test_assert_idx((rc == LBAUTH_OK) == (words[i].ok != 0), i);
+		if (rc == LBAUTH_OK && words[i].text[0] == 's')
+			test_assert_idx(c.sandbox == (words[i].value != 0), i);
+		else if (rc == LBAUTH_OK && words[i].text[0] == 'b')
+			test_assert_idx((int)c.backend == words[i].value, i);
+		else if (rc == LBAUTH_OK)
+			test_assert_idx((int)c.token == words[i].value, i);
+		else
+			test_assert_idx(strstr(err, " must be ") != NULL, i);
+		lbx_conf_clear(&c);
+	}
+
+	/* lbx_conf_check: the rules on keys together. */
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		test_assert_idx(lbx_conf_parse(&c, FILE_, checks[i].text,
+		    strlen(checks[i].text), err, sizeof(err)) == LBAUTH_OK, i);
+		err[0] = '\0';
+		rc = lbx_conf_check(&c, err, sizeof(err));
+		if (checks[i].err == NULL)
+			test_assert_idx(rc == LBAUTH_OK, i);
+		else
+			test_assert_idx(rc == LBAUTH_ECONFIG &&
+			    strcmp(err, checks[i].err) == 0, i);
+		lbx_conf_clear(&c);
+	}
+
+	/* lbx_conf_path: the argument, else $LBAUTH_CONFIG, else /etc. */
+	test_assert(strcmp(lbx_conf_path("/arg.conf", "/env.conf"),
+	    "/arg.conf") == 0);
+	test_assert(strcmp(lbx_conf_path("", "/env.conf"), "") == 0);
+	test_assert(strcmp(lbx_conf_path(NULL, "/env.conf"), "/env.conf") ==
+	    0);
+	test_assert(strcmp(lbx_conf_path(NULL, ""), FILE_) == 0);
+	test_assert(strcmp(lbx_conf_path(NULL, NULL), FILE_) == 0);
 
 	/* lbx_conf_load: a missing file names itself. */
 	test_assert(lbx_conf_load(&c, "/nonexistent/lbauth.conf", err,

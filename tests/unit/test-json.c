@@ -1,6 +1,6 @@
 /*
- * test-json.c: lib/json.c.  lbx_json_parse() is strict RFC 8259 with
- * our caps; lbx_json_stringify() must write what JavaScript's
+ * test-json.c: lib/json.c and lib/jsonw.c.  lbx_json_parse() is strict
+ * RFC 8259 with our caps; lbx_jsonw_value() must write what JavaScript's
  * JSON.stringify(JSON.parse(text)) writes.  Every expected output below
  * was checked with Node 20:
  *	node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1])))' TEXT
@@ -204,7 +204,7 @@ main(void)
 		test_assert_idx(rc == LBAUTH_OK, i);
 		if (rc != LBAUTH_OK)
 			continue;
-		lbx_json_stringify(&b, o);
+		lbx_jsonw_value(&b, o);
 		test_assert_idx(!b.oom, i);
 		test_assert_idx(strcmp(b.p, str[i].out) == 0, i);
 		if (strcmp(b.p, str[i].out) != 0)
@@ -214,7 +214,7 @@ main(void)
 
 	/* NULL is JSON null. */
 	lbx_buf_reset(&b);
-	lbx_json_stringify(&b, NULL);
+	lbx_jsonw_value(&b, NULL);
 	test_assert(strcmp(b.p, "null") == 0);
 
 	/*

@@ -330,19 +330,19 @@ main(void)
 	lbx_jwt_clear(&jwt);
 
 	/* --- Size: 4096 bytes is the cap, 4097 is refused. */
-	big = malloc(LBX_COOKIE_TOKEN_MAX + 2);
+	big = malloc(LBX_JWT_MAX + 2);
 	lbx_buf_reset(&t);
 	for (i = 0; i < 3000; i++)
 		lbx_buf_putc(&t, 'x');
 	mk(&b, "{\"alg\":\"HS256\"}", t.p, NULL, &hs);	/* ~4061 bytes */
-	test_assert(b.len <= LBX_COOKIE_TOKEN_MAX);
+	test_assert(b.len <= LBX_JWT_MAX);
 	test_assert(lbx_jwt_parse(&jwt, b.p, b.len, LBX_ALG_HS256, &reason) ==
 	    LBAUTH_OK && lbx_jwt_verify(&jwt, &hs) == LBAUTH_OK);
 	lbx_jwt_clear(&jwt);
-	memset(big, 'A', LBX_COOKIE_TOKEN_MAX + 1);
+	memset(big, 'A', LBX_JWT_MAX + 1);
 	memcpy(big, b.p, b.len);		/* a valid token, then junk */
-	big[LBX_COOKIE_TOKEN_MAX + 1] = '\0';
-	test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX + 1,
+	big[LBX_JWT_MAX + 1] = '\0';
+	test_assert(lbx_jwt_parse(&jwt, big, LBX_JWT_MAX + 1,
 	    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN);
 	lbx_jwt_clear(&jwt);
 	free(big);
@@ -370,7 +370,7 @@ main(void)
 			if (i == 0)
 				test_assert(strlen(hdr) == 1100);
 			mk(&b, hdr, P, NULL, &hs);
-			test_assert_idx(b.len <= LBX_COOKIE_TOKEN_MAX, i);
+			test_assert_idx(b.len <= LBX_JWT_MAX, i);
 			test_assert_idx(lbx_jwt_parse(&jwt, b.p, b.len,
 			    LBX_ALG_HS256, &reason) == LBAUTH_OK &&
 			    reason == NULL, i);
@@ -381,17 +381,17 @@ main(void)
 			lbx_jwt_clear(&jwt);
 		}
 		/* A header that is the whole 4096-byte token but ".e30.": */
-		big = malloc(LBX_COOKIE_TOKEN_MAX + 1);
-		memset(big, 'A', LBX_COOKIE_TOKEN_MAX);
-		memcpy(big + LBX_COOKIE_TOKEN_MAX - 6, ".e30.A", 6);
-		big[LBX_COOKIE_TOKEN_MAX] = '\0';
-		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		big = malloc(LBX_JWT_MAX + 1);
+		memset(big, 'A', LBX_JWT_MAX);
+		memcpy(big + LBX_JWT_MAX - 6, ".e30.A", 6);
+		big[LBX_JWT_MAX] = '\0';
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_JWT_MAX,
 		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
 		    strcmp(reason, "header is not JSON (RFC 8259, UTF-8)") == 0);
 		lbx_jwt_clear(&jwt);
 		/* Not base64url: now the only way to get that reason. */
 		big[10] = '+';
-		test_assert(lbx_jwt_parse(&jwt, big, LBX_COOKIE_TOKEN_MAX,
+		test_assert(lbx_jwt_parse(&jwt, big, LBX_JWT_MAX,
 		    LBX_ALG_HS256, &reason) == LBAUTH_ETOKEN && reason != NULL &&
 		    strcmp(reason, "header is not base64url") == 0);
 		lbx_jwt_clear(&jwt);

@@ -1,9 +1,10 @@
 /*
- * test-keyfile.c: lib/keyfile.c.  Key files written into a mkdtemp()
- * folder: the formats "lbauthctl keygen" writes load back to the same
- * key; every unsafe or malformed file is refused with LBAUTH_EKEYFILE
- * and a message that starts with its path (Dovecot's auth-token.c
- * checks: regular file, not a symlink, our owner, mode 0600).
+ * test-keyfile.c: lib/keyfile.c and lib/key.c.  Key files written into
+ * a mkdtemp() folder: the formats "lbauthctl keygen" writes load back
+ * to the same key; every unsafe or malformed file is refused with
+ * LBAUTH_EKEYFILE and a message that starts with its path (Dovecot's
+ * auth-token.c checks: regular file, not a symlink, our owner, mode
+ * 0600).
  */
 #include <fcntl.h>
 #include <stdlib.h>

@@ -95,7 +95,7 @@ main(void)
 		test_assert_idx(lbauth_session_npatterns(&s) ==
 		    (patterns[i].want == LBAUTH_OK ? 1u : 0u), i);
 		if (patterns[i].pattern != NULL)
-			test_assert_idx(lbx_session_is_pattern(
+			test_assert_idx(lbx_pattern_is_valid(
 			    patterns[i].pattern, strlen(patterns[i].pattern)) ==
 			    (patterns[i].want == LBAUTH_OK), i);
 	}

@@ -9,27 +9,12 @@
 
 #include "../../lib/extern.h"
 #include "../test.h"
+#include "fixture.h"
 
 #define NOW	1700000000
 #define TTL	3600
 
 static struct lbx_key	 key, pub;
-
-/* Fills u from the claims JSON (which must be valid). */
-static void
-user(struct lbauth_user *u, const char *json)
-{
-	struct lbx_claims_rules	 r = { NOW, 60, NULL, NULL };
-	struct json_object	*o;
-	const char		*reason;
-
-	lbx_user_init(u);
-	if (lbx_json_parse(json, strlen(json), &o) != LBAUTH_OK ||
-	    lbx_cookie_claims(u, o, &r, &reason) != LBAUTH_OK) {
-		fprintf(stderr, "bad test claims: %s\n", json);
-		exit(2);
-	}
-}
 
 /*
  * Checks tok as a JWS of ours and stores its payload's JSON text (the
@@ -114,7 +99,7 @@ main(void)
 	lbx_buf_init(&out2);
 
 	/* --- An access token with userInfo. */
-	user(&u, "{\"sub\":\"u1\",\"exp\":1800000000,\"name\":\"Ada\","
+	test_user(&u, "{\"sub\":\"u1\",\"exp\":1800000000,\"name\":\"Ada\","
 	    "\"avatar\":\"https://x/a.png\",\"groups\":[\"g1\"]}");
 	lbx_session_init(&s);
 	test_assert(lbauth_session_allow(&s, "acme:*", lbauth_read_access) ==
@@ -160,7 +145,7 @@ main(void)
 	lbx_user_clear(&u);
 
 	/* --- No userInfo: no "ui". */
-	user(&u, "{\"sub\":\"u\\\"2\",\"exp\":1800000000}");
+	test_user(&u, "{\"sub\":\"u\\\"2\",\"exp\":1800000000}");
 	lbx_session_init(&s);
 	test_assert(lbauth_session_allow(&s, "*", lbauth_full_access) ==
 	    LBAUTH_OK);
@@ -186,7 +171,7 @@ main(void)
 	test_assert(strncmp(p1, want, strlen(want)) == 0 && jti_ok(p1, &j1));
 	lbx_user_clear(&u);
 
-	user(&u, "{\"sub\":\"u3\",\"exp\":1800000000,\"groups\":[\"g1\","
+	test_user(&u, "{\"sub\":\"u3\",\"exp\":1800000000,\"groups\":[\"g1\","
 	    "\"g\\\"2\"],\"info\":{\"color\":\"red\",\"1\":1}}");
 	lbx_buf_reset(&out);
 	lbx_token_id(&out, &m, &u, NOW);
@@ -203,7 +188,7 @@ main(void)
 	lbx_user_clear(&u);
 
 	/* Empty groups: no gids. */
-	user(&u, "{\"sub\":\"u4\",\"exp\":1800000000,\"groups\":[]}");
+	test_user(&u, "{\"sub\":\"u4\",\"exp\":1800000000,\"groups\":[]}");
 	lbx_buf_reset(&out);
 	lbx_token_id(&out, &m, &u, NOW);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
