@@ -132,7 +132,7 @@ valgrind: deps all $(UNIT_TESTS)
 # The benchmark (tests/bench/README.md): every target behind one nginx,
 # wrk, hyperfine for CGI starts, callgrind for instructions per request
 # (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
-bench: deps all
+bench: deps all tests/bench/delayproxy
 	@node tests/bench/bench.mjs
 
 # SOAK_REQUESTS (default 1000000) good and bad requests through nginx
@@ -293,6 +293,21 @@ demo-clean:
 	rm -f demo/login
 
 .PHONY: demo-clean
+
+# --- the benchmark's delay proxy (tests/bench/delayproxy.c) --------------
+#
+# The WAN round trip to the API in front of the dev server: an epoll
+# HTTP/1.1 proxy that holds each request BENCH_DELAY_MS (the Node one in
+# tests/integ/delayproxy.mjs caps below the rates measured).
+tests/bench/delayproxy: tests/bench/delayproxy.c
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) $(if $(filter true,$(CI)),-Werror) -o $@ tests/bench/delayproxy.c
+
+clean: bench-clean
+
+bench-clean:
+	rm -f tests/bench/delayproxy
+
+.PHONY: bench-clean
 
 # --- make bench-check (tests/bench/check.mjs) -----------------------------
 #
