@@ -307,8 +307,14 @@ if (SECTIONS.has("overload")) {
   const w = await wrk(t, SECS, { conns: OV_CONNS, script: "status.lua", timeout: `${2 * UPSTREAM_TIMEOUT_MS / 1000}s` });
   const ps = await ovProxy.stats();
   const other = Object.entries(w.statuses).filter(([st]) => st !== "200" && st !== "503").reduce((a, [, n]) => a + n, 0);
+  // What nginx said about them (its error log, counted by message).
+  const why = {};
+  if (other) for (const l of fs.readFileSync(path.join(nd, "error.log"), "utf8").split("\n")) {
+    const m = /\[(?:error|crit|alert)\] [\d#]+: \*?\d* ?(.*?)(?:, client:|$)/.exec(l);
+    if (m) why[m[1]] = (why[m[1]] ?? 0) + 1;
+  }
   overload = { requests: w.requests, rps: Math.round(w.rps), p50: w.p50, p99: w.p99, statuses: w.statuses, bad503: w.bad503, sockErrs: w.sockErrs ?? NaN,
-    other, maxInflight: ps.maxInflight, apiRequests: ps.requests, processes: pids.length };
+    other, nginxSaid: Object.entries(why).sort((p, q) => q[1] - p[1]).slice(0, 3), maxInflight: ps.maxInflight, apiRequests: ps.requests, processes: pids.length };
 }
 
 // --- CGI starts --------------------------------------------------------
@@ -388,6 +394,7 @@ if (overload) {
   const o = overload, st = Object.entries(o.statuses).map(([k, v]) => `${k}: ${v}`).join(", ");
   console.log(`\noverload: lbauth --listen defaults, API ${OV_DELAY} ms away, wrk ${OV_CONNS} connections, ${SECS} s`);
   console.log(`  ${o.requests} answers (${st || "none tallied"}), ${o.rps} req/s, p50 ${fmt(o.p50, 1)} ms, p99 ${fmt(o.p99, 1)} ms, socket errors ${o.sockErrs}, at most ${o.maxInflight} API calls in flight (${o.processes} processes)`);
+  for (const [m, c] of o.nginxSaid) console.log(`  nginx's error log, ${c} times: ${m}`);
   goal("overload: socket errors", String(o.sockErrs), o.sockErrs === 0, "0");
   goal("overload: answers other than 200 / 503", String(o.other), o.other === 0 && o.requests > 0, "0");
   goal("overload: 503s without Retry-After or a JSON body", String(o.bad503), o.bad503 === 0, "0");
