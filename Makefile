@@ -33,12 +33,13 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -O1 \
 	   -DLBAUTH_SANITIZE
 LDFLAGS	+= -fsanitize=address,undefined
 endif
-LDLIBS	 = $(PKG_LIBS) -ldl
+LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 
 LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
 	   lib/json.c lib/jwt.c lib/keyfile.c lib/log.c lib/policy.c \
 	   lib/req.c lib/resp.c lib/session.c lib/token.c lib/upstream.c \
-	   lib/apibody.c lib/utf8.c lib/verify.c
+	   lib/apibody.c lib/utf8.c lib/verify.c lib/backend-local.c \
+	   lib/backend-liveblocks.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test-*.c))
 PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so tests/plugin/forbidden.so
@@ -53,10 +54,10 @@ all: lbauth lbauthctl $(PLUGINS)
 FLAVOR := sanitize=$(SANITIZE)
 $(shell [ "$$(cat .build-flavor 2>/dev/null)" = "$(FLAVOR)" ] || \
     echo "$(FLAVOR)" > .build-flavor)
-$(LIB_OBJS) cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o \
+$(LIB_OBJS) cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o cgi/listen.o \
     cgi/sandbox.o cgi/mkfilter $(PLUGINS) $(UNIT_TESTS) demo/login: .build-flavor
 
-$(LIB_OBJS): lib/lbauth.h lib/extern.h
+$(LIB_OBJS): lib/lbauth.h lib/extern.h lib/app.h
 
 liblbauth.a: $(LIB_OBJS)
 	rm -f $@
@@ -76,8 +77,9 @@ else
 LBAUTH_LIBS = $(FCGI_LIBS) $(LDLIBS)
 endif
 
-lbauth: cgi/lbauth.o cgi/accept.o cgi/master.o cgi/sandbox.o liblbauth.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauth.o cgi/accept.o cgi/master.o cgi/sandbox.o liblbauth.a $(LBAUTH_LIBS)
+LBAUTH_OBJS = cgi/lbauth.o cgi/accept.o cgi/listen.o cgi/master.o cgi/sandbox.o
+lbauth: $(LBAUTH_OBJS) liblbauth.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(LBAUTH_OBJS) liblbauth.a $(LBAUTH_LIBS)
 
 cgi/sandbox.o: cgi/sandbox.c cgi/sandbox.h lib/lbauth.h $(SANDBOX_DEPS)
 	$(CC) $(CFLAGS) $(SECCOMP_CFLAGS) -c -o $@ cgi/sandbox.c
@@ -91,7 +93,7 @@ cgi/filter.h: cgi/mkfilter
 lbauthctl: cgi/lbauthctl.o liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ cgi/lbauthctl.o liblbauth.a $(LDLIBS)
 
-cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o: lib/lbauth.h lib/extern.h cgi/master.h cgi/sandbox.h cgi/accept.h
+cgi/lbauth.o cgi/lbauthctl.o cgi/master.o cgi/accept.o cgi/listen.o: lib/lbauth.h lib/extern.h cgi/master.h cgi/sandbox.h cgi/accept.h cgi/listen.h
 
 tests/plugin/%.so: tests/plugin/%.c lib/lbauth.h
 	$(CC) $(CFLAGS) -shared -o $@ $<

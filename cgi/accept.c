@@ -22,24 +22,54 @@
  * fails with EAGAIN and they wait again, instead of blocking in
  * accept() where a signal could not reach them.  Connections accepted
  * from it stay blocking (Linux accept() does not inherit O_NONBLOCK).
+ *
+ * Threads (backend = liveblocks runs several request threads per
+ * worker, each waiting here on its own FCGX_Request): the signals are
+ * blocked by accept_init() before any thread exists, so every thread
+ * inherits the mask and the analysis above holds per thread; the
+ * kernel delivers a process-directed signal to a thread whose ppoll()
+ * has it unblocked, and only to such a thread.  The handler also
+ * writes to an eventfd that is in every thread's ppoll() set and is
+ * never read, so one signal wakes every waiting thread, and a thread
+ * that comes back to wait later sees it at once.
  */
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accept.h"
 
 static volatile sig_atomic_t	 stopping;
 static sigset_t			 waitmask;	/* mask while in ppoll() */
+static int			 stopfd = -1;	/* eventfd: readable once stopping */
+
+/* See accept.h.  Async-signal-safe: the signal handler. */
+void
+accept_stop(void)
+{
+	uint64_t	 one = 1;
+	int		 saved = errno;
+	ssize_t		 n;
+
+	stopping = 1;
+	if (stopfd != -1)
+		n = write(stopfd, &one, sizeof(one));
+	(void)n;
+	errno = saved;
+}
 
 static void
 on_stop(int sig)
 {
 
 	(void)sig;
-	stopping = 1;
+	accept_stop();
 }
 
 /* See accept.h. */
@@ -52,6 +82,9 @@ accept_init(int lfd)
 	size_t			 i;
 	int			 fl;
 
+	if (stopfd == -1 &&
+	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -82,21 +115,23 @@ accept_init(int lfd)
 int
 accept_next(FCGX_Request *rq)
 {
-	struct pollfd	 pfd;
+	struct pollfd	 pfd[2];
 	int		 rc;
 
-	pfd.fd = rq->listen_sock;
-	pfd.events = POLLIN;
+	pfd[0].fd = rq->listen_sock;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = stopfd;
+	pfd[1].events = POLLIN;
 	for (;;) {
 		if (stopping)
 			return 0;
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, NULL, &waitmask) == -1) {
+		pfd[0].revents = pfd[1].revents = 0;
+		if (ppoll(pfd, 2, NULL, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (stopping)
+		if (stopping || pfd[1].revents != 0)
 			return 0;
 		if ((rc = FCGX_Accept_r(rq)) >= 0)
 			return 1;

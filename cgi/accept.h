@@ -10,8 +10,10 @@
 /*
  * Prepares the calling process to accept on rq's listening socket:
  * SIGTERM, SIGINT and SIGUSR1 (those not ignored) are caught and
- * blocked, and the socket is made non-blocking.  Call before FCGX_Init() (so that libfcgi keeps its
- * hands off those signals) and before the sandbox.  Returns 0, or -1
+ * blocked, and the socket is made non-blocking.  Call before
+ * FCGX_Init() (so that libfcgi keeps its hands off those signals),
+ * before the sandbox, and before starting any thread (which then
+ * inherits the blocked signals).  Returns 0, or -1
  * with errno set.
  */
 int	accept_init(int);
@@ -23,5 +25,11 @@ int	accept_init(int);
  * accepting failed for good, with errno set.
  */
 int	accept_next(FCGX_Request *);
+
+/*
+ * Makes every accept_next() of the process, waiting or to come, return
+ * 0, as a stop signal does.  Async-signal-safe; any thread.
+ */
+void	accept_stop(void);
 
 #endif /* !LBAUTH_ACCEPT_H */

@@ -11,6 +11,18 @@
  *    drops privileges and supervises N workers running the FastCGI loop.
  *    A systemd socket (LISTEN_FDS) is used in place of --listen.
  *
+ * FastCGI workers of backend = liveblocks serve many requests at once
+ * (README "Performance"): FCGI_THREADS request threads per process,
+ * each with its own FCGX_Request per request (FCGX_Init once,
+ * FCGX_InitRequest + FCGX_Accept_r per thread), read and check a
+ * request, identify the user and decide, then hand the API call to the
+ * process's one upstream thread (lib/upstream.c) and go back to
+ * accepting; the upstream thread writes the answer and finishes the
+ * request when the API answers.  A request object is only ever used by
+ * one thread at a time: the request thread until it hands it over,
+ * then the upstream thread.  Other workers (backend = local: all CPU)
+ * and CGI serve one request at a time, with no thread.
+ *
  * Options are read only outside CGI (GATEWAY_INTERFACE unset): a CGI
  * request whose query string has no '=' arrives as command-line words
  * (RFC 3875 section 4.4), so in CGI mode argv is never looked at.  The
@@ -21,6 +33,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +45,26 @@
 
 #include "../lib/lbauth.h"
 #include "accept.h"
+#include "listen.h"
 #include "master.h"
 #include "sandbox.h"
 
 #define DEFAULT_CONFIG	"/etc/lbauth/lbauth.conf"
 #define DRAIN_MAX	(1024 * 1024)	/* unread CGI body discarded at exit */
+/*
+ * Request threads per concurrent worker.  They only parse, verify and
+ * decide (tens of microseconds) before handing a request to the
+ * upstream thread, so a few keep up with a CPU; more help only a policy
+ * plugin whose decide blocks (on a database, say).
+ */
+#define FCGI_THREADS	4
 
-static const char misconfigured[] =
-    "Status: 500 Internal Server Error\r\n"
-    "Content-Type: application/json\r\n"
-    "Cache-Control: no-store\r\n\r\n"
-    "{\"error\":\"misconfigured\",\"message\":\"The endpoint's "
-    "configuration is invalid; see its error log.\"}";
+/* One FastCGI request of a concurrent worker, from accept to finish. */
+struct job {
+	FCGX_Request		 rq;
+	struct lbauth_resp	*resp;
+	struct lbauth_app	*app;
+};
 
 static const char *
 cgi_param(void *arg, const char *name)
@@ -157,7 +178,9 @@ serve_cgi(struct lbauth_app *app, struct lbauth_resp *resp)
 
 	lbauth_app_serve(app, cgi_param, cgi_read, NULL, resp, STDERR_FILENO);
 	out = lbauth_resp_data(resp, &len);
-	rc = len > 0 && write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
+	if (len == 0)
+		out = lbauth_fixed_500(LBAUTH_ENOMEM, &len);
+	rc = write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
 	drain_stdin();
 	return rc;
 }
@@ -187,52 +210,197 @@ finish(FCGX_Request *rq)
 	rq->detached = 0;
 }
 
+/* Writes the finished response (or the fixed 500) to rq. */
+static void
+put_answer(FCGX_Request *rq, const struct lbauth_resp *resp)
+{
+	const char	*out;
+	size_t		 len;
+
+	out = resp != NULL ? lbauth_resp_data(resp, &len) : NULL;
+	if (out == NULL || len == 0)
+		out = lbauth_fixed_500(LBAUTH_ENOMEM, &len);
+	FCGX_PutStr(out, (int)len, rq->out);
+}
+
+/* Makes the calling process app's worker and confines it; -1 if not. */
+static int
+worker_begin(struct lbauth_app *app, bool concurrent)
+{
+	char	 err[1024];
+
+	if (lbauth_app_worker_start(app, concurrent, err, sizeof(err)) !=
+	    LBAUTH_OK) {
+		fprintf(stderr, "lbauth: %s\n", err);
+		lbauth_app_worker_stop(app);
+		return -1;
+	}
+	if (confine(app) == -1) {
+		lbauth_app_worker_stop(app);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Serves FastCGI requests on fd 0 until SIGTERM, SIGINT or SIGUSR1,
- * which end the loop between requests (accept.c); returns the exit
- * status.  Each connection is closed after its request, even when the
- * web server asked to keep it (FCGI_KEEP_CONN, nginx's
- * fastcgi_keep_conn): a single-threaded worker held by one idle kept
- * connection would leave every other connection waiting.
+ * Serves FastCGI requests one at a time until a stop signal (accept.c)
+ * ends the loop between requests; returns the exit status.  Each
+ * connection is closed after its request, even when the web server
+ * asked to keep it (FCGI_KEEP_CONN, nginx's fastcgi_keep_conn): a
+ * single-threaded worker held by one idle kept connection would leave
+ * every other connection waiting.
  */
 static int
-serve_fcgi(struct lbauth_app *app)
+serve_serial(struct lbauth_app *app)
 {
 	FCGX_Request		 rq;
 	struct lbauth_resp	*resp;
-	const char		*out;
-	size_t			 len;
 	int			 rc;
 
-	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&rq, 0, 0) != 0) {
-		fprintf(stderr, "lbauth: cannot initialise FastCGI: %s\n",
-		    strerror(errno));
-		return 1;
-	}
-	if ((resp = lbauth_resp_new()) == NULL) {
+	if (FCGX_InitRequest(&rq, 0, 0) != 0 ||
+	    (resp = lbauth_resp_new()) == NULL) {
 		fprintf(stderr, "lbauth: out of memory\n");
 		return 1;
 	}
-	if (confine(app) == -1) {
+	if (worker_begin(app, false) == -1) {
 		lbauth_resp_free(resp);
 		return 1;
 	}
 	while ((rc = accept_next(&rq)) == 1) {
 		lbauth_app_serve(app, fcgi_param, fcgi_read, &rq, resp,
 		    STDERR_FILENO);
-		out = lbauth_resp_data(resp, &len);
-		if (len == 0)
-			FCGX_PutStr(misconfigured, sizeof(misconfigured) - 1,
-			    rq.out);
-		else
-			FCGX_PutStr(out, (int)len, rq.out);
+		put_answer(&rq, resp);
 		finish(&rq);
 	}
 	if (rc == -1)
 		fprintf(stderr, "lbauth: accept: %s\n", strerror(errno));
+	lbauth_app_worker_stop(app);
 	lbauth_resp_free(resp);
 	return rc == -1 ? 1 : 0;
+}
+
+/* Releases a finished job. */
+static void
+job_free(struct job *j)
+{
+
+	lbauth_resp_free(j->resp);
+	free(j);
+}
+
+/*
+ * The body reader of a concurrent worker.  The app asks for exactly
+ * what is left of CONTENT_LENGTH each time, so a read that returns all
+ * it asked for ends the body: the rest of the input (the empty
+ * FCGI_STDIN record) is read at once, in the request thread, so that
+ * finish() on the upstream thread never waits for the web server.
+ */
+static long
+job_read(void *arg, char *buf, size_t len)
+{
+	struct job	*j = arg;
+	char		 rest[512];
+	long		 n;
+
+	if ((n = fcgi_read(&j->rq, buf, len)) == (long)len)
+		while (FCGX_GetStr(rest, sizeof(rest), j->rq.in) > 0)
+			continue;
+	return n;
+}
+
+/* lbauth_done_fn: writes the answer and ends the request (any thread). */
+static void
+job_done(void *arg, enum lbauth_err rc)
+{
+	struct job	*j = arg;
+
+	(void)rc;
+	put_answer(&j->rq, j->resp);
+	finish(&j->rq);
+	job_free(j);
+}
+
+/* A request thread: accepts and starts requests until told to stop. */
+static void *
+request_thread(void *arg)
+{
+	struct lbauth_app	*app = arg;
+	struct job		*j;
+	int			 rc;
+
+	for (;;) {
+		if ((j = calloc(1, sizeof(*j))) == NULL ||
+		    (j->resp = lbauth_resp_new()) == NULL ||
+		    FCGX_InitRequest(&j->rq, 0, 0) != 0) {
+			if (j != NULL)
+				job_free(j);
+			fprintf(stderr, "lbauth: out of memory\n");
+			sleep(1);	/* let requests in flight end */
+			continue;
+		}
+		j->app = app;
+		if ((rc = accept_next(&j->rq)) != 1) {
+			if (rc == -1) {
+				fprintf(stderr, "lbauth: accept: %s\n",
+				    strerror(errno));
+				accept_stop();	/* the whole worker */
+			}
+			job_free(j);
+			break;
+		}
+		if (lbauth_app_start(app, fcgi_param, job_read, j, j->resp,
+		    STDERR_FILENO, job_done, j) != LBAUTH_OK) {
+			put_answer(&j->rq, NULL);
+			finish(&j->rq);
+			job_free(j);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Serves FastCGI requests with FCGI_THREADS request threads and the
+ * backend's upstream thread until a stop signal; then every request in
+ * flight is answered before the worker exits.  The sandbox is entered
+ * once the upstream thread runs, and covers it (sandbox.c).
+ */
+static int
+serve_threads(struct lbauth_app *app)
+{
+	pthread_t	 t[FCGI_THREADS - 1];
+	int		 i, n = 0;
+
+	if (worker_begin(app, true) == -1)
+		return 1;
+	for (i = 0; i < FCGI_THREADS - 1; i++) {
+		if ((errno = pthread_create(&t[n], NULL, request_thread,
+		    app)) != 0) {
+			fprintf(stderr, "lbauth: thread: %s\n",
+			    strerror(errno));
+			break;
+		}
+		n++;
+	}
+	request_thread(app);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	lbauth_app_worker_stop(app);
+	return 0;
+}
+
+/* A worker: FastCGI on fd 0 until told to stop; the exit status. */
+static int
+serve_fcgi(struct lbauth_app *app)
+{
+
+	if (accept_init(0) == -1 || FCGX_Init() != 0) {
+		fprintf(stderr, "lbauth: cannot initialise FastCGI: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	if (lbauth_app_concurrent(app))
+		return serve_threads(app);
+	return serve_serial(app);
 }
 
 /* Answers every FastCGI request with the "misconfigured" 500. */
@@ -240,32 +408,33 @@ static int
 serve_misconfigured(void)
 {
 	FCGX_Request	 rq;
+	const char	*out;
+	size_t		 len;
 
+	out = lbauth_fixed_500(LBAUTH_ECONFIG, &len);
 	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&rq, 0, 0) != 0)
 		return 1;
 	while (accept_next(&rq) == 1) {
-		FCGX_PutStr(misconfigured, sizeof(misconfigured) - 1, rq.out);
+		FCGX_PutStr(out, (int)len, rq.out);
 		finish(&rq);
 	}
 	return 1;
 }
 
 /*
- * The number of workers of --listen without --workers: one per CPU, two
- * when the backend waits for the Liveblocks API, since such a worker
- * spends most of each request waiting for its answer (make bench on 2
- * cores: 4 workers served 23% more requests than 2).
+ * The number of workers of --listen without --workers: one per CPU.
+ * A worker of backend = liveblocks keeps up to max_inflight requests in
+ * flight while they wait for the API, so waiting no longer needs more
+ * processes than CPUs (make bench, README "Performance").
  */
 static int
-default_workers(const struct lbauth_app *app)
+default_workers(void)
 {
 	long	 n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n < 1)
 		n = 1;
-	if (lbauth_app_waits_upstream(app))
-		n *= 2;
 	return n > 256 ? 256 : (int)n;
 }
 
@@ -277,31 +446,23 @@ usage(void)
 	    "unix:/path | host:port] [--workers N]\n"
 	    "              [--socket-mode MODE] [--user USER] [--group "
 	    "GROUP]\n"
+	    "       lbauth --version\n"
 	    "Without options: FastCGI on the socket at fd 0 (spawn-fcgi, "
 	    "mod_fcgid),\nor one CGI request.  See lbauth(8).\n");
 	return 2;
 }
 
-/*
- * The listening socket systemd passed (sd_listen_fds(3): LISTEN_PID is
- * us, LISTEN_FDS >= 1, the first at fd 3), or -1.
- */
+/* What the command line asks for (only read outside CGI). */
+struct opts {
+	struct master_opts	 mo;
+	const char		*user, *group;
+	mode_t			 mode;
+	bool			 version;
+};
+
+/* Parses argv into o; 0, or -1 on a usage error. */
 static int
-systemd_socket(void)
-{
-	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-
-	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != getpid() ||
-	    strtol(fds, NULL, 10) < 1)
-		return -1;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	return 3;
-}
-
-int
-main(int argc, char *argv[])
+parse_opts(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -310,88 +471,135 @@ main(int argc, char *argv[])
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct master_opts	 mo;
+	char	*end;
+	long	 l;
+	int	 ch;
+
+	while ((ch = getopt_long(argc, argv, "c:l:w:m:u:g:Vh", longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'c': o->mo.config = optarg; break;
+		case 'l': o->mo.listen = optarg; break;
+		case 'w':
+			l = strtol(optarg, &end, 10);
+			if (*end != '\0' || l < 1 || l > 256)
+				return -1;
+			o->mo.workers = (int)l;
+			break;
+		case 'm':
+			l = strtol(optarg, &end, 8);
+			if (*end != '\0' || l < 0 || l > 0777)
+				return -1;
+			o->mode = (mode_t)l;
+			break;
+		case 'u': o->user = optarg; break;
+		case 'g': o->group = optarg; break;
+		case 'V': o->version = true; break;
+		default: return -1;
+		}
+	return optind == argc ? 0 : -1;
+}
+
+/*
+ * Puts the listening socket on fd 0 (--listen binds one, or systemd's)
+ * and drops privileges; 0 or -1 after printing why.
+ */
+static int
+take_socket(struct opts *o)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 lfd;
+
+	if (o->mo.listen != NULL) {
+		listen_ids(o->user, o->group, &uid, &gid);
+		if ((lfd = listen_bind(o->mo.listen, o->mode, uid, gid)) == -1)
+			return -1;
+	} else
+		lfd = listen_systemd();
+	if (lfd > 0) {
+		if (dup2(lfd, 0) == -1)
+			return -1;
+		close(lfd);
+	}
+	return listen_drop(o->user, o->group);
+}
+
+/* One CGI request, from loading the config to exit; the exit status. */
+static int
+run_cgi(const char *config)
+{
+	struct lbauth_app	*app;
+	struct lbauth_resp	*resp;
+	const char		*out;
+	char			 err[1024];
+	size_t			 len;
+	int			 rc = 1;
+
+	if (lbauth_app_new(config, &app, err, sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauth: %s\n", err);
+		out = lbauth_fixed_500(LBAUTH_ECONFIG, &len);
+		write_all(STDOUT_FILENO, out, len);
+		drain_stdin();
+		return 1;
+	}
+	if ((resp = lbauth_resp_new()) == NULL)
+		fprintf(stderr, "lbauth: out of memory\n");
+	else if (worker_begin(app, false) == 0) {
+		rc = serve_cgi(app, resp);
+		lbauth_app_worker_stop(app);
+	}
+	lbauth_resp_free(resp);
+	lbauth_app_free(app);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts		 o;
 	struct lbauth_app	*app = NULL;
-	struct lbauth_resp	*resp = NULL;
-	const char		*user = NULL, *group = NULL;
-	char			 err[1024], *end;
-	mode_t			 mode = 0660;
-	uid_t			 uid;
-	gid_t			 gid;
-	int			 cgi, rc, ch, lfd = -1;
-	long			 l;
+	char			 err[1024];
+	int			 rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&mo, 0, sizeof(mo));
+	memset(&o, 0, sizeof(o));
+	o.mode = 0660;
 	if (getenv("GATEWAY_INTERFACE") == NULL) {
-		while ((ch = getopt_long(argc, argv, "c:l:w:m:u:g:h", longopts,
-		    NULL)) != -1)
-			switch (ch) {
-			case 'c': mo.config = optarg; break;
-			case 'l': mo.listen = optarg; break;
-			case 'w':
-				l = strtol(optarg, &end, 10);
-				if (*end != '\0' || l < 1 || l > 256)
-					return usage();
-				mo.workers = (int)l;
-				break;
-			case 'm':
-				l = strtol(optarg, &end, 8);
-				if (*end != '\0' || l < 0 || l > 0777)
-					return usage();
-				mode = (mode_t)l;
-				break;
-			case 'u': user = optarg; break;
-			case 'g': group = optarg; break;
-			default: return usage();
-			}
-		if (optind != argc)
+		if (parse_opts(argc, argv, &o) == -1)
 			return usage();
-		if (mo.config == NULL)
-			mo.config = getenv("LBAUTH_CONFIG");
-		if (mo.listen != NULL) {
-			master_ids(user, group, &uid, &gid);
-			if ((lfd = master_listen(mo.listen, mode, uid, gid)) ==
-			    -1)
-				return 1;
-		} else
-			lfd = systemd_socket();
-		if (lfd > 0) {
-			if (dup2(lfd, 0) == -1)
-				return 1;
-			close(lfd);
+		if (o.version) {
+			printf("lbauth %s\n", LBAUTH_VERSION);
+			return 0;
 		}
-		if (master_drop(user, group) == -1)
+		if (take_socket(&o) == -1)
 			return 1;
-		if (mo.listen != NULL && mo.workers == 0)
-			mo.workers = -1;	/* once the config is loaded */
+		if (o.mo.listen != NULL && o.mo.workers == 0)
+			o.mo.workers = default_workers();
 	}
-	if (mo.config == NULL || *mo.config == '\0') {
-		mo.config = getenv("LBAUTH_CONFIG");
-		if (mo.config == NULL || *mo.config == '\0')
-			mo.config = DEFAULT_CONFIG;
-	}
-	cgi = FCGX_IsCGI();
-	if (cgi && mo.workers > 0) {
-		fprintf(stderr, "lbauth: --workers needs a socket: --listen, "
-		    "a systemd socket or one on standard input\n");
-		return 2;
-	}
+	if (o.mo.config == NULL || *o.mo.config == '\0')
+		o.mo.config = getenv("LBAUTH_CONFIG");
+	if (o.mo.config == NULL || *o.mo.config == '\0')
+		o.mo.config = DEFAULT_CONFIG;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lbauth: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (lbauth_app_new(mo.config, &app, err, sizeof(err)) != LBAUTH_OK) {
-		fprintf(stderr, "lbauth: %s\n", err);
-		if (cgi) {
-			write_all(STDOUT_FILENO, misconfigured,
-			    sizeof(misconfigured) - 1);
-			drain_stdin();
-			return 1;
+	if (FCGX_IsCGI()) {
+		if (o.mo.workers > 0) {
+			fprintf(stderr, "lbauth: --workers needs a socket: "
+			    "--listen, a systemd socket or one on standard "
+			    "input\n");
+			return 2;
 		}
+		return run_cgi(o.mo.config);
+	}
+	if (lbauth_app_new(o.mo.config, &app, err, sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauth: %s\n", err);
 		/*
 		 * Handed a socket (mod_fcgid, spawn-fcgi, systemd) rather
 		 * than binding one: exiting would only be restarted, again
@@ -399,25 +607,10 @@ main(int argc, char *argv[])
 		 * Answer every request with the JSON 500 instead; the reason
 		 * is in the log above.  A --workers master fails fast.
 		 */
-		if (mo.workers == 0)
-			return serve_misconfigured();
-		return 1;
+		return o.mo.workers == 0 ? serve_misconfigured() : 1;
 	}
-	if (cgi) {
-		if ((resp = lbauth_resp_new()) == NULL) {
-			fprintf(stderr, "lbauth: out of memory\n");
-			lbauth_app_free(app);
-			return 1;
-		}
-		rc = confine(app) == -1 ? 1 : serve_cgi(app, resp);
-		lbauth_resp_free(resp);
-		lbauth_app_free(app);
-		return rc;
-	}
-	if (mo.workers == -1)
-		mo.workers = default_workers(app);
-	if (mo.workers > 0)
-		return master_run(&mo, app, serve_fcgi);
+	if (o.mo.workers > 0)
+		return master_run(&o.mo, app, serve_fcgi);
 	rc = serve_fcgi(app);
 	lbauth_app_free(app);
 	return rc;

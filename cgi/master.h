@@ -17,9 +17,6 @@ struct master_opts {
 /* A worker: serves on fd 0 until told to stop; returns exit status. */
 typedef int	(*master_worker_fn)(struct lbauth_app *);
 
-int	master_listen(const char *, mode_t, uid_t, gid_t);
-int	master_drop(const char *, const char *);
-void	master_ids(const char *, const char *, uid_t *, gid_t *);
 /*
  * Forks o->workers workers running run(app) on the listening socket at
  * fd 0 and supervises them until SIGTERM/SIGINT (see master.c).  Takes

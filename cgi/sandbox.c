@@ -21,6 +21,8 @@
 
 #if defined(__linux__) && defined(HAVE_SECCOMP) && !defined(LBAUTH_SANITIZE)
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -31,6 +33,7 @@ int
 sandbox_enter(enum lbauth_confine profile, char *err, size_t errsz)
 {
 	struct sock_fprog	 prog;
+	long			 rc;
 
 	switch (profile) {
 	case LBAUTH_CONFINE_OFF:
@@ -44,10 +47,24 @@ sandbox_enter(enum lbauth_confine profile, char *err, size_t errsz)
 		prog.len = sizeof(filter_network) / sizeof(filter_network[0]);
 		break;
 	}
-	/* Required to install a filter without CAP_SYS_ADMIN. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1) {
+	/*
+	 * NO_NEW_PRIVS: required to install a filter without
+	 * CAP_SYS_ADMIN.  TSYNC: the filter covers every thread of the
+	 * process at once (the upstream thread, a plugin's threads), not
+	 * only the caller; threads started later inherit it.  seccomp(2)
+	 * returns a thread id when some thread could not be synchronized.
+	 */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, errsz, "seccomp: %s", strerror(errno));
+		return -1;
+	}
+	if ((rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog)) != 0) {
+		if (rc > 0)
+			snprintf(err, errsz, "seccomp: thread %ld could not "
+			    "be confined", rc);
+		else
+			snprintf(err, errsz, "seccomp: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

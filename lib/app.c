@@ -1,13 +1,22 @@
 /*
  * app.c: the endpoint.  lbauth_app_new() loads everything once;
- * lbauth_app_serve() runs one request through the steps
+ * a request goes through a short pipeline of named steps
  *
- *	origin -> method -> content type -> length -> body -> identity
- *	-> policy (access tokens) -> token -> response + log line
+ *	preflight	origin, method (an OPTIONS preflight ends here)
+ *	read		content type, length, body
+ *	identify	REMOTE_USER or the session cookie -> the user
+ *	decide		the policy grants permissions (access tokens)
+ *	issue		the backend makes the token (backend-*.c)
+ *	answer		the response and the log line
  *
- * and is the one place where an error code becomes a response.  The
- * binary (cgi/lbauth.c) only supplies parameters and body bytes and
- * writes the finished response out.
+ * and this is the one place where an error code becomes a response.
+ * The binary (cgi/lbauth.c) only supplies parameters and body bytes and
+ * writes the finished response out.  Every step works on one struct
+ * lbx_call, the request's own state: lbauth_app_serve() keeps it on the
+ * stack and answers before it returns (CGI, one request per process);
+ * lbauth_app_start() allocates it, and when the backend's issue goes in
+ * flight (backend = liveblocks in a FastCGI worker) the call returns at
+ * once and the answer step runs later, on the backend's thread.
  */
 #include <sys/stat.h>
 
@@ -20,27 +29,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "app.h"
 
-struct lbauth_app {
-	struct lbauth_conf	 conf;
-	struct lbx_key		 cookie_key;	/* alg 0 when none */
-	struct lbx_key		 sign_key;
-	struct lbx_minter	 minter;
-	struct lbx_policy	 policy;
-	struct lbx_upstream	 upstream;	/* backend = liveblocks */
-	bool			 has_upstream;
-	struct lbx_buf		 apibody;	/* scratch: the API request */
-	struct lbx_buf		 answer;	/* scratch: the API answer */
-	char			*body;		/* max_body + 1 bytes */
+/* The backends, by the config's "backend". */
+static const struct lbx_backend_ops *const backends[] = {
+	[LBX_BACKEND_LOCAL] = &lbx_backend_local,
+	[LBX_BACKEND_LIVEBLOCKS] = &lbx_backend_liveblocks,
 };
 
 /*
  * Writes "file:line: key: " (or "file: key: " for an unset key) before
  * what into err.
  */
-static void
-key_error(const struct lbauth_app *a, enum lbx_conf_key k, const char *what,
+void
+lbx_app_key_error(const struct lbauth_app *a, enum lbx_conf_key k,
+    const char *what,
     char *err, size_t errsz)
 {
 
@@ -53,8 +56,8 @@ key_error(const struct lbauth_app *a, enum lbx_conf_key k, const char *what,
 }
 
 /* Loads the key file named by config key k into key. */
-static enum lbauth_err
-load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
+enum lbauth_err
+lbx_app_load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
     enum lbx_keykind kind, struct lbx_key *key, char *err, size_t errsz)
 {
 	char		 why[512];
@@ -62,62 +65,7 @@ load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
 
 	if ((rc = lbx_key_load(key, path, kind, why, sizeof(why))) !=
 	    LBAUTH_OK)
-		key_error(a, k, why, err, errsz);
-	return rc;
-}
-
-/*
- * Whether the file at path is a regular file we can open for reading;
- * LBAUTH_OK, or LBAUTH_EKEYFILE with "path: reason" in err.
- */
-static enum lbauth_err
-readable(const char *path, char *err, size_t errsz)
-{
-	struct stat	 st;
-	int		 fd, er;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		er = errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(er));
-		return LBAUTH_EKEYFILE;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsz, "%s: is not a regular file", path);
-		close(fd);
-		return LBAUTH_EKEYFILE;
-	}
-	close(fd);
-	return LBAUTH_OK;
-}
-
-/* Loads the Liveblocks secret and prepares the API client. */
-static enum lbauth_err
-open_upstream(struct lbauth_app *a, char *err, size_t errsz)
-{
-	unsigned char	*secret;
-	size_t		 len;
-	char		 why[512];
-	enum lbauth_err	 rc;
-
-	/* Refused now rather than as a 503 at the first request. */
-	if (a->conf.upstream_ca_file != NULL &&
-	    (rc = readable(a->conf.upstream_ca_file, why, sizeof(why))) !=
-	    LBAUTH_OK) {
-		key_error(a, LBX_CONF_UPSTREAM_CA_FILE, why, err, errsz);
-		return rc;
-	}
-	if ((rc = lbx_keyfile_api_secret(a->conf.liveblocks_secret_file,
-	    &secret, &len, why, sizeof(why))) != LBAUTH_OK) {
-		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, why, err, errsz);
-		return rc;
-	}
-	rc = lbx_upstream_init(&a->upstream, a->conf.liveblocks_base_url,
-	    a->conf.upstream_ca_file, secret, len,
-	    a->conf.upstream_timeout_ms, why, sizeof(why));
-	sodium_free(secret);
-	a->has_upstream = true;
-	if (rc == LBAUTH_ECONFIG)
-		key_error(a, LBX_CONF_BACKEND, why, err, errsz);
+		lbx_app_key_error(a, k, why, err, errsz);
 	return rc;
 }
 
@@ -141,9 +89,9 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		goto err;
 	rc = LBAUTH_ECONFIG;
 	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
-		key_error(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
-		    "cookie_secret_file (HS256) or cookie_public_key_file "
-		    "(EdDSA), not both", err, errsz);
+		lbx_app_key_error(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set "
+		    "either cookie_secret_file (HS256) or "
+		    "cookie_public_key_file (EdDSA), not both", err, errsz);
 		goto err;
 	}
 	if (c->cookie_secret_file == NULL && c->cookie_public_key_file ==
@@ -153,37 +101,18 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		    "trust_remote_user = yes)", c->file);
 		goto err;
 	}
-	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {
-		key_error(a, LBX_CONF_SIGNING_KEY_FILE, "required with "
-		    "backend = local (create one with \"lbauthctl keygen -o "
-		    "FILE\")", err, errsz);
-		goto err;
-	}
-	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
-	    c->liveblocks_secret_file == NULL) {
-		key_error(a, LBX_CONF_LIVEBLOCKS_SECRET_FILE, "required with "
-		    "backend = liveblocks: a file holding your project's "
-		    "secret key (sk_...), mode 0600", err, errsz);
-		goto err;
-	}
 	if (c->cookie_secret_file != NULL &&
-	    (rc = load_key(a, LBX_CONF_COOKIE_SECRET_FILE,
-	    c->cookie_secret_file, LBX_KEY_HS256, &a->cookie_key, err, errsz)) !=
-	    LBAUTH_OK)
-		goto err;
-	if (c->cookie_public_key_file != NULL &&
-	    (rc = load_key(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE,
-	    c->cookie_public_key_file, LBX_KEY_ED25519_PUB, &a->cookie_key, err,
+	    (rc = lbx_app_load_key(a, LBX_CONF_COOKIE_SECRET_FILE,
+	    c->cookie_secret_file, LBX_KEY_HS256, &a->cookie_key, err,
 	    errsz)) != LBAUTH_OK)
 		goto err;
-	if (c->backend == LBX_BACKEND_LOCAL &&
-	    ((rc = load_key(a, LBX_CONF_SIGNING_KEY_FILE, c->signing_key_file,
-	    LBX_KEY_ED25519_PRIV, &a->sign_key, err, errsz)) != LBAUTH_OK ||
-	    (rc = lbx_minter_init(&a->minter, &a->sign_key, c->project_id,
-	    c->token_ttl)) != LBAUTH_OK))
+	if (c->cookie_public_key_file != NULL &&
+	    (rc = lbx_app_load_key(a, LBX_CONF_COOKIE_PUBLIC_KEY_FILE,
+	    c->cookie_public_key_file, LBX_KEY_ED25519_PUB, &a->cookie_key,
+	    err, errsz)) != LBAUTH_OK)
 		goto err;
-	if (c->backend == LBX_BACKEND_LIVEBLOCKS &&
-	    (rc = open_upstream(a, err, errsz)) != LBAUTH_OK)
+	a->backend = backends[c->backend];
+	if ((rc = a->backend->init(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Only checked here: "lbauthctl jwks" publishes them. */
 	for (i = 0; i < c->npublished; i++) {
@@ -192,19 +121,15 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 		rc = lbx_key_load_any(&k, c->published[i], why, sizeof(why));
 		lbx_key_clear(&k);
 		if (rc != LBAUTH_OK) {
-			key_error(a, LBX_CONF_PUBLISHED_KEY_FILES, why, err,
-			    errsz);
+			lbx_app_key_error(a, LBX_CONF_PUBLISHED_KEY_FILES, why,
+			    err, errsz);
 			goto err;
 		}
 	}
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
 	if ((rc = lbx_policy_open(&a->policy, c->policy, c->policy_arg, why,
 	    sizeof(why))) != LBAUTH_OK) {
-		key_error(a, LBX_CONF_POLICY, why, err, errsz);
-		goto err;
-	}
-	if ((a->body = malloc((size_t)c->max_body + 1)) == NULL) {
-		rc = LBAUTH_ENOMEM;
+		lbx_app_key_error(a, LBX_CONF_POLICY, why, err, errsz);
 		goto err;
 	}
 	*app_r = a;
@@ -224,15 +149,10 @@ lbauth_app_free(struct lbauth_app *a)
 	if (a == NULL)
 		return;
 	lbx_policy_close(&a->policy);
-	if (a->has_upstream)
-		lbx_upstream_clear(&a->upstream);
-	lbx_buf_clear(&a->apibody);
-	lbx_buf_clear(&a->answer);
-	lbx_minter_clear(&a->minter);
+	if (a->backend != NULL)
+		a->backend->free(a);
 	lbx_key_clear(&a->cookie_key);
-	lbx_key_clear(&a->sign_key);
 	lbx_conf_clear(&a->conf);
-	free(a->body);
 	free(a);
 }
 
@@ -240,20 +160,59 @@ lbauth_app_free(struct lbauth_app *a)
 enum lbauth_confine
 lbauth_app_confinement(const struct lbauth_app *a)
 {
+	enum lbauth_confine	 p;
 
 	if (!a->conf.sandbox)
 		return LBAUTH_CONFINE_OFF;
-	if (a->conf.backend == LBX_BACKEND_LOCAL && a->policy.dl == NULL)
-		return LBAUTH_CONFINE_STRICT;
-	return LBAUTH_CONFINE_NETWORK;
+	p = a->backend->confinement(a);
+	/* A plugin may talk to a database. */
+	if (p == LBAUTH_CONFINE_STRICT && a->policy.dl != NULL)
+		p = LBAUTH_CONFINE_NETWORK;
+	return p;
 }
 
 /* See lbauth.h. */
 bool
-lbauth_app_waits_upstream(const struct lbauth_app *a)
+lbauth_app_concurrent(const struct lbauth_app *a)
 {
 
-	return a->conf.backend == LBX_BACKEND_LIVEBLOCKS;
+	return a->backend->concurrent(a);
+}
+
+/* See lbauth.h. */
+enum lbauth_err
+lbauth_app_worker_start(struct lbauth_app *a, bool concurrent, char *err,
+    size_t errsz)
+{
+	char		 why[256];
+	enum lbauth_err	 rc;
+
+	err[0] = '\0';
+	if ((rc = lbx_policy_worker_init(&a->policy, why, sizeof(why))) !=
+	    LBAUTH_OK) {
+		lbx_app_key_error(a, LBX_CONF_POLICY, why, err, errsz);
+		return rc;
+	}
+	a->worker = true;
+	if (concurrent && a->backend->concurrent(a) &&
+	    (rc = a->backend->worker_start(a)) != LBAUTH_OK) {
+		snprintf(err, errsz, "cannot start the %s backend's thread: "
+		    "%s", a->backend->name, lbauth_strerror(rc));
+		return rc;
+	}
+	return LBAUTH_OK;
+}
+
+/* See lbauth.h. */
+void
+lbauth_app_worker_stop(struct lbauth_app *a)
+{
+
+	if (!a->worker)
+		return;
+	a->backend->worker_stop(a);
+	lbx_policy_worker_fini(&a->policy);
+	a->worker = false;
 }
 
 /* This request's scheme, for the same-origin check. */
@@ -269,26 +228,6 @@ scheme(lbauth_param_fn param, void *arg)
 	    (strcmp(s, "http") == 0 || strcmp(s, "https") == 0))
 		return s;
 	return "http";
-}
-
-/*
- * Reads exactly len body bytes into buf.  Returns LBAUTH_OK, or
- * LBAUTH_ESHORT when the body ends early (or cannot be read: the client
- * is gone or sent less than it announced).
- */
-static enum lbauth_err
-read_body(lbauth_read_fn rd, void *arg, char *buf, size_t len)
-{
-	size_t	 got = 0;
-	long	 n;
-
-	while (got < len) {
-		if ((n = rd(arg, buf + got, len - got)) <= 0)
-			return LBAUTH_ESHORT;
-		got += (size_t)n;
-	}
-	buf[len] = '\0';
-	return LBAUTH_OK;
 }
 
 /* Adds the CORS headers for an allowed cross-origin request. */
@@ -313,42 +252,226 @@ since(const struct timespec *t0)
 }
 
 /*
- * Has Liveblocks issue the token (backend = liveblocks): POSTs the
- * session to /v2/authorize-user (access tokens) or the identity to
- * /v2/identify-user (ID tokens), as @liveblocks/node does, leaving the
- * answer in a->answer and its status, mapped as @liveblocks/node maps
- * it (2xx -> 200, >= 500 -> 503, anything else as is), in *status_r.
- * Returns LBAUTH_OK when an answer came, else LBAUTH_EUPSTREAM (with
- * libcurl's static reason in *reason_r) or LBAUTH_ENOMEM.
+ * Step preflight: the Origin is allowed, the method is POST, or it is
+ * an OPTIONS preflight, answered here (c->answered).
  */
 static enum lbauth_err
-ask_liveblocks(struct lbauth_app *a, const struct lbauth_user *u,
-    const struct lbauth_session *s, long *status_r, const char **reason_r)
+step_preflight(struct lbx_call *c)
 {
-	const char	*org, *path;
-	long		 conns;
-	enum lbauth_err	 rc;
+	struct lbauth_resp	*r = c->resp;
+	enum lbx_method		 method;
+	enum lbauth_err		 rc;
 
-	org = a->conf.forward_organization ? u->org : NULL;
-	lbx_buf_reset(&a->apibody);
-	if (a->conf.token == LBX_TOKEN_ID) {
-		path = "/v2/identify-user";
-		lbx_apibody_identify(&a->apibody, u, org);
-	} else {
-		path = "/v2/authorize-user";
-		lbx_apibody_authorize(&a->apibody, u, s, org);
-	}
-	if (a->apibody.oom)
-		return LBAUTH_ENOMEM;
-	rc = lbx_upstream_post(&a->upstream, path, a->apibody.p,
-	    a->apibody.len, status_r, &a->answer, &conns, reason_r);
+	c->origin = c->param(c->arg, "HTTP_ORIGIN");
+	method = lbx_req_method(c->param(c->arg, "REQUEST_METHOD"));
+	rc = lbx_req_origin(c->origin, scheme(c->param, c->arg),
+	    c->param(c->arg, "HTTP_HOST"), c->param(c->arg, "SERVER_PORT"),
+	    c->app->conf.origins, &c->cross);
 	if (rc != LBAUTH_OK)
 		return rc;
-	if (*status_r >= 200 && *status_r < 300)
-		*status_r = 200;
-	else if (*status_r >= 500 || *status_r < 100)
-		*status_r = 503;
+	if (method == LBX_METHOD_OPTIONS) {
+		lbx_resp_begin(r, 204, NULL);
+		lbx_resp_header(r, "Allow", "POST, OPTIONS");
+		if (c->cross) {
+			cors(r, c->origin);
+			lbx_resp_header(r, "Access-Control-Allow-Methods",
+			    "POST, OPTIONS");
+			lbx_resp_header(r, "Access-Control-Allow-Headers",
+			    "Content-Type, Authorization");
+			lbx_resp_header(r, "Access-Control-Max-Age", "600");
+		}
+		lbx_resp_end(r, NULL, 0);
+		c->answered = true;
+		return LBAUTH_OK;
+	}
+	return method == LBX_METHOD_POST ? LBAUTH_OK : LBAUTH_EMETHOD;
+}
+
+/*
+ * Step read: a JSON content type, a length within max_body, exactly
+ * that many body bytes (LBAUTH_ESHORT when the body ends early or
+ * cannot be read), and a body that is a valid request.
+ */
+static enum lbauth_err
+step_read(struct lbx_call *c)
+{
+	size_t		 got = 0;
+	long		 n;
+	enum lbauth_err	 rc;
+
+	if ((rc = lbx_req_ctype(c->param(c->arg, "CONTENT_TYPE"))) !=
+	    LBAUTH_OK ||
+	    (rc = lbx_req_length(c->param(c->arg, "CONTENT_LENGTH"),
+	    (size_t)c->app->conf.max_body, &c->len)) != LBAUTH_OK)
+		return rc;
+	if ((c->body = malloc(c->len + 1)) == NULL)
+		return LBAUTH_ENOMEM;
+	while (got < c->len) {
+		if ((n = c->rd(c->arg, c->body + got, c->len - got)) <= 0)
+			return LBAUTH_ESHORT;
+		got += (size_t)n;
+	}
+	c->body[c->len] = '\0';
+	return lbx_req_body(&c->req, c->body, c->len, &c->reason);
+}
+
+/* Step identify: REMOTE_USER (when trusted) or the session cookie. */
+static enum lbauth_err
+step_identify(struct lbx_call *c)
+{
+	const struct lbauth_conf *conf = &c->app->conf;
+	struct lbx_claims_rules	 rules;
+	const char		*remote;
+
+	c->now = time(NULL);
+	remote = conf->trust_remote_user ?
+	    c->param(c->arg, "REMOTE_USER") : NULL;
+	if (remote != NULL && *remote != '\0')
+		return lbx_user_remote(&c->user, remote);
+	if (c->app->cookie_key.alg == 0)
+		return LBAUTH_ENOSESSION;
+	rules.now = c->now;
+	rules.skew = conf->clock_skew;
+	rules.issuer = conf->cookie_issuer;
+	rules.audience = conf->cookie_audience;
+	return lbx_cookie_verify(&c->user, c->param(c->arg, "HTTP_COOKIE"),
+	    conf->cookie_name, &c->app->cookie_key, &rules, &c->reason);
+}
+
+/* Step decide: the policy's permissions (access tokens only). */
+static enum lbauth_err
+step_decide(struct lbx_call *c)
+{
+	enum lbauth_decision	 d;
+
+	if (c->app->conf.token != LBX_TOKEN_ACCESS)
+		return LBAUTH_OK;
+	d = lbx_policy_decide(&c->app->policy, &c->req, &c->user, &c->sess);
+	c->logsess = &c->sess;
+	if (d == LBAUTH_DECISION_ERROR)
+		return LBAUTH_EPOLICY;
+	if (d != LBAUTH_DECISION_ALLOW || c->sess.ngrants == 0)
+		return LBAUTH_EDENIED;
 	return LBAUTH_OK;
+}
+
+/* The error response for c->rc. */
+static void
+error_response(struct lbx_call *c)
+{
+	struct lbauth_resp	*r = c->resp;
+	int			 status = lbauth_err_status(c->rc);
+
+	lbx_buf_reset(&r->token);
+	lbx_resp_error_body(&r->token, c->rc, c->message);
+	lbx_resp_begin(r, status, "application/json");
+	if (c->rc == LBAUTH_EMETHOD)
+		lbx_resp_header(r, "Allow", "POST, OPTIONS");
+	/* Transient: the client may come back (it backs off anyway). */
+	if (status >= 500)
+		lbx_resp_header(r, "Retry-After", "1");
+	if (c->cross)
+		cors(r, c->origin);
+	lbx_resp_end(r, r->token.p, r->token.len);
+}
+
+/*
+ * Step answer: the response for c's outcome (the issued answer or
+ * c->rc's error), the fixed 500 when even that ran out of memory, and
+ * the log line.
+ */
+static void
+step_answer(struct lbx_call *c)
+{
+	struct lbauth_resp	*r = c->resp;
+
+	if (c->answered)
+		;
+	else if (c->rc == LBAUTH_OK) {
+		lbx_resp_begin(r, c->status, "application/json");
+		if (c->status >= 500)
+			lbx_resp_header(r, "Retry-After", "1");
+		if (c->cross)
+			cors(r, c->origin);
+		lbx_resp_end(r, c->answer, c->answerlen);
+	} else
+		error_response(c);
+	lbx_buf_reset(&r->token);
+	if (r->out.oom) {
+		c->rc = LBAUTH_ENOMEM;
+		lbx_resp_fixed_500(r, LBAUTH_ENOMEM);
+	}
+	if (c->app->conf.log_requests)
+		lbx_log_request(c->logfd, r->status, c->rc == LBAUTH_OK ? NULL :
+		    lbauth_err_code(c->rc), c->reason, c->user.id, c->req.room,
+		    c->logsess, since(&c->t0));
+}
+
+/* Releases what c owns (not c itself). */
+static void
+call_clear(struct lbx_call *c)
+{
+
+	lbx_user_clear(&c->user);
+	lbx_req_clear(&c->req);
+	lbx_buf_clear(&c->xfer.body);
+	lbx_buf_clear(&c->xfer.answer);
+	lbx_buf_clear(&c->xfer.url);
+	free(c->body);
+	c->body = NULL;
+}
+
+/* Ends c: the answer, the caller's done, and c's memory. */
+static void
+call_end(struct lbx_call *c)
+{
+	lbauth_done_fn	 done = c->done;
+	void		*arg = c->done_arg;
+	enum lbauth_err	 rc = c->rc;
+
+	step_answer(c);
+	rc = c->rc;
+	call_clear(c);
+	if (c->heap) {
+		free(c);
+		if (done != NULL)
+			done(arg, rc);
+	}
+}
+
+/* See app.h: a pending issue has its outcome in c. */
+void
+lbx_call_issued(struct lbx_call *c)
+{
+
+	call_end(c);
+}
+
+/* Prepares c for a request and runs the steps up to issue. */
+static void
+call_run(struct lbx_call *c)
+{
+	enum lbauth_err	 rc;
+	bool		 pending = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	lbx_user_init(&c->user);
+	lbx_session_init(&c->sess);
+	lbx_buf_init(&c->xfer.body);
+	lbx_buf_init(&c->xfer.answer);
+	lbx_buf_init(&c->xfer.url);
+	c->req.param = c->param;
+	c->req.arg = c->arg;
+	lbx_resp_reset(c->resp);
+	if ((rc = step_preflight(c)) == LBAUTH_OK && !c->answered &&
+	    (rc = step_read(c)) == LBAUTH_OK &&
+	    (rc = step_identify(c)) == LBAUTH_OK &&
+	    (rc = step_decide(c)) == LBAUTH_OK)
+		rc = c->app->backend->issue(c, &pending);
+	if (pending)
+		return;		/* c belongs to the backend now */
+	c->rc = rc;
+	call_end(c);
 }
 
 /* See lbauth.h. */
@@ -356,158 +479,38 @@ enum lbauth_err
 lbauth_app_serve(struct lbauth_app *a, lbauth_param_fn param,
     lbauth_read_fn rd, void *arg, struct lbauth_resp *resp, int logfd)
 {
-	struct lbauth_request	 req;
-	struct lbauth_user	 user;
-	struct lbauth_session	 sess;
-	struct lbx_claims_rules	 rules;
-	struct timespec		 t0;
-	const struct lbauth_session *logsess = NULL;
-	const char		*origin, *remote, *reason = NULL;
-	const char		*message = NULL;
-	char			 msg[600];
-	long			 status;
-	enum lbx_method		 method;
-	enum lbauth_decision	 d;
-	enum lbauth_err		 rc;
-	size_t			 len;
-	bool			 cross = false;
-	time_t			 now;
+	struct lbx_call	 c;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	memset(&req, 0, sizeof(req));
-	req.param = param;
-	req.arg = arg;
-	lbx_user_init(&user);
-	lbx_session_init(&sess);
-	lbx_resp_reset(resp);
+	memset(&c, 0, sizeof(c));
+	c.app = a;
+	c.param = param;
+	c.rd = rd;
+	c.arg = arg;
+	c.resp = resp;
+	c.logfd = logfd;
+	call_run(&c);
+	return c.rc;
+}
 
-	origin = param(arg, "HTTP_ORIGIN");
-	method = lbx_req_method(param(arg, "REQUEST_METHOD"));
-	rc = lbx_req_origin(origin, scheme(param, arg),
-	    param(arg, "HTTP_HOST"), param(arg, "SERVER_PORT"),
-	    a->conf.origins, &cross);
-	if (rc != LBAUTH_OK)
-		goto out;
-	if (method == LBX_METHOD_OPTIONS) {
-		lbx_resp_begin(resp, 204, NULL);
-		lbx_resp_header(resp, "Allow", "POST, OPTIONS");
-		if (cross) {
-			cors(resp, origin);
-			lbx_resp_header(resp, "Access-Control-Allow-Methods",
-			    "POST, OPTIONS");
-			lbx_resp_header(resp, "Access-Control-Allow-Headers",
-			    "Content-Type, Authorization");
-			lbx_resp_header(resp, "Access-Control-Max-Age", "600");
-		}
-		lbx_resp_end(resp, NULL, 0);
-		goto done;
-	}
-	if (method != LBX_METHOD_POST) {
-		rc = LBAUTH_EMETHOD;
-		goto out;
-	}
-	if ((rc = lbx_req_ctype(param(arg, "CONTENT_TYPE"))) != LBAUTH_OK)
-		goto out;
-	if ((rc = lbx_req_length(param(arg, "CONTENT_LENGTH"),
-	    (size_t)a->conf.max_body, &len)) != LBAUTH_OK)
-		goto out;
-	if ((rc = read_body(rd, arg, a->body, len)) != LBAUTH_OK)
-		goto out;
-	if ((rc = lbx_req_body(&req, a->body, len, &reason)) != LBAUTH_OK)
-		goto out;
+/* See lbauth.h. */
+enum lbauth_err
+lbauth_app_start(struct lbauth_app *a, lbauth_param_fn param,
+    lbauth_read_fn rd, void *arg, struct lbauth_resp *resp, int logfd,
+    lbauth_done_fn done, void *done_arg)
+{
+	struct lbx_call	*c;
 
-	now = time(NULL);
-	remote = a->conf.trust_remote_user ? param(arg, "REMOTE_USER") : NULL;
-	if (remote != NULL && *remote != '\0')
-		rc = lbx_user_remote(&user, remote);
-	else if (a->cookie_key.alg != 0) {
-		rules.now = now;
-		rules.skew = a->conf.clock_skew;
-		rules.issuer = a->conf.cookie_issuer;
-		rules.audience = a->conf.cookie_audience;
-		rc = lbx_cookie_verify(&user, param(arg, "HTTP_COOKIE"),
-		    a->conf.cookie_name, &a->cookie_key, &rules, &reason);
-	} else
-		rc = LBAUTH_ENOSESSION;
-	if (rc != LBAUTH_OK)
-		goto out;
-
-	if (a->conf.token == LBX_TOKEN_ACCESS) {
-		d = a->policy.ops->decide(a->policy.ctx, &req, &user, &sess);
-		logsess = &sess;
-		if (d == LBAUTH_DECISION_ERROR) {
-			rc = LBAUTH_EPOLICY;
-			goto out;
-		}
-		if (d != LBAUTH_DECISION_ALLOW || sess.ngrants == 0) {
-			rc = LBAUTH_EDENIED;
-			goto out;
-		}
-	}
-	if (a->conf.backend == LBX_BACKEND_LIVEBLOCKS) {
-		if ((rc = ask_liveblocks(a, &user, &sess, &status, &reason)) !=
-		    LBAUTH_OK) {
-			if (rc == LBAUTH_EUPSTREAM) {
-				snprintf(msg, sizeof(msg), "Could not reach %s "
-				    "(%s); try again later.",
-				    lbx_upstream_url(&a->upstream), reason);
-				message = msg;
-			}
-			goto out;
-		}
-		lbx_resp_begin(resp, (int)status, "application/json");
-		if (cross)
-			cors(resp, origin);
-		lbx_resp_end(resp, a->answer.p, a->answer.len);
-		goto done;
-	}
-	lbx_buf_puts(&resp->token, "{\"token\":\"");
-	if (a->conf.token == LBX_TOKEN_ID)
-		lbx_token_id(&resp->token, &a->minter, &user, now);
-	else
-		lbx_token_access(&resp->token, &a->minter, &user, &sess, now);
-	lbx_buf_puts(&resp->token, "\"}");
-	if (resp->token.oom) {
-		rc = LBAUTH_ENOMEM;
-		goto out;
-	}
-	lbx_resp_begin(resp, 200, "application/json");
-	if (cross)
-		cors(resp, origin);
-	lbx_resp_end(resp, resp->token.p, resp->token.len);
-	lbx_buf_reset(&resp->token);
-	goto done;
-out:
-	lbx_buf_reset(&resp->token);
-	lbx_resp_error_body(&resp->token, rc, message);
-	lbx_resp_begin(resp, lbauth_err_status(rc), "application/json");
-	if (rc == LBAUTH_EMETHOD)
-		lbx_resp_header(resp, "Allow", "POST, OPTIONS");
-	if (cross)
-		cors(resp, origin);
-	lbx_resp_end(resp, resp->token.p, resp->token.len);
-done:
-	if (resp->out.oom) {
-		/* Last resort: a fixed 500 that needs no allocation. */
-		static const char oom[] = "Status: 500 Internal Server Error"
-		    "\r\nContent-Type: application/json\r\nCache-Control: "
-		    "no-store\r\n\r\n{\"error\":\"internal_error\","
-		    "\"message\":\"Out of memory; try again later.\"}";
-
-		rc = LBAUTH_ENOMEM;
-		resp->out.len = 0;
-		resp->out.oom = 0;
-		resp->status = 500;
-		if (resp->out.cap > sizeof(oom)) {
-			memcpy(resp->out.p, oom, sizeof(oom));
-			resp->out.len = sizeof(oom) - 1;
-		}
-	}
-	if (a->conf.log_requests)
-		lbx_log_request(logfd, resp->status, rc == LBAUTH_OK ? NULL :
-		    lbauth_err_code(rc), reason, user.id, req.room, logsess,
-		    since(&t0));
-	lbx_user_clear(&user);
-	lbx_req_clear(&req);
-	return rc;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return LBAUTH_ENOMEM;
+	c->app = a;
+	c->param = param;
+	c->rd = rd;
+	c->arg = arg;
+	c->resp = resp;
+	c->logfd = logfd;
+	c->heap = true;
+	c->done = done;
+	c->done_arg = done_arg;
+	call_run(c);
+	return LBAUTH_OK;
 }

@@ -83,6 +83,8 @@ static const struct {
 	K(LBX_CONF_PUBLISHED_KEY_FILES, "published_key_files", V_PATHS,
 	    published, 0, 0),
 	K(LBX_CONF_SANDBOX, "sandbox", V_BOOL, sandbox, 0, 0),
+	K(LBX_CONF_MAX_INFLIGHT, "max_inflight", V_LONG, max_inflight, 1,
+	    65536),
 #undef K
 };
 
@@ -103,6 +105,7 @@ defaults(struct lbauth_conf *c)
 	c->backend = LBX_BACKEND_LIVEBLOCKS;
 	c->token = LBX_TOKEN_ACCESS;
 	c->upstream_timeout_ms = 5000;
+	c->max_inflight = 256;
 	c->clock_skew = 60;
 	c->token_ttl = 3600;
 	c->max_body = 4096;

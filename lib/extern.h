@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include <pthread.h>
+
 #include <json.h>
 #include <sodium.h>
 
@@ -116,6 +118,7 @@ enum lbx_conf_key {
 	LBX_CONF_PUBLISHED_KEY_FILES,
 	LBX_CONF_SANDBOX,
 	LBX_CONF_UPSTREAM_CA_FILE,
+	LBX_CONF_MAX_INFLIGHT,
 	LBX_CONF__MAX
 };
 
@@ -143,6 +146,7 @@ struct lbauth_conf {
 	char		*liveblocks_secret_file;
 	char		*liveblocks_base_url;
 	long		 upstream_timeout_ms;
+	long		 max_inflight;	/* requests in flight per process */
 	char		*upstream_ca_file;	/* NULL: the system's CAs */
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */
@@ -319,11 +323,19 @@ struct lbx_policy {
 	const struct lbauth_policy_ops	*ops;
 	void				*ctx;
 	void				*dl;	/* dlopen handle, or NULL */
+	pthread_mutex_t			 serial; /* LBAUTH_POLICY_SERIAL */
+	bool				 worker; /* worker_init ran */
 };
 
 enum lbauth_err lbx_policy_open(struct lbx_policy *, const char *,
 		    const char *, char *, size_t) LBAUTH_WUR;
 void	lbx_policy_close(struct lbx_policy *);
+enum lbauth_err lbx_policy_worker_init(struct lbx_policy *, char *, size_t)
+		    LBAUTH_WUR;
+void	lbx_policy_worker_fini(struct lbx_policy *);
+enum lbauth_decision lbx_policy_decide(struct lbx_policy *,
+		    const struct lbauth_request *, const struct lbauth_user *,
+		    struct lbauth_session *);
 
 /* ---------------------------------------------------------------------
  * token.c: Liveblocks access and ID tokens, signed locally.
@@ -350,7 +362,27 @@ void	lbx_token_id(struct lbx_buf *, struct lbx_minter *,
  */
 #define LBX_UPSTREAM_MAX	65536	/* bytes of an upstream answer */
 
+struct lbx_engine;
+struct lbx_xfer;
+typedef void	(*lbx_xfer_fn)(struct lbx_xfer *);
+
+/* One transfer handed to the engine (lbx_upstream_submit). */
+struct lbx_xfer {
+	const char		*path;		/* "/v2/...", static */
+	struct lbx_buf		 body;		/* the JSON to POST */
+	struct lbx_buf		 answer;	/* the API's answer */
+	struct lbx_buf		 url;
+	long			 status;
+	long			 conns;
+	const char		*reason;	/* static, or NULL */
+	enum lbauth_err		 rc;
+	lbx_xfer_fn		 done;
+	void			*h;		/* the easy handle in flight */
+	struct lbx_xfer		*next;		/* the engine's queue */
+};
+
 struct lbx_upstream {
+	struct lbx_engine	*eng;		/* a worker's, or NULL */
 	void			*dl;		/* libcurl */
 	struct lbx_curl		*curl;		/* its functions */
 	void			*h;		/* the easy handle, or NULL */
@@ -368,6 +400,11 @@ enum lbauth_err lbx_upstream_post(struct lbx_upstream *, const char *,
 		    const char *, size_t, long *, struct lbx_buf *, long *,
 		    const char **) LBAUTH_WUR;
 const char *lbx_upstream_url(const struct lbx_upstream *);
+enum lbauth_err lbx_upstream_start(struct lbx_upstream *, long) LBAUTH_WUR;
+void	lbx_upstream_stop(struct lbx_upstream *);
+bool	lbx_upstream_started(const struct lbx_upstream *);
+enum lbauth_err lbx_upstream_submit(struct lbx_upstream *, struct lbx_xfer *)
+		    LBAUTH_WUR;
 void	lbx_upstream_clear(struct lbx_upstream *);
 
 /* ---------------------------------------------------------------------
@@ -392,6 +429,7 @@ void	lbx_resp_begin(struct lbauth_resp *, int, const char *);
 void	lbx_resp_header(struct lbauth_resp *, const char *, const char *);
 void	lbx_resp_end(struct lbauth_resp *, const char *, size_t);
 void	lbx_resp_error_body(struct lbx_buf *, enum lbauth_err, const char *);
+void	lbx_resp_fixed_500(struct lbauth_resp *, enum lbauth_err);
 
 /* ---------------------------------------------------------------------
  * log.c: one line per request.  It takes no argument that could carry a

@@ -23,6 +23,9 @@
 #include <stdint.h>
 #include <time.h>
 
+/* This lbauth's version ("lbauth --version"). */
+#define LBAUTH_VERSION		"0.2.0"
+
 #if defined(__GNUC__)
 #define LBAUTH_API	__attribute__((visibility("default")))
 #define LBAUTH_WUR	__attribute__((warn_unused_result))
@@ -183,20 +186,56 @@ LBAUTH_API size_t	 lbauth_session_npatterns(const struct lbauth_session *);
  *		.decide = my_decide,
  *	};
  *
- * lbauth dlopen()s it at start-up, refuses a module whose abi differs
- * from its own LBAUTH_POLICY_ABI, calls init once at start-up (before
- * the first request), decide for each access-token
- * request and fini at exit.  decide grants permissions with
- * lbauth_session_allow() and returns:
+ * lbauth dlopen()s it at start-up and refuses a module whose abi
+ * differs from its own LBAUTH_POLICY_ABI.  Then, in this order:
+ *
+ *	init		once per configuration, in the process that loads it
+ *			(the --workers master before it forks, again at each
+ *			reload; a spawn-fcgi, mod_fcgid or CGI process
+ *			itself), before any worker exists: check policy_arg,
+ *			read files.  Its ctx is copied into every worker by
+ *			fork().
+ *	worker_init	in each worker process after fork (and in a
+ *			process that is its own worker), before the
+ *			sandbox and before the first request: open what
+ *			must not be shared between processes (a database
+ *			connection, a socket), storing it in ctx, which is
+ *			this process's own copy.
+ *	decide		for each access-token request, INSIDE the sandbox
+ *			(README "Sandbox": no execve, no fork, no file
+ *			opened for writing; sockets are allowed).
+ *	worker_fini	in that worker when it exits (after SIGTERM, a
+ *			reload, or when its web server stops it), once its
+ *			last request is answered, inside the sandbox.
+ *	fini		in the process that ran init, when that
+ *			configuration is dropped (exit, or a reload).
+ *
+ * Threads: with backend = liveblocks a worker serves several requests
+ * at once, and decide may run concurrently on several threads of one
+ * process (with the same ctx).  A plugin whose decide is not
+ * thread-safe sets LBAUTH_POLICY_SERIAL in flags, and lbauth then calls
+ * its decide from one thread at a time per process (a mutex: other
+ * requests wait their turn, so keep such a decide short).
+ * init, worker_init, worker_fini and fini are never concurrent with
+ * anything.  Threads the plugin starts in worker_init are confined by
+ * the sandbox too (it covers every thread of the process).
+ *
+ * decide grants permissions with lbauth_session_allow() and returns:
  *	LBAUTH_DECISION_ALLOW	answer with a token for what was granted
  *				(403 if nothing was);
  *	LBAUTH_DECISION_DENY	answer 403;
  *	LBAUTH_DECISION_ERROR	answer 500: the policy could not decide
  *				(a database down, say).  Never turned into
  *				allow or deny.
- * decide is called from one thread at a time per process.
+ *
+ * ABI 2 (lbauth 0.2.0) added flags, worker_init and worker_fini, made
+ * decide concurrent, and pinned the values of enum lbauth_err; a
+ * module built for ABI 1 is refused: rebuild it against this header.
  */
-#define LBAUTH_POLICY_ABI	1
+#define LBAUTH_POLICY_ABI	2
+
+/* lbauth_policy_ops.flags */
+#define LBAUTH_POLICY_SERIAL	0x1u	/* decide is not thread-safe */
 
 enum lbauth_decision {
 	LBAUTH_DECISION_ERROR = -1,
@@ -205,20 +244,30 @@ enum lbauth_decision {
 };
 
 struct lbauth_policy_ops {
-	unsigned	 abi;
+	unsigned	 abi;		/* LBAUTH_POLICY_ABI */
 	const char	*name;
+	unsigned	 flags;		/* LBAUTH_POLICY_* */
 	/*
 	 * Optional.  arg is the config's policy_arg (or NULL).  Stores the
 	 * policy's state in *ctx_r; returns 0, or -1 after writing a
-	 * NUL-terminated reason into err (errsz bytes), which stops start-up.
+	 * NUL-terminated reason into err (errsz bytes), which stops start-up
+	 * (or refuses the reload).
 	 */
 	int		(*init)(const char *arg, void **ctx_r, char *err,
 			    size_t errsz);
+	/*
+	 * Optional.  ctx is what init stored (this process's copy).
+	 * Returns 0, or -1 after writing a reason into err: the worker then
+	 * exits without serving (and the master pauses before replacing it).
+	 */
+	int		(*worker_init)(void *ctx, char *err, size_t errsz);
 	/* Required.  See above. */
 	enum lbauth_decision (*decide)(void *ctx,
 			    const struct lbauth_request *req,
 			    const struct lbauth_user *user,
 			    struct lbauth_session *session);
+	/* Optional.  Releases what worker_init set up, in that worker. */
+	void		(*worker_fini)(void *ctx);
 	/* Optional.  Releases what init set up. */
 	void		(*fini)(void *ctx);
 };
@@ -254,12 +303,31 @@ LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 			    const struct lbauth_app *app);
 
 /*
- * Whether app's requests wait on the network (backend = liveblocks): a
- * worker then spends most of a request waiting, so more workers than
- * CPUs keep the CPUs busy.
+ * Whether app's requests may stay in flight while they wait for the
+ * network (backend = liveblocks): a FastCGI worker then serves many at
+ * once (several request threads and lbauth_app_start()); otherwise it
+ * serves one at a time with lbauth_app_serve().
  */
-LBAUTH_API bool		 lbauth_app_waits_upstream(
-			    const struct lbauth_app *app);
+LBAUTH_API bool		 lbauth_app_concurrent(const struct lbauth_app *app);
+
+/*
+ * Makes the calling process a worker of app: runs the policy's
+ * worker_init, and with concurrent (a FastCGI worker about to run
+ * request threads) starts what lbauth_app_start() needs (the upstream
+ * thread of backend = liveblocks).  Call it once, after fork and before
+ * the sandbox and the first request.  Returns LBAUTH_OK, or a code with
+ * a sentence in err: the worker must not serve.
+ */
+LBAUTH_API enum lbauth_err lbauth_app_worker_start(struct lbauth_app *app,
+			    bool concurrent, char *err, size_t errsz)
+			    LBAUTH_WUR;
+/*
+ * Ends the calling worker: waits until every request in flight has been
+ * answered (each is bounded by upstream_timeout_ms), then runs the
+ * policy's worker_fini.  No request may be started after.  A no-op
+ * when lbauth_app_worker_start() did not succeed.
+ */
+LBAUTH_API void		 lbauth_app_worker_stop(struct lbauth_app *app);
 
 /* Wipes the keys and releases app.  NULL is a no-op. */
 LBAUTH_API void		 lbauth_app_free(struct lbauth_app *app);
@@ -289,6 +357,39 @@ LBAUTH_API int		 lbauth_resp_status(const struct lbauth_resp *resp);
 LBAUTH_API enum lbauth_err lbauth_app_serve(struct lbauth_app *app,
 			    lbauth_param_fn param, lbauth_read_fn read,
 			    void *arg, struct lbauth_resp *resp, int logfd);
+
+/*
+ * Called once when a request begun with lbauth_app_start() has its
+ * answer in resp: arg is the caller's, rc what lbauth_app_serve() would
+ * have returned.  It may run on another thread than the one that
+ * started the request (the backend's), and may free arg.
+ */
+typedef void		 (*lbauth_done_fn)(void *arg, enum lbauth_err rc);
+
+/*
+ * Answers one request like lbauth_app_serve(), but may leave it in
+ * flight while it waits for the network: then it returns at once, and
+ * done(done_arg, rc) is called from another thread once resp holds the
+ * answer.  Otherwise done is called before it returns.  param, read,
+ * arg and resp must stay valid until done; read is only called before
+ * lbauth_app_start() returns.  Needs lbauth_app_worker_start() with
+ * concurrent for requests to go in flight.  Returns LBAUTH_OK (done will
+ * be called), or LBAUTH_ENOMEM (it will not: answer with
+ * lbauth_fixed_500()).  Thread-safe: several threads may start
+ * requests of one app at once.
+ */
+LBAUTH_API enum lbauth_err lbauth_app_start(struct lbauth_app *app,
+			    lbauth_param_fn param, lbauth_read_fn read,
+			    void *arg, struct lbauth_resp *resp, int logfd,
+			    lbauth_done_fn done, void *done_arg) LBAUTH_WUR;
+
+/*
+ * The fixed response for when no other can be made: err LBAUTH_ENOMEM
+ * (out of memory) or anything else (the configuration is invalid, see
+ * the error log).  Static storage; *len_r bytes.
+ */
+LBAUTH_API const char	*lbauth_fixed_500(enum lbauth_err err,
+			    size_t *len_r);
 
 /* ---------------------------------------------------------------------
  * Verifying lbauth's tokens (backend = local) in a C realtime server:

@@ -12,9 +12,14 @@
  *	else, the user has an org		-> READ_ACCESS on "<org>:*"
  *	else					-> deny (403)
  * The guide writes the read pattern as `${org}*`; we add the ':' so
- * that org "acme" cannot read the rooms of org "acmecorp".
+ * that org "acme" cannot read the rooms of org "acmecorp".  It keeps no
+ * state, so its decide is thread-safe.
+ *
+ * The loader also runs a plugin's per-worker hooks and serializes the
+ * decide of a plugin that declares LBAUTH_POLICY_SERIAL (lbauth.h).
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,8 +119,67 @@ lbx_policy_open(struct lbx_policy *p, const char *name, const char *arg,
 			return LBAUTH_ECONFIG;
 		}
 	}
+	if ((ops->flags & LBAUTH_POLICY_SERIAL) != 0 &&
+	    pthread_mutex_init(&p->serial, NULL) != 0) {
+		snprintf(err, errsz, "policy %s: no mutex", name);
+		if (ops->fini != NULL)
+			ops->fini(p->ctx);
+		return LBAUTH_ECONFIG;
+	}
 	p->ops = ops;
 	return LBAUTH_OK;
+}
+
+/*
+ * Runs the policy's worker_init in this worker.  Returns LBAUTH_OK, or
+ * LBAUTH_ECONFIG with "policy NAME: worker init failed: why" in err.
+ */
+enum lbauth_err
+lbx_policy_worker_init(struct lbx_policy *p, char *err, size_t errsz)
+{
+	char	 why[256];
+
+	if (p->ops == NULL || p->worker)
+		return LBAUTH_OK;
+	if (p->ops->worker_init != NULL) {
+		why[0] = '\0';
+		if (p->ops->worker_init(p->ctx, why, sizeof(why)) != 0) {
+			why[sizeof(why) - 1] = '\0';
+			snprintf(err, errsz, "policy %s: worker init failed: "
+			    "%s", p->ops->name, why[0] != '\0' ? why :
+			    "no reason given");
+			return LBAUTH_ECONFIG;
+		}
+	}
+	p->worker = true;
+	return LBAUTH_OK;
+}
+
+/* Runs the policy's worker_fini when worker_init ran. */
+void
+lbx_policy_worker_fini(struct lbx_policy *p)
+{
+
+	if (p->ops == NULL || !p->worker)
+		return;
+	if (p->ops->worker_fini != NULL)
+		p->ops->worker_fini(p->ctx);
+	p->worker = false;
+}
+
+/* Calls the policy's decide, one thread at a time when it says so. */
+enum lbauth_decision
+lbx_policy_decide(struct lbx_policy *p, const struct lbauth_request *req,
+    const struct lbauth_user *user, struct lbauth_session *session)
+{
+	enum lbauth_decision	 d;
+
+	if ((p->ops->flags & LBAUTH_POLICY_SERIAL) == 0)
+		return p->ops->decide(p->ctx, req, user, session);
+	pthread_mutex_lock(&p->serial);
+	d = p->ops->decide(p->ctx, req, user, session);
+	pthread_mutex_unlock(&p->serial);
+	return d;
 }
 
 /* Runs the policy's fini and unloads it.  A zeroed p is a no-op. */
@@ -125,6 +189,8 @@ lbx_policy_close(struct lbx_policy *p)
 
 	if (p->ops != NULL && p->ops->fini != NULL)
 		p->ops->fini(p->ctx);
+	if (p->ops != NULL && (p->ops->flags & LBAUTH_POLICY_SERIAL) != 0)
+		pthread_mutex_destroy(&p->serial);
 	if (p->dl != NULL)
 		dlclose(p->dl);
 	memset(p, 0, sizeof(*p));

@@ -124,3 +124,48 @@ lbx_resp_error_body(struct lbx_buf *b, enum lbauth_err err,
 	lbx_buf_json_str(b, message, strlen(message));
 	lbx_buf_putc(b, '}');
 }
+
+/* The fixed 500 bodies, the one place they are written. */
+static const char fixed_oom[] = "Status: 500 Internal Server Error\r\n"
+    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+    "Retry-After: 1\r\n\r\n"
+    "{\"error\":\"internal_error\",\"message\":\"Out of memory; try "
+    "again later.\"}";
+static const char fixed_conf[] = "Status: 500 Internal Server Error\r\n"
+    "Content-Type: application/json\r\nCache-Control: no-store\r\n\r\n"
+    "{\"error\":\"misconfigured\",\"message\":\"The endpoint's "
+    "configuration is invalid; see its error log.\"}";
+
+/* See lbauth.h. */
+const char *
+lbauth_fixed_500(enum lbauth_err err, size_t *len_r)
+{
+
+	if (err == LBAUTH_ENOMEM) {
+		*len_r = sizeof(fixed_oom) - 1;
+		return fixed_oom;
+	}
+	*len_r = sizeof(fixed_conf) - 1;
+	return fixed_conf;
+}
+
+/*
+ * Replaces r's contents with the fixed 500 for err, in the storage r
+ * already has (no allocation); r is left empty when that is too small,
+ * and the caller then writes lbauth_fixed_500() itself.
+ */
+void
+lbx_resp_fixed_500(struct lbauth_resp *r, enum lbauth_err err)
+{
+	const char	*p;
+	size_t		 len;
+
+	p = lbauth_fixed_500(err, &len);
+	r->out.len = 0;
+	r->out.oom = 0;
+	r->status = 500;
+	if (r->out.cap > len) {
+		memcpy(r->out.p, p, len + 1);
+		r->out.len = len;
+	}
+}

@@ -16,6 +16,26 @@
  * upstream_timeout_ms, connect included; the answer is capped at
  * LBX_UPSTREAM_MAX bytes.
  *
+ * Two ways to make a request.  lbx_upstream_post() blocks in
+ * curl_easy_perform(): a CGI run or a test makes one request and exits,
+ * and starts no thread.  A FastCGI worker instead starts the engine
+ * (lbx_upstream_start): ONE thread per process running a curl multi
+ * handle, to which the request threads hand transfers
+ * (lbx_upstream_submit) and which calls each transfer's done function
+ * when it ends.  A worker then keeps hundreds of requests in flight over
+ * few connections: the multi handle keeps its connections (CURLMOPT_
+ * MAXCONNECTS) and its DNS answers for all its transfers, multiplexes
+ * them over HTTP/2 where the server offers it over TLS (CURLPIPE_
+ * MULTIPLEX, and CURLOPT_PIPEWAIT, so that a new transfer waits for a
+ * connection being set up rather than opening another), and opens one
+ * HTTP/1.1 connection per transfer in flight only where HTTP/2 is not
+ * offered.  The alternative, a thread per request in flight each
+ * blocking in curl_easy_perform(), holds one connection to the API per
+ * request in flight and one stack per thread.  The multi handle is only
+ * touched by the engine thread; others reach it through the queue
+ * (under a mutex) and curl_multi_wakeup(), libcurl's one thread-safe
+ * multi call.
+ *
  * The secret reaches libcurl once, as the Authorization header line of
  * a curl_slist.  XXX: libcurl copies header lines into its own buffers
  * for each request and frees them without wiping; we wipe our list on
@@ -24,6 +44,8 @@
 #define CURL_DISABLE_TYPECHECK 1
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +64,29 @@ struct lbx_curl {
 	void		 (*easy_cleanup)(CURL *);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void		 (*slist_free_all)(struct curl_slist *);
+	CURLM		*(*multi_init)(void);
+	CURLMcode	 (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode	 (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_perform)(CURLM *, int *);
+	CURLMcode	 (*multi_poll)(CURLM *, struct curl_waitfd *,
+			    unsigned int, int, int *);
+	CURLMcode	 (*multi_wakeup)(CURLM *);
+	CURLMsg		*(*multi_info_read)(CURLM *, int *);
+	CURLMcode	 (*multi_cleanup)(CURLM *);
+};
+
+/*
+ * The engine of a worker: the multi handle, its thread and the queue
+ * of submitted transfers not yet added to it.
+ */
+struct lbx_engine {
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	CURLM			*multi;
+	struct lbx_xfer		*queue;		/* under lock, LIFO */
+	int			 stopping;	/* under lock */
+	long			 maxconns;
 };
 
 /* The libcurl sonames to try, newest ABI first. */
@@ -96,6 +141,15 @@ lbx_upstream_init(struct lbx_upstream *up, const char *base,
 	SYM(easy_cleanup, "curl_easy_cleanup");
 	SYM(slist_append, "curl_slist_append");
 	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(multi_init, "curl_multi_init");
+	SYM(multi_setopt, "curl_multi_setopt");
+	SYM(multi_add_handle, "curl_multi_add_handle");
+	SYM(multi_remove_handle, "curl_multi_remove_handle");
+	SYM(multi_perform, "curl_multi_perform");
+	SYM(multi_poll, "curl_multi_poll");
+	SYM(multi_wakeup, "curl_multi_wakeup");
+	SYM(multi_info_read, "curl_multi_info_read");
+	SYM(multi_cleanup, "curl_multi_cleanup");
 #undef SYM
 	if (c->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errsz, "libcurl failed to initialise");
@@ -124,6 +178,7 @@ lbx_upstream_clear(struct lbx_upstream *up)
 	struct lbx_curl		*c = up->curl;
 	struct curl_slist	*l;
 
+	lbx_upstream_stop(up);
 	if (c != NULL) {
 		for (l = up->headers; l != NULL; l = l->next)
 			sodium_memzero(l->data, strlen(l->data));
@@ -151,17 +206,12 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	return b->oom ? 0 : len;
 }
 
-/* Makes the process's easy handle with the options that never change. */
-static int
-handle(struct lbx_upstream *up)
+/* Sets the options every transfer has on the easy handle h. */
+static void
+options(struct lbx_upstream *up, CURL *h)
 {
 	struct lbx_curl	*c = up->curl;
-	CURL		*h;
 
-	if (up->h != NULL)
-		return 0;
-	if ((h = c->easy_init()) == NULL)
-		return -1;
 	c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -179,6 +229,21 @@ handle(struct lbx_upstream *up)
 	c->easy_setopt(h, CURLOPT_USERAGENT, "lbauth");
 	c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	c->easy_setopt(h, CURLOPT_POST, 1L);
+	/* HTTP/2 over TLS where offered (HTTP/1.1 otherwise). */
+	c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+}
+
+/* Makes the process's easy handle for lbx_upstream_post(). */
+static int
+handle(struct lbx_upstream *up)
+{
+	CURL	*h;
+
+	if (up->h != NULL)
+		return 0;
+	if ((h = up->curl->easy_init()) == NULL)
+		return -1;
+	options(up, h);
 	up->h = h;
 	return 0;
 }
@@ -225,6 +290,197 @@ lbx_upstream_post(struct lbx_upstream *up, const char *path,
 		return LBAUTH_EUPSTREAM;
 	}
 	c->easy_getinfo(up->h, CURLINFO_RESPONSE_CODE, status_r);
+	return LBAUTH_OK;
+}
+
+/* Maps a finished transfer's result into x (engine thread). */
+static void
+finished(struct lbx_upstream *up, struct lbx_xfer *x, CURLcode rc)
+{
+	struct lbx_curl	*c = up->curl;
+
+	c->easy_getinfo(x->h, CURLINFO_NUM_CONNECTS, &x->conns);
+	if (rc != CURLE_OK) {
+		x->reason = rc == CURLE_WRITE_ERROR ?
+		    "the answer was too large" : c->easy_strerror(rc);
+		x->rc = x->answer.oom ? LBAUTH_ENOMEM : LBAUTH_EUPSTREAM;
+	} else {
+		c->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+		x->rc = LBAUTH_OK;
+	}
+}
+
+/* Adds the queued transfers to the multi handle (engine thread). */
+static void
+add_queued(struct lbx_upstream *up, struct lbx_xfer *q)
+{
+	struct lbx_curl	*c = up->curl;
+	struct lbx_xfer	*x, *next;
+
+	for (x = q; x != NULL; x = next) {
+		next = x->next;
+		x->next = NULL;
+		if (c->multi_add_handle(up->eng->multi, x->h) != CURLM_OK) {
+			x->rc = LBAUTH_EUPSTREAM;
+			x->reason = "libcurl refused the transfer";
+			c->easy_cleanup(x->h);
+			x->h = NULL;
+			x->done(x);
+		}
+	}
+}
+
+/*
+ * The engine thread: adds what was submitted, drives the transfers and
+ * hands each finished one to its done function, until stopped with
+ * nothing left in flight.
+ */
+static void *
+engine(void *arg)
+{
+	struct lbx_upstream	*up = arg;
+	struct lbx_engine	*e = up->eng;
+	struct lbx_curl		*c = up->curl;
+	struct lbx_xfer		*q, *x;
+	CURLMsg			*m;
+	int			 running = 0, left, stop;
+	CURLcode		 rc;
+
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		q = e->queue;
+		e->queue = NULL;
+		stop = e->stopping;
+		pthread_mutex_unlock(&e->lock);
+		add_queued(up, q);
+		c->multi_perform(e->multi, &running);
+		while ((m = c->multi_info_read(e->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			x = NULL;
+			c->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &x);
+			rc = m->data.result;
+			c->multi_remove_handle(e->multi, m->easy_handle);
+			finished(up, x, rc);
+			c->easy_cleanup(x->h);
+			x->h = NULL;
+			x->done(x);
+		}
+		if (stop && running == 0 && q == NULL)
+			break;
+		c->multi_poll(e->multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Starts up's engine in the calling process (a worker, after fork:
+ * threads do not survive fork): a multi handle that keeps up to maxconns
+ * connections open, and its thread.  Signals that the calling thread
+ * blocks stay blocked in the engine.  Returns LBAUTH_OK, LBAUTH_ENOMEM or
+ * LBAUTH_ESYS (no thread).
+ */
+enum lbauth_err
+lbx_upstream_start(struct lbx_upstream *up, long maxconns)
+{
+	struct lbx_curl		*c = up->curl;
+	struct lbx_engine	*e;
+
+	if (up->eng != NULL)
+		return LBAUTH_OK;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return LBAUTH_ENOMEM;
+	if ((e->multi = c->multi_init()) == NULL) {
+		free(e);
+		return LBAUTH_ENOMEM;
+	}
+	c->multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	c->multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, maxconns);
+	e->maxconns = maxconns;
+	pthread_mutex_init(&e->lock, NULL);
+	up->eng = e;
+	if ((errno = pthread_create(&e->thread, NULL, engine, up)) != 0) {
+		pthread_mutex_destroy(&e->lock);
+		c->multi_cleanup(e->multi);
+		free(e);
+		up->eng = NULL;
+		return LBAUTH_ESYS;
+	}
+	return LBAUTH_OK;
+}
+
+/*
+ * Stops the engine once every transfer in flight or queued has ended
+ * (each is bounded by upstream_timeout_ms) and its done function has
+ * run; then joins its thread.  No transfer may be submitted after.  A
+ * never-started engine is a no-op.
+ */
+void
+lbx_upstream_stop(struct lbx_upstream *up)
+{
+	struct lbx_engine	*e = up->eng;
+
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = 1;
+	pthread_mutex_unlock(&e->lock);
+	up->curl->multi_wakeup(e->multi);
+	pthread_join(e->thread, NULL);
+	pthread_mutex_destroy(&e->lock);
+	up->curl->multi_cleanup(e->multi);
+	free(e);
+	up->eng = NULL;
+}
+
+/* Whether the engine runs in this process. */
+bool
+lbx_upstream_started(const struct lbx_upstream *up)
+{
+
+	return up->eng != NULL;
+}
+
+/*
+ * Hands x to the engine (any thread): POSTs x->body to base + x->path.
+ * x->done(x) is called exactly once, from the engine thread, when the
+ * transfer has ended, with x->rc, x->status, x->answer and x->reason set
+ * as lbx_upstream_post() sets its out-parameters.  x stays the caller's
+ * (done may free it); x->body must stay valid until done.  Returns
+ * LBAUTH_OK; LBAUTH_ENOMEM (done is then not called).
+ */
+enum lbauth_err
+lbx_upstream_submit(struct lbx_upstream *up, struct lbx_xfer *x)
+{
+	struct lbx_curl		*c = up->curl;
+	struct lbx_engine	*e = up->eng;
+	CURL			*h;
+
+	x->rc = LBAUTH_EUPSTREAM;
+	x->status = 0;
+	x->conns = 0;
+	x->reason = NULL;
+	lbx_buf_reset(&x->answer);
+	lbx_buf_reset(&x->url);
+	lbx_buf_puts(&x->url, up->base);
+	lbx_buf_puts(&x->url, x->path);
+	if (x->url.oom || (h = c->easy_init()) == NULL)
+		return LBAUTH_ENOMEM;
+	options(up, h);
+	c->easy_setopt(h, CURLOPT_URL, x->url.p);
+	c->easy_setopt(h, CURLOPT_POSTFIELDS, x->body.p);
+	c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)x->body.len);
+	c->easy_setopt(h, CURLOPT_WRITEDATA, &x->answer);
+	c->easy_setopt(h, CURLOPT_PRIVATE, x);
+	/* Wait for a connection being set up that may multiplex. */
+	c->easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	x->h = h;
+	pthread_mutex_lock(&e->lock);
+	x->next = e->queue;
+	e->queue = x;
+	pthread_mutex_unlock(&e->lock);
+	c->multi_wakeup(e->multi);
 	return LBAUTH_OK;
 }
 

@@ -30,7 +30,7 @@ describe("lbauthctl check and start-up errors", () => {
     ["bad origin", ["allowed_origins = https://app.example.com/"], /allowed_origins must list origins/],
     ["unknown policy", ["policy = nosuch"], /lbauth\.conf:\d+: policy: unknown policy "nosuch"/],
     ["missing plugin", ["policy = /nonexistent/p.so"], /policy: policy \/nonexistent\/p\.so: .*No such file/],
-    ["plugin with the wrong ABI", [`policy = ${ROOT}/tests/plugin/badabi.so`], /built for policy ABI 2, this lbauth has ABI 1/],
+    ["plugin with the wrong ABI", [`policy = ${ROOT}/tests/plugin/badabi.so`], /built for policy ABI 3, this lbauth has ABI 2/],
     ["plugin init failing", [`policy = ${ROOT}/tests/plugin/example.so`], /init failed: policy_arg must name the admin group/],
   ];
   for (const [name, lines, re] of cases) {

@@ -1,0 +1,175 @@
+/*
+ * listen.c: the listening socket of a self-managed lbauth, before the
+ * master starts (master.c only supervises): "--listen" binds a unix
+ * socket or a TCP address, or systemd hands one over (LISTEN_FDS), and
+ * then root's privileges are dropped to --user/--group.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+
+/*
+ * Binds addr ("unix:/path" or "host:port", "[v6]:port") and listens.
+ * A unix socket gets mode and, when given, owner uid/gid (so that the
+ * web server's user can connect: a socket it cannot write is nginx's
+ * "502 Bad Gateway").  Returns the socket, or -1 after printing why.
+ */
+int
+listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res = NULL, *ai;
+	char			 host[256], *port;
+	int			 fd = -1, one = 1, rc;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		addr += 5;
+		if (strlen(addr) >= sizeof(sun.sun_path)) {
+			fprintf(stderr, "lbauth: %s: socket path too long\n",
+			    addr);
+			return -1;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, addr);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			goto syserr;
+		/* A socket left by a dead lbauth; anything else stays. */
+		{
+			struct stat st;
+
+			if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode))
+				unlink(addr);
+		}
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    chmod(addr, mode) == -1 ||
+		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+		    chown(addr, uid, gid) == -1) ||
+		    listen(fd, 1024) == -1)
+			goto syserr;
+		return fd;
+	}
+	if (strlen(addr) >= sizeof(host))
+		goto usage;
+	strcpy(host, addr);
+	if ((port = strrchr(host, ':')) == NULL)
+		goto usage;
+	*port++ = '\0';
+	if (host[0] == '[' && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) !=
+	    0) {
+		fprintf(stderr, "lbauth: %s: %s\n", addr, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 1024) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		goto syserr;
+	return fd;
+usage:
+	fprintf(stderr, "lbauth: --listen %s: expected unix:/path or "
+	    "host:port\n", addr);
+	return -1;
+syserr:
+	fprintf(stderr, "lbauth: --listen %s: %s\n", addr, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Becomes user (and group, else the user's primary group) when running
+ * as root.  Returns 0 or -1 after printing why.
+ */
+int
+listen_drop(const char *user, const char *group)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr = NULL;
+	gid_t		 gid;
+
+	if (user == NULL && group == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "lbauth: --user/--group need root\n");
+		return -1;
+	}
+	if (user != NULL && (pw = getpwnam(user)) == NULL) {
+		fprintf(stderr, "lbauth: no user %s\n", user);
+		return -1;
+	}
+	if (group != NULL && (gr = getgrnam(group)) == NULL) {
+		fprintf(stderr, "lbauth: no group %s\n", group);
+		return -1;
+	}
+	gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+	    (pw != NULL && setuid(pw->pw_uid) == -1)) {
+		fprintf(stderr, "lbauth: dropping privileges: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Looks up the uid and gid --user/--group name, for the socket. */
+void
+listen_ids(const char *user, const char *group, uid_t *uid_r, gid_t *gid_r)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	*uid_r = (uid_t)-1;
+	*gid_r = (gid_t)-1;
+	if (user != NULL && (pw = getpwnam(user)) != NULL) {
+		*uid_r = pw->pw_uid;
+		*gid_r = pw->pw_gid;
+	}
+	if (group != NULL && (gr = getgrnam(group)) != NULL)
+		*gid_r = gr->gr_gid;
+}
+
+/* See listen.h. */
+int
+listen_systemd(void)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != getpid() ||
+	    strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}

@@ -1,0 +1,27 @@
+/*
+ * listen.h: binding the listening socket and dropping privileges
+ * (listen.c), used by lbauth.c only.
+ */
+#ifndef LBAUTH_LISTEN_H
+#define LBAUTH_LISTEN_H
+
+#include <sys/types.h>
+
+/*
+ * Binds addr ("unix:/path" or "host:port", "[v6]:port") and listens;
+ * a unix socket gets mode and, unless -1, owner uid and group gid.
+ * Returns the socket, or -1 after printing why.
+ */
+int	listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid);
+/* Becomes user/group when root; 0, or -1 after printing why. */
+int	listen_drop(const char *user, const char *group);
+/* The uid and gid of --user/--group (-1 for those not given). */
+void	listen_ids(const char *user, const char *group, uid_t *uid_r,
+	    gid_t *gid_r);
+/*
+ * The listening socket systemd passed (sd_listen_fds(3): LISTEN_PID is
+ * us, LISTEN_FDS >= 1, the first at fd 3), or -1; unsets LISTEN_*.
+ */
+int	listen_systemd(void);
+
+#endif /* !LBAUTH_LISTEN_H */
