@@ -100,9 +100,9 @@ const lb = makeSetup({ backend: "liveblocks", baseUrl: dev.url, conf: ["log_requ
 tmpdirs.push(lb.dir);
 const lbCookie = `session=${lb.cookie({ sub: "ada", org: "acme", name: "Ada", ttl: 7200 })}`;
 const lbSock = path.join(dir, "lbauth-lb.sock");
-// Twice the workers, as "--listen" without "--workers" gives this
-// backend: its workers mostly wait for the API's answer.
-const LB_WORKERS = 2 * WORKERS;
+// N workers, as every target here ("--listen" without "--workers"
+// gives one per CPU: each worker keeps many calls in flight).
+const LB_WORKERS = WORKERS;
 const lbLive = start(LBAUTH, ["--listen", `unix:${lbSock}`, "--workers", String(LB_WORKERS), "--socket-mode", "0666", "--config", lb.conf]);
 const svk = path.join(B, "sveltekit");
 let svelte = null, sveltePort = null;
