@@ -31,7 +31,7 @@ const CONNS = 32;
 // server holds each API call DELAY ms; DCONNS connections.  Then the
 // overload run: OV_CONNS connections against an OV_DELAY ms API.
 const DELAY = Number(process.env.BENCH_DELAY_MS ?? 50);
-const DCONNS = 256;
+const DCONNS = Number(process.env.BENCH_WAN_CONNS ?? 256);
 const OV_CONNS = 4096, OV_DELAY = 500, UPSTREAM_TIMEOUT_MS = 5000;
 const CPUS = Number(execFileSync("nproc", { encoding: "utf8" }).trim());
 const B = path.join(ROOT, "tests/bench");
