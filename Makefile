@@ -33,6 +33,14 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -O1 \
 	   -DLBAUTH_SANITIZE
 LDFLAGS	+= -fsanitize=address,undefined
 endif
+# SANITIZE=thread (make tsan): ThreadSanitizer; as under ASan the
+# sandbox is compiled out.  Every process's reports go to
+# tests/out/tsan.<pid> (cgi/lbauth.c: the workers' stderr is a log).
+ifeq ($(SANITIZE),thread)
+CFLAGS	+= -fsanitize=thread -fno-omit-frame-pointer -O1 -DLBAUTH_SANITIZE \
+	   -DLBAUTH_TSAN_LOG='"$(CURDIR)/tests/out/tsan"'
+LDFLAGS	+= -fsanitize=thread
+endif
 LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 
 LIB_SRCS = lib/app.c lib/b64.c lib/buf.c lib/conf.c lib/cookie.c lib/err.c \
@@ -122,6 +130,7 @@ test: deps all $(UNIT_TESTS)
 ifeq ($(CI)$(SANITIZE),true)
 	@$(MAKE) -s -j2 fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 	@$(MAKE) -s asan
+	@$(MAKE) -s tsan
 endif
 
 run: deps all
@@ -130,6 +139,19 @@ run: deps all
 asan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=1 test
+
+# ThreadSanitizer over the unit tests and the integration files whose
+# lbauth runs threads; fails on any report.
+TSAN_INTEG = tests/integ/daemon.test.mjs tests/integ/liveblocks.test.mjs \
+	     tests/integ/concurrency.test.mjs
+tsan:
+	$(MAKE) clean
+	$(MAKE) SANITIZE=thread all $(UNIT_TESTS)
+	@mkdir -p tests/out && rm -f tests/out/tsan.*
+	@SANITIZE=thread INTEG="$(TSAN_INTEG)" sh tests/run.sh $(UNIT_TESTS)
+	@if ls tests/out/tsan.* >/dev/null 2>&1; then \
+		echo "FAIL tsan: ThreadSanitizer reports:"; cat tests/out/tsan.*; \
+		exit 1; fi; echo "ok   tsan: no ThreadSanitizer report"
 
 # The unit tests and one FastCGI pass behind nginx under memcheck: no
 # error, no definite or indirect leak.
@@ -190,7 +212,7 @@ uninstall:
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 
-.PHONY: all deps test run asan valgrind soak bench install uninstall clean
+.PHONY: all deps test run asan tsan valgrind soak bench install uninstall clean
 
 # --- Fuzzing (STYLE.md section 10): tests/fuzz/fuzz-<parser>.c -------
 #

@@ -8,6 +8,7 @@
 #	--unit-only	skip the integration tests
 #	VALGRIND=1	run the unit binaries under valgrind memcheck
 #	TEST_TIMEOUT=S	seconds one integration file may take (900)
+#	INTEG="F ..."	only these integration files
 set -u
 cd "$(dirname "$0")/.."
 
@@ -40,7 +41,7 @@ for t in "$@"; do
 done
 
 if [ "$unit_only" = 0 ]; then
-	for f in tests/integ/*.test.mjs; do
+	for f in ${INTEG:-tests/integ/*.test.mjs}; do
 		name=$(basename "$f")
 		# A file that hangs fails after TEST_TIMEOUT seconds (exit
 		# 124) instead of holding the whole run.

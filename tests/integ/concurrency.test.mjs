@@ -19,7 +19,7 @@ import { ROOT, LBAUTH, makeSetup, startNginx, startDevServer, post, payload, cgi
 import { startDelayProxy } from "./delayproxy.mjs";
 
 const PLUGIN = (n) => path.join(ROOT, `tests/plugin/${n}.so`);
-const SANITIZED = process.env.SANITIZE === "1";
+const SANITIZED = ["1", "thread"].includes(process.env.SANITIZE);
 const SECCOMP = fs.existsSync(path.join(ROOT, "cgi/filter.h"));
 // Stopped at the end of the file (an after() inside a before() hook
 // would run as soon as that hook ends).

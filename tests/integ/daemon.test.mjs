@@ -309,7 +309,7 @@ http {
 
 // make SANITIZE=1 builds lbauth without the sandbox (cgi/sandbox.c:
 // ASan/LSan need /proc and ptrace); the run says so as a skip.
-const SANITIZED = process.env.SANITIZE === "1";
+const SANITIZED = ["1", "thread"].includes(process.env.SANITIZE);
 describe("sandbox (seccomp)", { skip: SANITIZED && "sanitizer build: the sandbox is compiled out" }, () => {
   const seccomp = (pid) => /Seccomp:\s*(\d)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   // A new worker confines itself right after FastCGI set-up: wait for it.
