@@ -314,12 +314,14 @@ static long
 job_read(void *arg, char *buf, size_t len)
 {
 	struct job	*j = arg;
-	char		 rest[512];
+	char		 rest[4096];
 	long		 n;
+	int		 m, left = DRAIN_MAX;
 
 	if ((n = fcgi_read(&j->rq, buf, len)) == (long)len)
-		while (FCGX_GetStr(rest, sizeof(rest), j->rq.in) > 0)
-			continue;
+		while (left > 0 &&
+		    (m = FCGX_GetStr(rest, sizeof(rest), j->rq.in)) > 0)
+			left -= m;
 	return n;
 }
 

@@ -20,6 +20,13 @@
  *    for writing, changing files, owners, modes or credentials,
  *    mounting, loading modules or BPF.
  *
+ * Threads: a backend = liveblocks worker runs request threads and an
+ * upstream thread (clone with CLONE_THREAD, futex, eventfd, poll), and
+ * libcurl starts resolver threads; the network profile allows all of
+ * it, and sandbox.c installs it with TSYNC so that it covers every
+ * thread.  The strict profile never meets a thread: backend = local
+ * serves one request at a time, and a plugin gets the network profile.
+ *
  * Usage: mkfilter > cgi/filter.h
  */
 #include <errno.h>

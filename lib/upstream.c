@@ -26,10 +26,10 @@
  * few connections: the multi handle keeps its connections (CURLMOPT_
  * MAXCONNECTS) and its DNS answers for all its transfers, multiplexes
  * them over HTTP/2 where the server offers it over TLS (CURLPIPE_
- * MULTIPLEX, and CURLOPT_PIPEWAIT, so that a new transfer waits for a
- * connection being set up rather than opening another), and opens one
- * HTTP/1.1 connection per transfer in flight only where HTTP/2 is not
- * offered.  The alternative, a thread per request in flight each
+ * MULTIPLEX, and over https CURLOPT_PIPEWAIT, so that a new transfer
+ * waits for a connection being set up rather than opening another), and
+ * opens one HTTP/1.1 connection per transfer in flight only where
+ * HTTP/2 is not offered.  The alternative, a thread per request in flight each
  * blocking in curl_easy_perform(), holds one connection to the API per
  * request in flight and one stack per thread.  The multi handle is only
  * touched by the engine thread; others reach it through the queue
@@ -473,8 +473,14 @@ lbx_upstream_submit(struct lbx_upstream *up, struct lbx_xfer *x)
 	    (curl_off_t)x->body.len);
 	c->easy_setopt(h, CURLOPT_WRITEDATA, &x->answer);
 	c->easy_setopt(h, CURLOPT_PRIVATE, x);
-	/* Wait for a connection being set up that may multiplex. */
-	c->easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * Over https, wait for a connection being set up that may turn out
+	 * to multiplex (HTTP/2, learnt from ALPN) rather than open another.
+	 * Not over http: there HTTP/1.1 is all there is, and libcurl would
+	 * hold the new transfer until the first one's answer arrives.
+	 */
+	if (strncmp(up->base, "https:", 6) == 0)
+		c->easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	x->h = h;
 	pthread_mutex_lock(&e->lock);
 	x->next = e->queue;

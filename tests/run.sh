@@ -26,7 +26,8 @@ for t in "$@"; do
 	name=$(basename "$t")
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		set -- valgrind -q --leak-check=full --show-leak-kinds=all \
-		    --errors-for-leak-kinds=all --error-exitcode=99 "$t"
+		    --errors-for-leak-kinds=all --error-exitcode=99 \
+		    --suppressions=tests/valgrind/dlopen.supp "$t"
 	else
 		set -- "$t"
 	fi
