@@ -4,6 +4,7 @@
 #	make test	install what the tests need, then run every test
 #	make run	run the endpoint on a local nginx with dev keys
 #	make asan	the test suite under AddressSanitizer + UBSan
+#	make tsan	the threaded suites under ThreadSanitizer
 #	make valgrind	the unit tests under valgrind memcheck
 #	make clean
 

@@ -39,13 +39,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "accept.h"
 
-static volatile sig_atomic_t	 stopping;
+/* Atomic, not volatile sig_atomic_t: threads other than the signal's read it. */
+static atomic_int		 stopping;
 static sigset_t			 waitmask;	/* mask while in ppoll() */
 static int			 stopfd = -1;	/* eventfd: readable once stopping */
 
@@ -57,7 +59,7 @@ accept_stop(void)
 	int		 saved = errno;
 	ssize_t		 n;
 
-	stopping = 1;
+	atomic_store(&stopping, 1);
 	if (stopfd != -1)
 		n = write(stopfd, &one, sizeof(one));
 	(void)n;
@@ -123,7 +125,7 @@ accept_next(FCGX_Request *rq)
 	pfd[1].fd = stopfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (stopping)
+		if (atomic_load(&stopping))
 			return 0;
 		pfd[0].revents = pfd[1].revents = 0;
 		if (ppoll(pfd, 2, NULL, &waitmask) == -1) {
@@ -131,7 +133,7 @@ accept_next(FCGX_Request *rq)
 				continue;
 			return -1;
 		}
-		if (stopping || pfd[1].revents != 0)
+		if (atomic_load(&stopping) || pfd[1].revents != 0)
 			return 0;
 		if ((rc = FCGX_Accept_r(rq)) >= 0)
 			return 1;

@@ -62,11 +62,13 @@
 #ifdef LBAUTH_TSAN_LOG
 /*
  * make tsan: ThreadSanitizer reads its defaults here, so that a
- * worker's reports land in files the build checks, not in a log.
+ * worker's reports land in files the build checks, not in a log.  Its
+ * runtime is a shared library: the function must be exported
+ * (LBAUTH_API, and cgi/lbauth.dynlist).
  */
-const char	*__tsan_default_options(void);
+LBAUTH_API const char *__tsan_default_options(void);
 
-const char *
+LBAUTH_API const char *
 __tsan_default_options(void)
 {
 
@@ -238,19 +240,29 @@ put_answer(FCGX_Request *rq, const struct lbauth_resp *resp)
 	FCGX_PutStr(out, (int)len, rq->out);
 }
 
-/* Makes the calling process app's worker and confines it; -1 if not. */
+/*
+ * Makes the calling process app's worker (the policy's worker_init),
+ * confines it, and then, when concurrent, starts the backend's thread:
+ * lbauth's own threads start inside the sandbox.  -1 if any fails.
+ */
 static int
 worker_begin(struct lbauth_app *app, bool concurrent)
 {
 	char	 err[1024];
 
-	if (lbauth_app_worker_start(app, concurrent, err, sizeof(err)) !=
+	if (lbauth_app_worker_start(app, false, err, sizeof(err)) !=
 	    LBAUTH_OK) {
 		fprintf(stderr, "lbauth: %s\n", err);
 		lbauth_app_worker_stop(app);
 		return -1;
 	}
 	if (confine(app) == -1) {
+		lbauth_app_worker_stop(app);
+		return -1;
+	}
+	if (concurrent && lbauth_app_worker_start(app, true, err,
+	    sizeof(err)) != LBAUTH_OK) {
+		fprintf(stderr, "lbauth: %s\n", err);
 		lbauth_app_worker_stop(app);
 		return -1;
 	}
@@ -379,7 +391,8 @@ request_thread(void *arg)
  * Serves FastCGI requests with FCGI_THREADS request threads and the
  * backend's upstream thread until a stop signal; then every request in
  * flight is answered before the worker exits.  The sandbox is entered
- * once the upstream thread runs, and covers it (sandbox.c).
+ * before any of lbauth's threads start (and covers a plugin's threads
+ * too: sandbox.c).
  */
 static int
 serve_threads(struct lbauth_app *app)

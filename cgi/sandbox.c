@@ -22,11 +22,28 @@
 #if defined(__linux__) && defined(HAVE_SECCOMP) && !defined(LBAUTH_SANITIZE)
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
 #include "filter.h"
+
+/* Whether the process has one thread (/proc/self/task); false if unknown. */
+static int
+single_threaded(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n == 1;
+}
 
 /* See sandbox.h. */
 int
@@ -58,11 +75,26 @@ sandbox_enter(enum lbauth_confine profile, char *err, size_t errsz)
 		snprintf(err, errsz, "seccomp: %s", strerror(errno));
 		return -1;
 	}
-	if ((rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-	    SECCOMP_FILTER_FLAG_TSYNC, &prog)) != 0) {
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	/*
+	 * seccomp(2) itself may be refused by an outer filter (systemd's
+	 * SystemCallFilter=@system-service does, with EPERM).  prctl()
+	 * confines the calling thread only: good enough when it is the only
+	 * one, which is the case but for a plugin's own threads (lbauth.c
+	 * starts its threads once confined).
+	 */
+	if (rc == -1 && (errno == EPERM || errno == ENOSYS ||
+	    errno == EACCES) && single_threaded())
+		rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	if (rc != 0) {
 		if (rc > 0)
 			snprintf(err, errsz, "seccomp: thread %ld could not "
 			    "be confined", rc);
+		else if (errno == EPERM || errno == ENOSYS || errno == EACCES)
+			snprintf(err, errsz, "seccomp: %s, and other threads "
+			    "run already (allow the seccomp system call, or set "
+			    "sandbox = no)", strerror(errno));
 		else
 			snprintf(err, errsz, "seccomp: %s", strerror(errno));
 		return -1;

@@ -314,9 +314,11 @@ LBAUTH_API bool		 lbauth_app_concurrent(const struct lbauth_app *app);
  * Makes the calling process a worker of app: runs the policy's
  * worker_init, and with concurrent (a FastCGI worker about to run
  * request threads) starts what lbauth_app_start() needs (the upstream
- * thread of backend = liveblocks).  Call it once, after fork and before
- * the sandbox and the first request.  Returns LBAUTH_OK, or a code with
- * a sentence in err: the worker must not serve.
+ * thread of backend = liveblocks).  Call it after fork and before the
+ * first request: once without concurrent before the sandbox, and again
+ * with concurrent once confined, so that lbauth's threads start inside
+ * the sandbox (what ran already is not run again).  Returns LBAUTH_OK,
+ * or a code with a sentence in err: the worker must not serve.
  */
 LBAUTH_API enum lbauth_err lbauth_app_worker_start(struct lbauth_app *app,
 			    bool concurrent, char *err, size_t errsz)

@@ -229,6 +229,14 @@ options(struct lbx_upstream *up, CURL *h)
 	c->easy_setopt(h, CURLOPT_USERAGENT, "lbauth");
 	c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	c->easy_setopt(h, CURLOPT_POST, 1L);
+	/*
+	 * Smaller buffers than libcurl's 16 KiB (download) and 64 KiB
+	 * (upload): an API answer is a few hundred bytes and a request
+	 * body at most a few KiB, and a worker holds up to max_inflight
+	 * handles at once.
+	 */
+	c->easy_setopt(h, CURLOPT_BUFFERSIZE, 4096L);
+	c->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	/* HTTP/2 over TLS where offered (HTTP/1.1 otherwise). */
 	c->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 }

@@ -20,6 +20,7 @@ need libjson-c-dev	pkg-config --exists json-c
 need libsodium-dev	pkg-config --exists libsodium
 need libcurl4-openssl-dev	pkg-config --exists libcurl
 need libseccomp-dev	pkg-config --exists libseccomp
+need libtsan2		test -e /usr/lib/x86_64-linux-gnu/libtsan.so.2 -o -e /usr/lib/$(gcc -print-multiarch 2>/dev/null)/libtsan.so.2	# make tsan
 need clang		command -v clang
 need libclang-rt-14-dev	test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 need spawn-fcgi		command -v spawn-fcgi

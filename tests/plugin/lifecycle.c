@@ -13,6 +13,8 @@
  *    until a request asks for room "exec:now" and then calls execve().
  *    The sandbox must cover that thread too (it was started before the
  *    sandbox), so the worker is killed and the request never answered.
+ *  - policy_arg "fail-worker-init": worker_init fails, so every worker
+ *    exits at once (the master's crash-loop pause).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,6 +28,7 @@
 
 struct lifecycle {
 	int		 exec_thread;
+	int		 fail_worker;
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 go;
@@ -56,6 +59,7 @@ lc_init(const char *arg, void **ctx_r, char *err, size_t errsz)
 		return -1;
 	}
 	lc->exec_thread = arg != NULL && strcmp(arg, "exec-thread") == 0;
+	lc->fail_worker = arg != NULL && strcmp(arg, "fail-worker-init") == 0;
 	*ctx_r = lc;
 	say("init");
 	return 0;
@@ -82,6 +86,10 @@ lc_worker_init(void *ctx, char *err, size_t errsz)
 	struct lifecycle	*lc = ctx;
 
 	say("worker_init");
+	if (lc->fail_worker) {
+		snprintf(err, errsz, "asked to fail");
+		return -1;
+	}
 	if (!lc->exec_thread)
 		return 0;
 	pthread_mutex_init(&lc->lock, NULL);
