@@ -392,8 +392,8 @@ if (wanRows.length) {
   const lb = kind("lbauth"), n1 = kind("node1");
   if (lb && n1) {
     goal(`${DELAY} ms: lbauth / Node one process req/s`, fmt(lb.rps / n1.rps, 2), lb.rps / n1.rps >= 1.5, ">= 1.5");
-    goal(`${DELAY} ms: lbauth p50 ms`, fmt(lb.p50, 1), lb.p50 <= DELAY + 10, `<= ${DELAY + 10}`);
-    goal(`${DELAY} ms: lbauth p99 ms`, fmt(lb.p99, 1), lb.p99 <= 2 * DELAY, `<= ${2 * DELAY}`);
+    goal(`${DELAY} ms: lbauth p50 ms`, fmt(lb.p50, 2), lb.p50 <= DELAY + 10, `<= ${DELAY + 10}`);
+    goal(`${DELAY} ms: lbauth p99 ms`, fmt(lb.p99, 2), lb.p99 <= 2 * DELAY, `<= ${2 * DELAY}`);
     goal(`${DELAY} ms: lbauth / Node one process CPU per request`, fmt(lb.cpuUsPerReq / n1.cpuUsPerReq, 2), lb.cpuUsPerReq / n1.cpuUsPerReq <= 0.5, "<= 0.5");
     console.log(`  (the endpoints' own CPU alone, nginx left out: lbauth / Node one process ${fmt(lb.ownCpuUsPerReq / n1.ownCpuUsPerReq, 2)})`);
     goal(`${DELAY} ms: RSS of all lbauth processes / the Node process`, fmt(lb.rssTotalKiB / n1.rssTotalKiB, 2), lb.rssTotalKiB <= n1.rssTotalKiB, "<= 1");
