@@ -337,7 +337,13 @@ job_read(void *arg, char *buf, size_t len)
 	return n;
 }
 
-/* lbauth_done_fn: writes the answer and ends the request (any thread). */
+/*
+ * lbauth_done_fn: writes the answer and ends the request (any thread;
+ * for a request that went in flight, the upstream thread).  The write
+ * blocks, but an answer of a few hundred bytes fits in the socket's
+ * buffer, and the input was read to its end already (job_read), so
+ * finish() does not wait for the web server.
+ */
 static void
 job_done(void *arg, enum lbauth_err rc)
 {
