@@ -229,7 +229,7 @@ valgrind-nodeps: all $(UNIT_TESTS)
 # The benchmark (tests/bench/README.md): every target behind one nginx,
 # wrk, hyperfine for CGI starts, callgrind for instructions per request
 # (rewrites tests/bench/insns.txt).  BENCH_SECONDS, BENCH_WORKERS.
-bench-nodeps: all
+bench-nodeps: all tests/bench/delayproxy
 	@node tests/bench/bench.mjs
 
 # Only the SQL rows of make bench (tests/bench/sql.mjs).
@@ -385,6 +385,21 @@ fuzz-clean:
 # browser test (tests/integ/demo.test.mjs, run by "make test") find it.
 demo/login: demo/login.c liblbauth.a lib/lbauth.h lib/extern.h
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ demo/login.c liblbauth.a $(FCGI_LIBS) -lsqlite3 $(LDLIBS)
+
+# --- the benchmark's delay proxy (tests/bench/delayproxy.c) --------------
+#
+# The WAN round trip to the API in front of the dev server: an epoll
+# HTTP/1.1 proxy that holds each request BENCH_DELAY_MS (the Node one in
+# tests/integ/delayproxy.mjs caps below the rates measured).
+tests/bench/delayproxy: tests/bench/delayproxy.c
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) $(if $(filter true,$(CI)),-Werror) -o $@ tests/bench/delayproxy.c
+
+clean: bench-clean
+
+bench-clean:
+	rm -f tests/bench/delayproxy
+
+.PHONY: bench-clean
 
 # --- make bench-check (tests/bench/check.mjs) -----------------------------
 #

@@ -21,6 +21,16 @@
 #include "listen.h"
 
 /*
+ * The listen queue.  A worker accepts as fast as it can and answers 503
+ * past max_inflight, but a burst (make bench's overload run: 4096
+ * connections from nginx at once) can outrun the accept loop; a full
+ * queue makes a unix socket's connect() fail with EAGAIN, which nginx
+ * answers with its own 502 page instead of lbauth's 503 JSON.  Linux
+ * caps the value at net.core.somaxconn (4096 by default since 5.4).
+ */
+#define LISTEN_BACKLOG	65535
+
+/*
  * Binds addr ("unix:/path" or "host:port", "[v6]:port") and listens.
  * A unix socket gets mode and, when given, owner uid/gid (so that the
  * web server's user can connect: a socket it cannot write is nginx's
@@ -58,7 +68,7 @@ listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
 		    chmod(addr, mode) == -1 ||
 		    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 		    chown(addr, uid, gid) == -1) ||
-		    listen(fd, 1024) == -1)
+		    listen(fd, LISTEN_BACKLOG) == -1)
 			goto syserr;
 		return fd;
 	}
@@ -87,7 +97,7 @@ listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 1024) == 0)
+		    listen(fd, LISTEN_BACKLOG) == 0)
 			break;
 		close(fd);
 		fd = -1;
