@@ -38,7 +38,6 @@
 #include "master.h"
 
 #define MAX_WORKERS	256
-#define STOP_GRACE	30	/* seconds before SIGKILL on shutdown */
 
 static volatile sig_atomic_t	 got_chld, got_hup, got_term;
 
@@ -224,7 +223,8 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 
 	/* Graceful stop: requests in flight finish; then SIGKILL. */
 	signal_gen(-1, SIGTERM);
-	deadline = time(NULL) + STOP_GRACE;
+	/* The longest a request may still wait (lbauth_app_stop_grace). */
+	deadline = time(NULL) + (time_t)lbauth_app_stop_grace(app);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	while (alive() > 0) {
 		reap(gen, true, app, run);

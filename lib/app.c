@@ -309,6 +309,20 @@ lbauth_app_confinement(const struct lbauth_app *a)
 }
 
 /* See lbauth.h. */
+unsigned
+lbauth_app_stop_grace(const struct lbauth_app *a)
+{
+	long	 ms = a->conf.upstream_timeout_ms;
+
+	if (a->conf.identity_query != NULL)
+		ms += a->conf.sql_timeout_ms;
+	if (a->sql_policy)
+		ms += a->conf.sql_timeout_ms;
+	ms = (ms + 999) / 1000 + 5;
+	return ms < 30 ? 30 : (unsigned)ms;
+}
+
+/* See lbauth.h. */
 bool
 lbauth_app_concurrent(const struct lbauth_app *a)
 {

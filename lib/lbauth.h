@@ -327,6 +327,16 @@ LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 LBAUTH_API bool		 lbauth_app_concurrent(const struct lbauth_app *app);
 
 /*
+ * How long, in seconds, a worker of app may need to answer the requests
+ * it holds once told to stop: every request is bounded by its waits
+ * (sql_timeout_ms for the user and for the rooms, upstream_timeout_ms
+ * for the API), so the longest is their sum; with a margin of 5 s, and
+ * never less than 30 s.  The --workers master waits this long before it
+ * kills workers that are still running.
+ */
+LBAUTH_API unsigned	 lbauth_app_stop_grace(const struct lbauth_app *app);
+
+/*
  * Makes the calling process a worker of app: runs the policy's
  * worker_init, and with concurrent (a FastCGI worker about to run
  * request threads) starts what lbauth_app_start() needs (the upstream

@@ -232,6 +232,16 @@ main(void)
 	    LBAUTH_OK);
 	lbauth_app_worker_stop(app);
 
+	/* The master's stop grace: 30 s, or the longest wait plus 5 s. */
+	test_assert(lbauth_app_stop_grace(app) == 30);
+	lbauth_app_free(app);
+	lbx_buf_puts(&conf, "upstream_timeout_ms = 59001\n");
+	put("lbauth.conf", conf.p, conf.len, 0644);
+	snprintf(claims, sizeof(claims), "%s/lbauth.conf", dir);
+	rc = lbauth_app_new(claims, &app, err, sizeof(err));
+	test_assert(rc == LBAUTH_OK);
+	test_assert(rc != LBAUTH_OK || lbauth_app_stop_grace(app) == 65);
+
 	lbauth_resp_free(resp);
 	lbauth_app_free(app);
 	lbx_key_clear(&sk);
