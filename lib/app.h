@@ -126,4 +126,10 @@ enum lbauth_err lbx_app_load_key(struct lbauth_app *, enum lbx_conf_key,
 void	lbx_app_key_error(const struct lbauth_app *, enum lbx_conf_key,
 	    const char *, char *, size_t);
 
+/* The app's SQL identity and policy (appsql.c). */
+enum lbauth_err lbx_appsql_open(struct lbauth_app *a, char *err,
+	    size_t errsz);
+enum lbauth_err lbx_appsql_identify(struct lbx_call *c);
+enum lbauth_err lbx_appsql_decide(struct lbx_call *c);
+
 #endif /* !LBAUTH_APP_H */
