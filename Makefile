@@ -96,7 +96,7 @@ LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/b64.c \
 	   lib/sqluser.c lib/token.c lib/upstream.c lib/user.c lib/utf8.c \
 	   lib/verify.c
 LBAUTH_OBJS	= cgi/lbauth.o cgi/accept.o cgi/listen.o cgi/master.o \
-		  cgi/sandbox.o
+		  cgi/sandbox.o cgi/serve.o
 LBAUTHCTL_OBJS	= cgi/lbauthctl.o
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CGI_OBJS = $(LBAUTH_OBJS) $(LBAUTHCTL_OBJS)
