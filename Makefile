@@ -88,7 +88,7 @@ LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 # dependencies, so that a new source file is one edit here.
 LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/b64.c \
 	   lib/backend-liveblocks.c lib/backend-local.c lib/buf.c lib/conf.c \
-	   lib/confval.c lib/cookie.c lib/err.c lib/explain.c lib/json.c \
+	   lib/confval.c lib/cookie.c lib/dl.c lib/err.c lib/explain.c lib/json.c \
 	   lib/jsonw.c lib/jwt.c lib/key.c lib/keyfile.c lib/keyset.c \
 	   lib/log.c lib/ossl.c lib/pattern.c lib/policy.c lib/req.c \
 	   lib/resp.c lib/session.c lib/sid.c lib/signin.c lib/sql.c \

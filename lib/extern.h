@@ -65,6 +65,17 @@ bool	lbx_utf8_has_ctl(const char *s, size_t len);
 bool	lbx_utf8_is_text(const char *s, size_t len, size_t max);
 
 /* ---------------------------------------------------------------------
+ * dl.c: the symbols of a library loaded with dlopen().
+ */
+struct lbx_dl_sym {
+	const char	*name;
+	void		**slot;		/* where the symbol goes */
+};
+
+int	lbx_dl_syms(void *dl, const char *lib, const struct lbx_dl_sym *syms,
+	    size_t n, char *err, size_t errsz);
+
+/* ---------------------------------------------------------------------
  * pattern.c: room patterns: their syntax and matching a room.
  */
 bool	lbx_pattern_is_valid(const char *p, size_t len);

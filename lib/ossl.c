@@ -50,6 +50,16 @@ static void			*dl;
 enum lbauth_err
 lbx_ossl_load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_sym syms[] = {
+		{ "EVP_CIPHER_CTX_new", (void **)&fns.ctx_new },
+		{ "EVP_CIPHER_CTX_free", (void **)&fns.ctx_free },
+		{ "EVP_aes_256_cbc", (void **)&fns.aes_256_cbc },
+		{ "EVP_DecryptInit_ex", (void **)&fns.decrypt_init },
+		{ "EVP_DecryptUpdate", (void **)&fns.decrypt_update },
+		{ "EVP_DecryptFinal_ex", (void **)&fns.decrypt_final },
+		{ "EVP_sha1", (void **)&fns.sha1 },
+		{ "HMAC", (void **)&fns.hmac },
+	};
 
 	if (dl != NULL)
 		return LBAUTH_OK;
@@ -58,23 +68,12 @@ lbx_ossl_load(char *err, size_t errsz)
 		    "libcrypto (Debian package libssl3): %s", dlerror());
 		return LBAUTH_ECONFIG;
 	}
-#define SYM(f, name) do {						\
-	if ((*(void **)&fns.f = dlsym(dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libcrypto lacks %s", name);	\
-		dlclose(dl);						\
-		dl = NULL;						\
-		return LBAUTH_ECONFIG;					\
-	}								\
-} while (0)
-	SYM(ctx_new, "EVP_CIPHER_CTX_new");
-	SYM(ctx_free, "EVP_CIPHER_CTX_free");
-	SYM(aes_256_cbc, "EVP_aes_256_cbc");
-	SYM(decrypt_init, "EVP_DecryptInit_ex");
-	SYM(decrypt_update, "EVP_DecryptUpdate");
-	SYM(decrypt_final, "EVP_DecryptFinal_ex");
-	SYM(sha1, "EVP_sha1");
-	SYM(hmac, "HMAC");
-#undef SYM
+	if (lbx_dl_syms(dl, "libcrypto", syms, sizeof(syms) /
+	    sizeof(syms[0]), err, errsz) == -1) {
+		dlclose(dl);
+		dl = NULL;
+		return LBAUTH_ECONFIG;
+	}
 	return LBAUTH_OK;
 }
 
