@@ -31,19 +31,23 @@ explain_param(void *arg, const char *name)
 	return NULL;
 }
 
-/* The grant Liveblocks applies to room, or NULL. */
+/*
+ * The grant Liveblocks applies to room, or NULL: the pattern equal to
+ * room, else the first that matches it (pattern.c's rule; once no
+ * pattern equals room, only a "prefix*" one can).
+ */
 static const struct lbx_grant *
 resolve(const struct lbauth_session *s, const char *room)
 {
-	size_t	 i, n;
+	const char	*p;
+	size_t		 i, rlen = strlen(room);
 
 	for (i = 0; i < s->ngrants; i++)
 		if (strcmp(s->grants[i].pattern, room) == 0)
 			return &s->grants[i];
 	for (i = 0; i < s->ngrants; i++) {
-		n = strlen(s->grants[i].pattern);
-		if (n > 0 && s->grants[i].pattern[n - 1] == '*' &&
-		    strncmp(room, s->grants[i].pattern, n - 1) == 0)
+		p = s->grants[i].pattern;
+		if (lbx_pattern_matches(p, strlen(p), room, rlen))
 			return &s->grants[i];
 	}
 	return NULL;
