@@ -72,8 +72,17 @@ struct lbx_dl_sym {
 	void		**slot;		/* where the symbol goes */
 };
 
+struct lbx_dl_lib {
+	const char	*soname;	/* what dlopen() opens */
+	int		 flags;		/* dlopen()'s flags */
+	const char	*name;		/* "libpq": "libpq lacks PQfinish" */
+	const char	*needs;		/* the sentence when it will not open */
+};
+
 int	lbx_dl_syms(void *dl, const char *lib, const struct lbx_dl_sym *syms,
 	    size_t n, char *err, size_t errsz);
+int	lbx_dl_open(const struct lbx_dl_lib *lib, const struct lbx_dl_sym *syms,
+	    size_t n, void **dl_r, char *err, size_t errsz);
 
 /* ---------------------------------------------------------------------
  * pattern.c: room patterns: their syntax and matching a room.

@@ -50,6 +50,13 @@ static void			*dl;
 enum lbauth_err
 lbx_ossl_load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libcrypto.so.3",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libcrypto",
+		.needs = "session_format = laravel needs OpenSSL's "
+		    "libcrypto (Debian package libssl3)",
+	};
 	static const struct lbx_dl_sym syms[] = {
 		{ "EVP_CIPHER_CTX_new", (void **)&fns.ctx_new },
 		{ "EVP_CIPHER_CTX_free", (void **)&fns.ctx_free },
@@ -61,19 +68,9 @@ lbx_ossl_load(char *err, size_t errsz)
 		{ "HMAC", (void **)&fns.hmac },
 	};
 
-	if (dl != NULL)
-		return LBAUTH_OK;
-	if ((dl = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "session_format = laravel needs OpenSSL's "
-		    "libcrypto (Debian package libssl3): %s", dlerror());
+	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz) == -1)
 		return LBAUTH_ECONFIG;
-	}
-	if (lbx_dl_syms(dl, "libcrypto", syms, sizeof(syms) /
-	    sizeof(syms[0]), err, errsz) == -1) {
-		dlclose(dl);
-		dl = NULL;
-		return LBAUTH_ECONFIG;
-	}
 	return LBAUTH_OK;
 }
 

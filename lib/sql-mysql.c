@@ -64,6 +64,13 @@ struct conn {
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libmariadb.so.3",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libmariadb",
+		.needs = "sql_driver = mysql needs MariaDB Connector/C "
+		    "(Debian package libmariadb3)",
+	};
 	static const struct lbx_dl_sym syms[] = {
 		{ "mysql_init", (void **)&f.init },
 		{ "mysql_options", (void **)&f.options },
@@ -78,7 +85,8 @@ load(char *err, size_t errsz)
 		{ "mysql_stmt_bind_result", (void **)&f.stmt_bind_result },
 		{ "mysql_stmt_execute", (void **)&f.stmt_execute },
 		{ "mysql_stmt_fetch", (void **)&f.stmt_fetch },
-		{ "mysql_stmt_result_metadata", (void **)&f.stmt_result_metadata },
+		{ "mysql_stmt_result_metadata",
+		    (void **)&f.stmt_result_metadata },
 		{ "mysql_num_fields", (void **)&f.num_fields },
 		{ "mysql_fetch_fields", (void **)&f.fetch_fields },
 		{ "mysql_free_result", (void **)&f.free_result },
@@ -90,19 +98,9 @@ load(char *err, size_t errsz)
 		{ "mysql_stmt_param_count", (void **)&f.stmt_param_count },
 	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libmariadb.so.3", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "sql_driver = mysql needs MariaDB "
-		    "Connector/C (Debian package libmariadb3): %s", dlerror());
+	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz) == -1)
 		return -1;
-	}
-	if (lbx_dl_syms(dl, "libmariadb", syms, sizeof(syms) /
-	    sizeof(syms[0]), err, errsz) == -1) {
-		dlclose(dl);
-		dl = NULL;
-		return -1;
-	}
 	return 0;
 }
 

@@ -61,6 +61,13 @@ static void	*dl;
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libpq.so.5",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libpq",
+		.needs = "sql_driver = pgsql needs libpq (Debian package "
+		    "libpq5)",
+	};
 	static const struct lbx_dl_sym syms[] = {
 		{ "PQconninfoParse", (void **)&f.conninfo_parse },
 		{ "PQconninfoFree", (void **)&f.conninfo_free },
@@ -90,19 +97,9 @@ load(char *err, size_t errsz)
 		{ "PQclear", (void **)&f.clear },
 	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "sql_driver = pgsql needs libpq (Debian "
-		    "package libpq5): %s", dlerror());
+	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz) == -1)
 		return -1;
-	}
-	if (lbx_dl_syms(dl, "libpq", syms, sizeof(syms) /
-	    sizeof(syms[0]), err, errsz) == -1) {
-		dlclose(dl);
-		dl = NULL;
-		return -1;
-	}
 	return 0;
 }
 

@@ -74,6 +74,13 @@ struct conn {
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libsqlite3.so.0",
+		.flags = DLFLAGS,
+		.name = "libsqlite3",
+		.needs = "sql_driver = sqlite needs libsqlite3 (Debian package "
+		    "libsqlite3-0)",
+	};
 	static const struct lbx_dl_sym syms[] = {
 		{ "sqlite3_open_v2", (void **)&f.open_v2 },
 		{ "sqlite3_close_v2", (void **)&f.close_v2 },
@@ -96,19 +103,9 @@ load(char *err, size_t errsz)
 		{ "sqlite3_finalize", (void **)&f.finalize },
 	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libsqlite3.so.0", DLFLAGS)) == NULL) {
-		snprintf(err, errsz, "sql_driver = sqlite needs libsqlite3 "
-		    "(Debian package libsqlite3-0): %s", dlerror());
+	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz) == -1)
 		return -1;
-	}
-	if (lbx_dl_syms(dl, "libsqlite3", syms, sizeof(syms) /
-	    sizeof(syms[0]), err, errsz) == -1) {
-		dlclose(dl);
-		dl = NULL;
-		return -1;
-	}
 	return 0;
 }
 
