@@ -5,13 +5,15 @@
  *	preflight	origin, method (an OPTIONS preflight ends here)
  *	read		content type, length, body
  *	identify	REMOTE_USER or the session cookie -> the user
- *	decide		the policy grants permissions (access tokens)
+ *			(with identity_query: appsql.c)
+ *	decide		the policy grants permissions (access tokens;
+ *			policy = sql: appsql.c)
  *	issue		the backend makes the token (backend-*.c)
  *	answer		the response and the log line
  *
  * and this is the one place where an error code becomes a response.
- * The binary (cgi/lbauth.c) only supplies parameters and body bytes and
- * writes the finished response out.  Every step works on one struct
+ * The binary (cgi/lbauth.c, cgi/serve.c) only supplies parameters and
+ * body bytes and writes the finished response out.  Every step works on one struct
  * lbx_call, the request's own state: lbauth_app_serve() keeps it on the
  * stack and answers before it returns (CGI, one request per process);
  * lbauth_app_start() allocates it, and when the backend's issue goes in

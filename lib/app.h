@@ -1,6 +1,7 @@
 /*
  * app.h: what the endpoint (app.c) shares with its backend drivers
- * (backend-local.c, backend-liveblocks.c).  Private to liblbauth.
+ * (backend-local.c, backend-liveblocks.c), its SQL identity and policy
+ * (appsql.c) and "lbauthctl explain" (explain.c).  Private to liblbauth.
  *
  * A backend is a table of operations, as Dovecot's passdb drivers are:
  * app.c picks the row the config's "backend" names and never asks which
