@@ -98,10 +98,8 @@ load(char *err, size_t errsz)
 		{ "mysql_stmt_param_count", (void **)&f.stmt_param_count },
 	};
 
-	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
-	    err, errsz) == -1)
-		return -1;
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 /* Whether a client or server error number means the server is gone. */

@@ -97,10 +97,8 @@ load(char *err, size_t errsz)
 		{ "PQclear", (void **)&f.clear },
 	};
 
-	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
-	    err, errsz) == -1)
-		return -1;
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 static void

@@ -103,10 +103,8 @@ load(char *err, size_t errsz)
 		{ "sqlite3_finalize", (void **)&f.finalize },
 	};
 
-	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
-	    err, errsz) == -1)
-		return -1;
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 /* Interrupts a query running past its deadline. */
