@@ -5,13 +5,15 @@
  *	preflight	origin, method (an OPTIONS preflight ends here)
  *	read		content type, length, body
  *	identify	REMOTE_USER or the session cookie -> the user
- *	decide		the policy grants permissions (access tokens)
+ *			(with identity_query: appsql.c)
+ *	decide		the policy grants permissions (access tokens;
+ *			policy = sql: appsql.c)
  *	issue		the backend makes the token (backend-*.c)
  *	answer		the response and the log line
  *
  * and this is the one place where an error code becomes a response.
- * The binary (cgi/lbauth.c) only supplies parameters and body bytes and
- * writes the finished response out.  Every step works on one struct
+ * The binary (cgi/lbauth.c, cgi/serve.c) only supplies parameters and
+ * body bytes and writes the finished response out.  Every step works on one struct
  * lbx_call, the request's own state: lbauth_app_serve() keeps it on the
  * stack and answers before it returns (CGI, one request per process);
  * lbauth_app_start() allocates it, and when the backend's issue goes in
@@ -63,149 +65,6 @@ lbx_app_load_key(struct lbauth_app *a, enum lbx_conf_key k, const char *path,
 	return rc;
 }
 
-/*
- * Sets up sessions and room access from SQL when the config asks for
- * them: the driver, the connect string, the session secrets and the
- * queries, translated and then prepared on a connection opened here and
- * closed again (workers open their own: sql.c).  A query that does not
- * prepare stops start-up naming its line; a database that cannot be
- * reached does not (requests get 503 until it can), and the reason is
- * left in a->sql_warning.
- */
-static enum lbauth_err
-open_sql(struct lbauth_app *a, char *err, size_t errsz)
-{
-	static const struct {
-		enum lbx_conf_key	 key;
-		unsigned		 allowed;
-	} qs[LBX_SQLQ__MAX] = {
-		[LBX_SQLQ_IDENTITY] = { LBX_CONF_IDENTITY_QUERY,
-		    1u << LBX_SQLP_SESSION },
-		[LBX_SQLQ_ROOM] = { LBX_CONF_ROOM_QUERY, 1u << LBX_SQLP_USER |
-		    1u << LBX_SQLP_ORG | 1u << LBX_SQLP_ROOM },
-		[LBX_SQLQ_ROOMLESS] = { LBX_CONF_ROOMLESS_QUERY,
-		    1u << LBX_SQLP_USER | 1u << LBX_SQLP_ORG },
-	};
-	struct lbauth_conf	*c = &a->conf;
-	const char		*text[LBX_SQLQ__MAX], *reason;
-	char			 why[512];
-	enum lbx_sql_rc		 src;
-	enum lbauth_err		 rc;
-	size_t			 i;
-
-	text[LBX_SQLQ_IDENTITY] = c->identity_query;
-	text[LBX_SQLQ_ROOM] = c->room_query;
-	text[LBX_SQLQ_ROOMLESS] = c->roomless_query;
-	a->sql_identity = c->identity_query != NULL;
-	a->sql_policy = strcmp(c->policy, "sql") == 0;
-	if (a->sql_policy && c->room_query == NULL) {
-		lbx_app_key_error(a, LBX_CONF_POLICY, "policy = sql needs room_query "
-		    "(and roomless_query for requests without a room)", err,
-		    errsz);
-		return LBAUTH_ECONFIG;
-	}
-	for (i = 1; i < LBX_SQLQ__MAX; i++)
-		if (text[i] != NULL && !a->sql_policy) {
-			lbx_app_key_error(a, qs[i].key, "is only used with policy = "
-			    "sql", err, errsz);
-			return LBAUTH_ECONFIG;
-		}
-	if (!a->sql_identity && (c->line[LBX_CONF_SESSION_FORMAT] != 0 ||
-	    c->nsession_secrets > 0)) {
-		lbx_app_key_error(a, c->line[LBX_CONF_SESSION_FORMAT] != 0 ?
-		    LBX_CONF_SESSION_FORMAT : LBX_CONF_SESSION_SECRET_FILES,
-		    "is only used with identity_query", err, errsz);
-		return LBAUTH_ECONFIG;
-	}
-	if (!a->sql_identity && !a->sql_policy) {
-		if (c->sql_driver != NULL || c->sql_connect_file != NULL) {
-			lbx_app_key_error(a, c->sql_driver != NULL ?
-			    LBX_CONF_SQL_DRIVER : LBX_CONF_SQL_CONNECT_FILE,
-			    "is set, but neither identity_query nor policy = "
-			    "sql uses it", err, errsz);
-			return LBAUTH_ECONFIG;
-		}
-		return LBAUTH_OK;
-	}
-	lbx_sql_init(&a->sql, lbx_sql_driver_find(c->sql_driver != NULL ?
-	    c->sql_driver : "sqlite"));
-	if (a->sql.drv == NULL) {
-		lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, "must be sqlite, pgsql or "
-		    "mysql", err, errsz);
-		return LBAUTH_ECONFIG;
-	}
-	if (a->sql.drv->load(why, sizeof(why)) == -1) {
-		lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
-		return LBAUTH_ECONFIG;
-	}
-	if (c->sql_connect_file == NULL) {
-		lbx_app_key_error(a, LBX_CONF_SQL_CONNECT_FILE, "required with "
-		    "identity_query or policy = sql: a file (mode 0600) "
-		    "holding the connect string", err, errsz);
-		return LBAUTH_ECONFIG;
-	}
-	if ((rc = lbx_keyfile_session_secret(c->sql_connect_file, LBX_SID_RAW,
-	    &a->sql.connstr, why, sizeof(why))) != LBAUTH_OK) {
-		lbx_app_key_error(a, LBX_CONF_SQL_CONNECT_FILE, why, err, errsz);
-		return rc;
-	}
-	a->sql.timeout_ms = c->sql_timeout_ms;
-	if (a->sql_identity && c->session_format != LBX_SID_RAW) {
-		if (c->nsession_secrets == 0 ||
-		    c->nsession_secrets > LBX_SECRETS_MAX) {
-			lbx_app_key_error(a, LBX_CONF_SESSION_SECRET_FILES, "must name "
-			    "1 to 8 key files with session_format = express "
-			    "or laravel", err, errsz);
-			return LBAUTH_ECONFIG;
-		}
-		if (c->session_format == LBX_SID_LARAVEL &&
-		    lbx_ossl_load(why, sizeof(why)) != LBAUTH_OK) {
-			lbx_app_key_error(a, LBX_CONF_SESSION_FORMAT, why, err, errsz);
-			return LBAUTH_ECONFIG;
-		}
-		for (i = 0; i < c->nsession_secrets; i++) {
-			if ((rc = lbx_keyfile_session_secret(
-			    c->session_secrets[i], c->session_format,
-			    &a->secrets[i], why, sizeof(why))) != LBAUTH_OK) {
-				lbx_app_key_error(a, LBX_CONF_SESSION_SECRET_FILES,
-				    why, err, errsz);
-				return rc;
-			}
-			a->nsecrets++;
-		}
-	}
-	for (i = 0; i < LBX_SQLQ__MAX; i++) {
-		if (text[i] == NULL)
-			continue;
-		if ((rc = lbx_sql_translate(&a->sql.q[i], text[i],
-		    strlen(text[i]), a->sql.drv->placeholder, qs[i].allowed,
-		    &reason)) != LBAUTH_OK) {
-			if (rc == LBAUTH_ECONFIG)
-				lbx_app_key_error(a, qs[i].key, reason, err, errsz);
-			return rc;
-		}
-	}
-	/*
-	 * Kept for this process's requests (a CGI run would connect twice
-	 * otherwise); a master drops it (lbauth_app_detach()), and a
-	 * forked worker never uses it (sql.c's pid check).
-	 */
-	src = lbx_sql_open(&a->sql, why, sizeof(why));
-	if (src != LBX_SQL_OK)
-		lbx_sql_disconnect(&a->sql);
-	if (src == LBX_SQL_FAIL) {
-		if (a->sql.bad_query >= 0)
-			lbx_app_key_error(a, qs[a->sql.bad_query].key, why, err, errsz);
-		else
-			lbx_app_key_error(a, LBX_CONF_SQL_DRIVER, why, err, errsz);
-		return LBAUTH_ECONFIG;
-	}
-	if (src != LBX_SQL_OK)
-		snprintf(a->sql_warning, sizeof(a->sql_warning), "%.200s: cannot "
-		    "check the queries now: %s", c->file, why);
-	return LBAUTH_OK;
-}
-
 /* See lbauth.h. */
 enum lbauth_err
 lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
@@ -243,7 +102,7 @@ lbauth_app_new(const char *path, struct lbauth_app **app_r, char *err,
 	    LBAUTH_OK)
 		goto err;
 	lbx_keyset_clear(&published);
-	if ((rc = open_sql(a, err, errsz)) != LBAUTH_OK)
+	if ((rc = lbx_appsql_open(a, err, errsz)) != LBAUTH_OK)
 		goto err;
 	/* Opened for ID tokens too: a bad policy line is an error anyway. */
 	if (!a->sql_policy && (rc = lbx_policy_open(&a->policy, c->policy,
@@ -480,72 +339,6 @@ lbauth_app_warning(const struct lbauth_app *a)
 	return a->sql_warning[0] != '\0' ? a->sql_warning : NULL;
 }
 
-/*
- * The identity step with identity_query: the session cookie in the
- * Cookie header hdr -> its session id (sid.c, in session_format) -> the
- * user (sqluser.c).  why gets the log's reason on failure.
- */
-static enum lbauth_err
-identify_sql(struct lbauth_app *a, const char *hdr, struct lbauth_user *u,
-    char *why, size_t whysz)
-{
-	char		 sid[LBX_SID_MAX + 1];
-	const char	*v;
-	size_t		 len;
-	enum lbauth_err	 rc;
-
-	why[0] = '\0';
-	if ((rc = lbx_cookie_find(hdr, a->conf.cookie_name, &v, &len)) !=
-	    LBAUTH_OK)
-		return rc;
-	switch (a->conf.session_format) {
-	case LBX_SID_EXPRESS:
-		rc = lbx_sid_express(v, len, a->secrets, a->nsecrets, sid);
-		break;
-	case LBX_SID_LARAVEL:
-		rc = lbx_sid_laravel(v, len, a->conf.cookie_name, a->secrets,
-		    a->nsecrets, sid);
-		break;
-	default:
-		rc = lbx_sid_raw(v, len, sid);
-		break;
-	}
-	if (rc == LBAUTH_OK) {
-		rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
-		/* A driver's message may quote the value it was given. */
-		lbx_sql_scrub_str(why, sid, strlen(sid));
-	}
-	sodium_memzero(sid, sizeof(sid));
-	return rc;
-}
-
-/* Step identify with identity_query. */
-static enum lbauth_err
-step_identify_sql(struct lbx_call *c)
-{
-	enum lbauth_err	 rc;
-
-	rc = identify_sql(c->app, c->param(c->arg, "HTTP_COOKIE"), &c->user,
-	    c->why, sizeof(c->why));
-	if (c->why[0] != '\0')
-		c->reason = c->why;
-	return rc;
-}
-
-/* Step decide with policy = sql. */
-static enum lbauth_err
-step_decide_sql(struct lbx_call *c)
-{
-	enum lbauth_err	 rc;
-
-	c->logsess = &c->sess;
-	rc = lbx_sqlpolicy_decide(&c->sess, &c->app->sql, c->req.room,
-	    &c->user, c->why, sizeof(c->why));
-	if (c->why[0] != '\0')
-		c->reason = c->why;
-	return rc;
-}
-
 /* Step identify: REMOTE_USER (when trusted) or the session cookie. */
 static enum lbauth_err
 step_identify(struct lbx_call *c)
@@ -560,7 +353,7 @@ step_identify(struct lbx_call *c)
 	if (remote != NULL && *remote != '\0')
 		return lbx_user_remote(&c->user, remote);
 	if (c->app->sql_identity)
-		return step_identify_sql(c);
+		return lbx_appsql_identify(c);
 	if (c->app->cookie_key.alg == 0)
 		return LBAUTH_ENOSESSION;
 	rules.now = c->now;
@@ -580,7 +373,7 @@ step_decide(struct lbx_call *c)
 	if (c->app->conf.token != LBX_TOKEN_ACCESS)
 		return LBAUTH_OK;
 	if (c->app->sql_policy)
-		return step_decide_sql(c);
+		return lbx_appsql_decide(c);
 	d = lbx_policy_decide(&c->app->policy, &c->req, &c->user, &c->sess);
 	c->logsess = &c->sess;
 	if (d == LBAUTH_DECISION_ERROR)

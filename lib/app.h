@@ -1,6 +1,7 @@
 /*
  * app.h: what the endpoint (app.c) shares with its backend drivers
- * (backend-local.c, backend-liveblocks.c).  Private to liblbauth.
+ * (backend-local.c, backend-liveblocks.c), its SQL identity and policy
+ * (appsql.c) and "lbauthctl explain" (explain.c).  Private to liblbauth.
  *
  * A backend is a table of operations, as Dovecot's passdb drivers are:
  * app.c picks the row the config's "backend" names and never asks which
@@ -125,5 +126,11 @@ enum lbauth_err lbx_app_load_key(struct lbauth_app *, enum lbx_conf_key,
 	    const char *, enum lbx_keykind, struct lbx_key *, char *, size_t);
 void	lbx_app_key_error(const struct lbauth_app *, enum lbx_conf_key,
 	    const char *, char *, size_t);
+
+/* The app's SQL identity and policy (appsql.c). */
+enum lbauth_err lbx_appsql_open(struct lbauth_app *a, char *err,
+	    size_t errsz);
+enum lbauth_err lbx_appsql_identify(struct lbx_call *c);
+enum lbauth_err lbx_appsql_decide(struct lbx_call *c);
 
 #endif /* !LBAUTH_APP_H */

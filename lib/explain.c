@@ -31,19 +31,23 @@ explain_param(void *arg, const char *name)
 	return NULL;
 }
 
-/* The grant Liveblocks applies to room, or NULL. */
+/*
+ * The grant Liveblocks applies to room, or NULL: the pattern equal to
+ * room, else the first that matches it (pattern.c's rule; once no
+ * pattern equals room, only a "prefix*" one can).
+ */
 static const struct lbx_grant *
 resolve(const struct lbauth_session *s, const char *room)
 {
-	size_t	 i, n;
+	const char	*p;
+	size_t		 i, rlen = strlen(room);
 
 	for (i = 0; i < s->ngrants; i++)
 		if (strcmp(s->grants[i].pattern, room) == 0)
 			return &s->grants[i];
 	for (i = 0; i < s->ngrants; i++) {
-		n = strlen(s->grants[i].pattern);
-		if (n > 0 && s->grants[i].pattern[n - 1] == '*' &&
-		    strncmp(room, s->grants[i].pattern, n - 1) == 0)
+		p = s->grants[i].pattern;
+		if (lbx_pattern_matches(p, strlen(p), room, rlen))
 			return &s->grants[i];
 	}
 	return NULL;
@@ -107,6 +111,150 @@ source(struct lbx_buf *b, const struct lbauth_app *a, bool cmdline)
 }
 
 /*
+ * The room checked as a request's body is: {"room": room} written and
+ * then read by lbx_req_body() into c->req.  body (the caller's, cleared
+ * by it) holds the JSON.  LBAUTH_OK, LBAUTH_ENOMEM, or the request's
+ * error with a sentence in err.
+ */
+static enum lbauth_err
+read_room(struct lbx_call *c, const char *room, struct lbx_buf *body,
+    char *err, size_t errsz)
+{
+	struct json_object	*o;
+	const char		*reason = NULL;
+	enum lbauth_err		 rc;
+
+	if ((o = json_object_new_object()) == NULL)
+		return LBAUTH_ENOMEM;
+	json_object_object_add(o, "room", json_object_new_string(room));
+	lbx_jsonw_value(body, o);
+	json_object_put(o);
+	if (body->oom)
+		return LBAUTH_ENOMEM;
+	if ((rc = lbx_req_body(&c->req, body->p, body->len, &reason)) !=
+	    LBAUTH_OK)
+		snprintf(err, errsz, "--room: %s", reason != NULL ?
+		    reason : lbauth_strerror(rc));
+	return rc;
+}
+
+/*
+ * The user into c->user: from --user/--org as claims (a sentence in err
+ * when they are not valid claims), or from the session cookie value
+ * cookie through app.c's identify step, with the cookie header built in
+ * hdr (the caller's, cleared by it) and served by c->arg.  Appends
+ * "user: " to out, and when the cookie identifies no one, the reason
+ * and the source.  LBAUTH_OK, or the error the request would end with.
+ */
+static enum lbauth_err
+identify(struct lbx_call *c, const char *cookie, const char *user,
+    const char *org, struct lbx_buf *hdr, struct lbx_buf *out, char *err,
+    size_t errsz)
+{
+	static const struct lbx_claims_rules rules = { 0, 0, NULL, NULL };
+	struct explain_arg	*e = c->arg;
+	struct json_object	*claims;
+	const char		*reason = NULL;
+	enum lbauth_err		 rc;
+
+	lbx_buf_puts(out, "user: ");
+	if (user != NULL) {
+		if ((claims = json_object_new_object()) == NULL)
+			return LBAUTH_ENOMEM;
+		json_object_object_add(claims, "sub",
+		    json_object_new_string(user));
+		json_object_object_add(claims, "exp", json_object_new_int(1));
+		if (org != NULL)
+			json_object_object_add(claims, "org",
+			    json_object_new_string(org));
+		if ((rc = lbx_cookie_claims(&c->user, claims, &rules,
+		    &reason)) != LBAUTH_OK)
+			snprintf(err, errsz, "--user/--org: %s", reason !=
+			    NULL ? reason : lbauth_strerror(rc));
+		return rc;
+	}
+	lbx_buf_printf(hdr, "%s=%s", c->app->conf.cookie_name, cookie);
+	if (hdr->oom)
+		return LBAUTH_ENOMEM;
+	e->cookie = hdr->p;
+	if ((rc = lbx_app_identify(c)) != LBAUTH_OK) {
+		lbx_buf_printf(out, "none: %d %s (%s)\n",
+		    lbauth_err_status(rc), lbauth_err_code(rc),
+		    c->reason != NULL ? c->reason : lbauth_strerror(rc));
+		lbx_buf_puts(out, "  source: ");
+		source(out, c->app, false);
+		lbx_buf_putc(out, '\n');
+	}
+	return rc;
+}
+
+/*
+ * Appends who u is (id, source, org, groups, info) and the room (NULL:
+ * none) to out; cmdline: the user came from --user.
+ */
+static void
+write_user(struct lbx_buf *out, const struct lbauth_app *a,
+    const struct lbauth_user *u, bool cmdline, const char *room)
+{
+
+	lbx_buf_puts(out, lbauth_user_id(u));
+	lbx_buf_puts(out, "\n  source: ");
+	source(out, a, cmdline);
+	lbx_buf_printf(out, "\n  org: %s\n", lbauth_user_org(u) != NULL ?
+	    lbauth_user_org(u) : "-");
+	lbx_buf_puts(out, "  groups: ");
+	lbx_user_write_groups(out, u);
+	lbx_buf_printf(out, "\n  info: %s\n", u->info.len > 0 ?
+	    u->info.p : "-");
+	lbx_buf_printf(out, "room: %s\n", room != NULL ? room :
+	    "(none: a request for {})");
+}
+
+/* Appends the session's grants, one pattern and its scopes a line. */
+static void
+write_grants(struct lbx_buf *out, const struct lbauth_session *s)
+{
+	size_t	 i, j;
+
+	lbx_buf_puts(out, "grants:");
+	if (s->ngrants == 0)
+		lbx_buf_puts(out, " none");
+	lbx_buf_putc(out, '\n');
+	for (i = 0; i < s->ngrants; i++) {
+		lbx_buf_printf(out, "  %s ", s->grants[i].pattern);
+		for (j = 0; j < s->grants[i].nscopes; j++)
+			lbx_buf_printf(out, "%s%s", j > 0 ? "," : "",
+			    lbx_session_scope(s->grants[i].scopes[j]));
+		lbx_buf_putc(out, '\n');
+	}
+}
+
+/*
+ * Appends what the session allows in room, per feature, from the one
+ * grant Liveblocks applies there (resolve()).
+ */
+static void
+write_room(struct lbx_buf *out, const struct lbauth_session *s,
+    const char *room)
+{
+	static const char *const features[] = {
+		"room", "storage", "comments", "feeds"
+	};
+	const struct lbx_grant	*g;
+	size_t			 i;
+
+	if ((g = resolve(s, room)) == NULL) {
+		lbx_buf_printf(out, "in %s: nothing (no pattern "
+		    "matches it)\n", room);
+		return;
+	}
+	lbx_buf_printf(out, "in %s (pattern %s):\n", room, g->pattern);
+	for (i = 0; i < 4; i++)
+		lbx_buf_printf(out, "  %-9s %s\n", features[i],
+		    level(g, features[i]));
+}
+
+/*
  * Explains one request of the user holding session cookie value cookie
  * (or, instead, the user id user with organization org, as a policy
  * would see them) for room (NULL: a request without one) under app a,
@@ -120,18 +268,11 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
     const char *org, const char *room, struct lbx_buf *out, char *err,
     size_t errsz)
 {
-	static const struct lbx_claims_rules rules = { 0, 0, NULL, NULL };
-	static const char *const features[] = {
-		"room", "storage", "comments", "feeds"
-	};
 	struct lbx_call		 c;
 	struct explain_arg	 e;
 	struct lbx_buf		 hdr, body;
-	struct json_object	*claims, *o;
-	const struct lbx_grant	*g;
-	const char		*reason = NULL, *pol;
-	enum lbauth_err		 rc;
-	size_t			 i, j;
+	const char		*pol;
+	enum lbauth_err		 rc = LBAUTH_OK;
 
 	err[0] = '\0';
 	memset(&c, 0, sizeof(c));
@@ -145,73 +286,16 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
 	c.req.param = explain_param;
 	c.req.arg = &e;
 	e.cookie = NULL;
-	/* The room checked as a request's body is. */
-	if (room != NULL) {
-		if ((o = json_object_new_object()) == NULL)
-			return LBAUTH_ENOMEM;
-		json_object_object_add(o, "room", json_object_new_string(room));
-		lbx_jsonw_value(&body, o);
-		json_object_put(o);
-		if (body.oom)
-			return LBAUTH_ENOMEM;
-		if ((rc = lbx_req_body(&c.req, body.p, body.len, &reason)) !=
-		    LBAUTH_OK) {
-			snprintf(err, errsz, "--room: %s", reason != NULL ?
-			    reason : lbauth_strerror(rc));
-			goto out;
-		}
-	}
-	lbx_buf_puts(out, "user: ");
-	if (user != NULL) {
-		if ((claims = json_object_new_object()) == NULL) {
-			rc = LBAUTH_ENOMEM;
-			goto out;
-		}
-		json_object_object_add(claims, "sub",
-		    json_object_new_string(user));
-		json_object_object_add(claims, "exp", json_object_new_int(1));
-		if (org != NULL)
-			json_object_object_add(claims, "org",
-			    json_object_new_string(org));
-		if ((rc = lbx_cookie_claims(&c.user, claims, &rules,
-		    &reason)) != LBAUTH_OK) {
-			snprintf(err, errsz, "--user/--org: %s", reason !=
-			    NULL ? reason : lbauth_strerror(rc));
-			goto out;
-		}
-	} else {
-		lbx_buf_printf(&hdr, "%s=%s", a->conf.cookie_name, cookie);
-		if (hdr.oom) {
-			rc = LBAUTH_ENOMEM;
-			goto out;
-		}
-		e.cookie = hdr.p;
-		if ((rc = lbx_app_identify(&c)) != LBAUTH_OK) {
-			lbx_buf_printf(out, "none: %d %s (%s)\n",
-			    lbauth_err_status(rc), lbauth_err_code(rc),
-			    c.reason != NULL ? c.reason : lbauth_strerror(rc));
-			lbx_buf_puts(out, "  source: ");
-			source(out, a, false);
-			lbx_buf_putc(out, '\n');
-			goto out;
-		}
-	}
-	lbx_buf_puts(out, lbauth_user_id(&c.user));
-	lbx_buf_puts(out, "\n  source: ");
-	source(out, a, user != NULL);
-	lbx_buf_printf(out, "\n  org: %s\n", lbauth_user_org(&c.user) != NULL ?
-	    lbauth_user_org(&c.user) : "-");
-	lbx_buf_puts(out, "  groups: ");
-	lbx_user_write_groups(out, &c.user);
-	lbx_buf_printf(out, "\n  info: %s\n", c.user.info.len > 0 ?
-	    c.user.info.p : "-");
-	lbx_buf_printf(out, "room: %s\n", room != NULL ? room :
-	    "(none: a request for {})");
+	if ((room != NULL &&
+	    (rc = read_room(&c, room, &body, err, errsz)) != LBAUTH_OK) ||
+	    (rc = identify(&c, cookie, user, org, &hdr, out, err, errsz)) !=
+	    LBAUTH_OK)
+		goto out;
+	write_user(out, a, &c.user, user != NULL, room);
 	pol = a->sql_policy ? "sql" : a->conf.policy;
 	if (a->conf.token == LBX_TOKEN_ID) {
 		lbx_buf_printf(out, "policy: %s, not asked (token = id: an ID "
 		    "token carries no permissions)\n", pol);
-		rc = LBAUTH_OK;
 		goto out;
 	}
 	lbx_buf_printf(out, "policy: %s", pol);
@@ -220,36 +304,15 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
 		    " (roomless_query)");
 	lbx_buf_putc(out, '\n');
 	rc = lbx_app_decide(&c);
-	lbx_buf_puts(out, "grants:");
-	if (c.sess.ngrants == 0)
-		lbx_buf_puts(out, " none");
-	lbx_buf_putc(out, '\n');
-	for (i = 0; i < c.sess.ngrants; i++) {
-		lbx_buf_printf(out, "  %s ", c.sess.grants[i].pattern);
-		for (j = 0; j < c.sess.grants[i].nscopes; j++)
-			lbx_buf_printf(out, "%s%s", j > 0 ? "," : "",
-			    lbx_session_scope(c.sess.grants[i].scopes[j]));
-		lbx_buf_putc(out, '\n');
-	}
+	write_grants(out, &c.sess);
 	if (rc != LBAUTH_OK) {
 		lbx_buf_printf(out, "result: %d %s (%s)\n",
 		    lbauth_err_status(rc), lbauth_err_code(rc),
 		    c.reason != NULL ? c.reason : lbauth_strerror(rc));
 		goto out;
 	}
-	if (room != NULL) {
-		g = resolve(&c.sess, room);
-		if (g == NULL)
-			lbx_buf_printf(out, "in %s: nothing (no pattern "
-			    "matches it)\n", room);
-		else {
-			lbx_buf_printf(out, "in %s (pattern %s):\n", room,
-			    g->pattern);
-			for (i = 0; i < 4; i++)
-				lbx_buf_printf(out, "  %-9s %s\n", features[i],
-				    level(g, features[i]));
-		}
-	}
+	if (room != NULL)
+		write_room(out, &c.sess, room);
 	lbx_buf_puts(out, "result: 200, a token would be issued\n");
 out:
 	lbx_user_clear(&c.user);

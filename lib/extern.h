@@ -65,6 +65,26 @@ bool	lbx_utf8_has_ctl(const char *s, size_t len);
 bool	lbx_utf8_is_text(const char *s, size_t len, size_t max);
 
 /* ---------------------------------------------------------------------
+ * dl.c: the symbols of a library loaded with dlopen().
+ */
+struct lbx_dl_sym {
+	const char	*name;
+	void		**slot;		/* where the symbol goes */
+};
+
+struct lbx_dl_lib {
+	const char	*soname;	/* what dlopen() opens */
+	int		 flags;		/* dlopen()'s flags */
+	const char	*name;		/* "libpq": "libpq lacks PQfinish" */
+	const char	*needs;		/* the sentence when it will not open */
+};
+
+int	lbx_dl_syms(void *dl, const char *lib, const struct lbx_dl_sym *syms,
+	    size_t n, char *err, size_t errsz);
+int	lbx_dl_open(const struct lbx_dl_lib *lib, const struct lbx_dl_sym *syms,
+	    size_t n, void **dl_r, char *err, size_t errsz);
+
+/* ---------------------------------------------------------------------
  * pattern.c: room patterns: their syntax and matching a room.
  */
 bool	lbx_pattern_is_valid(const char *p, size_t len);

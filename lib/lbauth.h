@@ -287,7 +287,7 @@ struct lbauth_policy_ops {
 };
 
 /* ---------------------------------------------------------------------
- * The endpoint: what cgi/lbauth.c drives.
+ * The endpoint: what cgi/lbauth.c (CGI) and cgi/serve.c (FastCGI) drive.
  */
 struct lbauth_app;	/* config + keys + policy, loaded once */
 struct lbauth_resp;	/* one response: status, headers, body */

@@ -50,31 +50,27 @@ static void			*dl;
 enum lbauth_err
 lbx_ossl_load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libcrypto.so.3",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libcrypto",
+		.needs = "session_format = laravel needs OpenSSL's "
+		    "libcrypto (Debian package libssl3)",
+	};
+	static const struct lbx_dl_sym syms[] = {
+		{ "EVP_CIPHER_CTX_new", (void **)&fns.ctx_new },
+		{ "EVP_CIPHER_CTX_free", (void **)&fns.ctx_free },
+		{ "EVP_aes_256_cbc", (void **)&fns.aes_256_cbc },
+		{ "EVP_DecryptInit_ex", (void **)&fns.decrypt_init },
+		{ "EVP_DecryptUpdate", (void **)&fns.decrypt_update },
+		{ "EVP_DecryptFinal_ex", (void **)&fns.decrypt_final },
+		{ "EVP_sha1", (void **)&fns.sha1 },
+		{ "HMAC", (void **)&fns.hmac },
+	};
 
-	if (dl != NULL)
-		return LBAUTH_OK;
-	if ((dl = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "session_format = laravel needs OpenSSL's "
-		    "libcrypto (Debian package libssl3): %s", dlerror());
+	if (lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz) == -1)
 		return LBAUTH_ECONFIG;
-	}
-#define SYM(f, name) do {						\
-	if ((*(void **)&fns.f = dlsym(dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libcrypto lacks %s", name);	\
-		dlclose(dl);						\
-		dl = NULL;						\
-		return LBAUTH_ECONFIG;					\
-	}								\
-} while (0)
-	SYM(ctx_new, "EVP_CIPHER_CTX_new");
-	SYM(ctx_free, "EVP_CIPHER_CTX_free");
-	SYM(aes_256_cbc, "EVP_aes_256_cbc");
-	SYM(decrypt_init, "EVP_DecryptInit_ex");
-	SYM(decrypt_update, "EVP_DecryptUpdate");
-	SYM(decrypt_final, "EVP_DecryptFinal_ex");
-	SYM(sha1, "EVP_sha1");
-	SYM(hmac, "HMAC");
-#undef SYM
 	return LBAUTH_OK;
 }
 

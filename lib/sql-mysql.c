@@ -64,47 +64,42 @@ struct conn {
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libmariadb.so.3",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libmariadb",
+		.needs = "sql_driver = mysql needs MariaDB Connector/C "
+		    "(Debian package libmariadb3)",
+	};
+	static const struct lbx_dl_sym syms[] = {
+		{ "mysql_init", (void **)&f.init },
+		{ "mysql_options", (void **)&f.options },
+		{ "mysql_real_connect", (void **)&f.real_connect },
+		{ "mysql_error", (void **)&f.error },
+		{ "mysql_errno", (void **)&f.errnum },
+		{ "mysql_query", (void **)&f.query },
+		{ "mysql_close", (void **)&f.close },
+		{ "mysql_stmt_init", (void **)&f.stmt_init },
+		{ "mysql_stmt_prepare", (void **)&f.stmt_prepare },
+		{ "mysql_stmt_bind_param", (void **)&f.stmt_bind_param },
+		{ "mysql_stmt_bind_result", (void **)&f.stmt_bind_result },
+		{ "mysql_stmt_execute", (void **)&f.stmt_execute },
+		{ "mysql_stmt_fetch", (void **)&f.stmt_fetch },
+		{ "mysql_stmt_result_metadata",
+		    (void **)&f.stmt_result_metadata },
+		{ "mysql_num_fields", (void **)&f.num_fields },
+		{ "mysql_fetch_fields", (void **)&f.fetch_fields },
+		{ "mysql_free_result", (void **)&f.free_result },
+		{ "mysql_stmt_free_result", (void **)&f.stmt_free_result },
+		{ "mysql_stmt_reset", (void **)&f.stmt_reset },
+		{ "mysql_stmt_close", (void **)&f.stmt_close },
+		{ "mysql_stmt_error", (void **)&f.stmt_error },
+		{ "mysql_stmt_errno", (void **)&f.stmt_errno },
+		{ "mysql_stmt_param_count", (void **)&f.stmt_param_count },
+	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libmariadb.so.3", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "sql_driver = mysql needs MariaDB "
-		    "Connector/C (Debian package libmariadb3): %s", dlerror());
-		return -1;
-	}
-#define SYM(x, name) do {						\
-	if ((*(void **)&f.x = dlsym(dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libmariadb lacks %s", name);	\
-		dlclose(dl);						\
-		dl = NULL;						\
-		return -1;						\
-	}								\
-} while (0)
-	SYM(init, "mysql_init");
-	SYM(options, "mysql_options");
-	SYM(real_connect, "mysql_real_connect");
-	SYM(error, "mysql_error");
-	SYM(errnum, "mysql_errno");
-	SYM(query, "mysql_query");
-	SYM(close, "mysql_close");
-	SYM(stmt_init, "mysql_stmt_init");
-	SYM(stmt_prepare, "mysql_stmt_prepare");
-	SYM(stmt_bind_param, "mysql_stmt_bind_param");
-	SYM(stmt_bind_result, "mysql_stmt_bind_result");
-	SYM(stmt_execute, "mysql_stmt_execute");
-	SYM(stmt_fetch, "mysql_stmt_fetch");
-	SYM(stmt_result_metadata, "mysql_stmt_result_metadata");
-	SYM(num_fields, "mysql_num_fields");
-	SYM(fetch_fields, "mysql_fetch_fields");
-	SYM(free_result, "mysql_free_result");
-	SYM(stmt_free_result, "mysql_stmt_free_result");
-	SYM(stmt_reset, "mysql_stmt_reset");
-	SYM(stmt_close, "mysql_stmt_close");
-	SYM(stmt_error, "mysql_stmt_error");
-	SYM(stmt_errno, "mysql_stmt_errno");
-	SYM(stmt_param_count, "mysql_stmt_param_count");
-#undef SYM
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 /* Whether a client or server error number means the server is gone. */

@@ -61,50 +61,44 @@ static void	*dl;
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libpq.so.5",
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "libpq",
+		.needs = "sql_driver = pgsql needs libpq (Debian package "
+		    "libpq5)",
+	};
+	static const struct lbx_dl_sym syms[] = {
+		{ "PQconninfoParse", (void **)&f.conninfo_parse },
+		{ "PQconninfoFree", (void **)&f.conninfo_free },
+		{ "PQfreemem", (void **)&f.freemem },
+		{ "PQconnectStartParams", (void **)&f.connect_start_params },
+		{ "PQconnectPoll", (void **)&f.connect_poll },
+		{ "PQstatus", (void **)&f.status },
+		{ "PQsocket", (void **)&f.socket },
+		{ "PQerrorMessage", (void **)&f.error_message },
+		{ "PQfinish", (void **)&f.finish },
+		{ "PQsetnonblocking", (void **)&f.set_nonblocking },
+		{ "PQsendPrepare", (void **)&f.send_prepare },
+		{ "PQsendQueryPrepared", (void **)&f.send_query_prepared },
+		{ "PQflush", (void **)&f.flush },
+		{ "PQconsumeInput", (void **)&f.consume_input },
+		{ "PQisBusy", (void **)&f.is_busy },
+		{ "PQgetResult", (void **)&f.get_result },
+		{ "PQresultStatus", (void **)&f.result_status },
+		{ "PQresultErrorField", (void **)&f.result_error_field },
+		{ "PQresultErrorMessage", (void **)&f.result_error_message },
+		{ "PQntuples", (void **)&f.ntuples },
+		{ "PQnfields", (void **)&f.nfields },
+		{ "PQfname", (void **)&f.fname },
+		{ "PQgetvalue", (void **)&f.getvalue },
+		{ "PQgetlength", (void **)&f.getlength },
+		{ "PQgetisnull", (void **)&f.getisnull },
+		{ "PQclear", (void **)&f.clear },
+	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errsz, "sql_driver = pgsql needs libpq (Debian "
-		    "package libpq5): %s", dlerror());
-		return -1;
-	}
-#define SYM(x, name) do {						\
-	if ((*(void **)&f.x = dlsym(dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libpq lacks %s", name);		\
-		dlclose(dl);						\
-		dl = NULL;						\
-		return -1;						\
-	}								\
-} while (0)
-	SYM(conninfo_parse, "PQconninfoParse");
-	SYM(conninfo_free, "PQconninfoFree");
-	SYM(freemem, "PQfreemem");
-	SYM(connect_start_params, "PQconnectStartParams");
-	SYM(connect_poll, "PQconnectPoll");
-	SYM(status, "PQstatus");
-	SYM(socket, "PQsocket");
-	SYM(error_message, "PQerrorMessage");
-	SYM(finish, "PQfinish");
-	SYM(set_nonblocking, "PQsetnonblocking");
-	SYM(send_prepare, "PQsendPrepare");
-	SYM(send_query_prepared, "PQsendQueryPrepared");
-	SYM(flush, "PQflush");
-	SYM(consume_input, "PQconsumeInput");
-	SYM(is_busy, "PQisBusy");
-	SYM(get_result, "PQgetResult");
-	SYM(result_status, "PQresultStatus");
-	SYM(result_error_field, "PQresultErrorField");
-	SYM(result_error_message, "PQresultErrorMessage");
-	SYM(ntuples, "PQntuples");
-	SYM(nfields, "PQnfields");
-	SYM(fname, "PQfname");
-	SYM(getvalue, "PQgetvalue");
-	SYM(getlength, "PQgetlength");
-	SYM(getisnull, "PQgetisnull");
-	SYM(clear, "PQclear");
-#undef SYM
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 static void

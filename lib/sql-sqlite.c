@@ -74,43 +74,37 @@ struct conn {
 static int
 load(char *err, size_t errsz)
 {
+	static const struct lbx_dl_lib lib = {
+		.soname = "libsqlite3.so.0",
+		.flags = DLFLAGS,
+		.name = "libsqlite3",
+		.needs = "sql_driver = sqlite needs libsqlite3 (Debian package "
+		    "libsqlite3-0)",
+	};
+	static const struct lbx_dl_sym syms[] = {
+		{ "sqlite3_open_v2", (void **)&f.open_v2 },
+		{ "sqlite3_close_v2", (void **)&f.close_v2 },
+		{ "sqlite3_errmsg", (void **)&f.errmsg },
+		{ "sqlite3_busy_timeout", (void **)&f.busy_timeout },
+		{ "sqlite3_progress_handler", (void **)&f.progress_handler },
+		{ "sqlite3_exec", (void **)&f.exec },
+		{ "sqlite3_prepare_v3", (void **)&f.prepare_v3 },
+		{ "sqlite3_stmt_readonly", (void **)&f.stmt_readonly },
+		{ "sqlite3_reset", (void **)&f.reset },
+		{ "sqlite3_clear_bindings", (void **)&f.clear_bindings },
+		{ "sqlite3_bind_text", (void **)&f.bind_text },
+		{ "sqlite3_bind_null", (void **)&f.bind_null },
+		{ "sqlite3_step", (void **)&f.step },
+		{ "sqlite3_column_count", (void **)&f.column_count },
+		{ "sqlite3_column_name", (void **)&f.column_name },
+		{ "sqlite3_column_text", (void **)&f.column_text },
+		{ "sqlite3_column_bytes", (void **)&f.column_bytes },
+		{ "sqlite3_column_type", (void **)&f.column_type },
+		{ "sqlite3_finalize", (void **)&f.finalize },
+	};
 
-	if (dl != NULL)
-		return 0;
-	if ((dl = dlopen("libsqlite3.so.0", DLFLAGS)) == NULL) {
-		snprintf(err, errsz, "sql_driver = sqlite needs libsqlite3 "
-		    "(Debian package libsqlite3-0): %s", dlerror());
-		return -1;
-	}
-#define SYM(x, name) do {						\
-	if ((*(void **)&f.x = dlsym(dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libsqlite3 lacks %s", name);	\
-		dlclose(dl);						\
-		dl = NULL;						\
-		return -1;						\
-	}								\
-} while (0)
-	SYM(open_v2, "sqlite3_open_v2");
-	SYM(close_v2, "sqlite3_close_v2");
-	SYM(errmsg, "sqlite3_errmsg");
-	SYM(busy_timeout, "sqlite3_busy_timeout");
-	SYM(progress_handler, "sqlite3_progress_handler");
-	SYM(exec, "sqlite3_exec");
-	SYM(prepare_v3, "sqlite3_prepare_v3");
-	SYM(stmt_readonly, "sqlite3_stmt_readonly");
-	SYM(reset, "sqlite3_reset");
-	SYM(clear_bindings, "sqlite3_clear_bindings");
-	SYM(bind_text, "sqlite3_bind_text");
-	SYM(bind_null, "sqlite3_bind_null");
-	SYM(step, "sqlite3_step");
-	SYM(column_count, "sqlite3_column_count");
-	SYM(column_name, "sqlite3_column_name");
-	SYM(column_text, "sqlite3_column_text");
-	SYM(column_bytes, "sqlite3_column_bytes");
-	SYM(column_type, "sqlite3_column_type");
-	SYM(finalize, "sqlite3_finalize");
-#undef SYM
-	return 0;
+	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
+	    err, errsz);
 }
 
 /* Interrupts a query running past its deadline. */

@@ -95,6 +95,53 @@ static const char *const sonames[] = {
 };
 
 /*
+ * Opens libcurl (the first of sonames there is) into up->dl and fills
+ * c's function pointers.  Returns LBAUTH_OK, or LBAUTH_ECONFIG with a
+ * sentence in err.  up->dl is never closed (lbx_upstream_clear() says
+ * why).
+ */
+static enum lbauth_err
+load_curl(struct lbx_upstream *up, struct lbx_curl *c, char *err,
+    size_t errsz)
+{
+	const struct lbx_dl_sym syms[] = {
+		{ "curl_global_init", (void **)&c->global_init },
+		{ "curl_easy_init", (void **)&c->easy_init },
+		{ "curl_easy_setopt", (void **)&c->easy_setopt },
+		{ "curl_easy_perform", (void **)&c->easy_perform },
+		{ "curl_easy_getinfo", (void **)&c->easy_getinfo },
+		{ "curl_easy_strerror", (void **)&c->easy_strerror },
+		{ "curl_easy_cleanup", (void **)&c->easy_cleanup },
+		{ "curl_slist_append", (void **)&c->slist_append },
+		{ "curl_slist_free_all", (void **)&c->slist_free_all },
+		{ "curl_multi_init", (void **)&c->multi_init },
+		{ "curl_multi_setopt", (void **)&c->multi_setopt },
+		{ "curl_multi_add_handle", (void **)&c->multi_add_handle },
+		{ "curl_multi_remove_handle",
+		    (void **)&c->multi_remove_handle },
+		{ "curl_multi_perform", (void **)&c->multi_perform },
+		{ "curl_multi_poll", (void **)&c->multi_poll },
+		{ "curl_multi_wakeup", (void **)&c->multi_wakeup },
+		{ "curl_multi_info_read", (void **)&c->multi_info_read },
+		{ "curl_multi_cleanup", (void **)&c->multi_cleanup },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]) &&
+	    up->dl == NULL; i++)
+		up->dl = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+	if (up->dl == NULL) {
+		snprintf(err, errsz, "backend = liveblocks needs libcurl "
+		    "(Debian package libcurl4): %s", dlerror());
+		return LBAUTH_ECONFIG;
+	}
+	if (lbx_dl_syms(up->dl, "libcurl", syms, sizeof(syms) /
+	    sizeof(syms[0]), err, errsz) == -1)
+		return LBAUTH_ECONFIG;
+	return LBAUTH_OK;
+}
+
+/*
  * Loads libcurl and prepares up to POST to base (borrowed: must outlive
  * up) with the API secret (len bytes, copied into the header list) and
  * a timeout of timeout_ms, trusting the CAs in the PEM file ca_file
@@ -109,7 +156,7 @@ lbx_upstream_init(struct lbx_upstream *up, const char *base,
 {
 	struct lbx_curl	*c;
 	struct lbx_buf	 auth;
-	size_t		 i;
+	enum lbauth_err	 rc;
 
 	memset(up, 0, sizeof(*up));
 	up->base = base;
@@ -118,39 +165,8 @@ lbx_upstream_init(struct lbx_upstream *up, const char *base,
 	lbx_buf_init(&up->url);
 	if ((c = up->curl = calloc(1, sizeof(*c))) == NULL)
 		return LBAUTH_ENOMEM;
-	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]) &&
-	    up->dl == NULL; i++)
-		up->dl = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
-	if (up->dl == NULL) {
-		snprintf(err, errsz, "backend = liveblocks needs libcurl "
-		    "(Debian package libcurl4): %s", dlerror());
-		return LBAUTH_ECONFIG;
-	}
-#define SYM(f, name) do {						\
-	if ((*(void **)&c->f = dlsym(up->dl, name)) == NULL) {		\
-		snprintf(err, errsz, "libcurl lacks %s", name);		\
-		return LBAUTH_ECONFIG;					\
-	}								\
-} while (0)
-	SYM(global_init, "curl_global_init");
-	SYM(easy_init, "curl_easy_init");
-	SYM(easy_setopt, "curl_easy_setopt");
-	SYM(easy_perform, "curl_easy_perform");
-	SYM(easy_getinfo, "curl_easy_getinfo");
-	SYM(easy_strerror, "curl_easy_strerror");
-	SYM(easy_cleanup, "curl_easy_cleanup");
-	SYM(slist_append, "curl_slist_append");
-	SYM(slist_free_all, "curl_slist_free_all");
-	SYM(multi_init, "curl_multi_init");
-	SYM(multi_setopt, "curl_multi_setopt");
-	SYM(multi_add_handle, "curl_multi_add_handle");
-	SYM(multi_remove_handle, "curl_multi_remove_handle");
-	SYM(multi_perform, "curl_multi_perform");
-	SYM(multi_poll, "curl_multi_poll");
-	SYM(multi_wakeup, "curl_multi_wakeup");
-	SYM(multi_info_read, "curl_multi_info_read");
-	SYM(multi_cleanup, "curl_multi_cleanup");
-#undef SYM
+	if ((rc = load_curl(up, c, err, errsz)) != LBAUTH_OK)
+		return rc;
 	if (c->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errsz, "libcurl failed to initialise");
 		return LBAUTH_ECONFIG;
