@@ -139,7 +139,7 @@ serve_cgi(struct lbauth_app *app, struct lbauth_resp *resp)
 	lbauth_app_serve(app, cgi_param, cgi_read, NULL, resp, STDERR_FILENO);
 	out = lbauth_resp_data(resp, &len);
 	if (len == 0)
-		out = lbauth_fixed_500(LBAUTH_ENOMEM, &len);
+		out = lbauth_resp_fixed_500(LBAUTH_ENOMEM, &len);
 	rc = write_all(STDOUT_FILENO, out, len) == 0 ? 0 : 1;
 	drain_stdin();
 	return rc;
@@ -265,7 +265,7 @@ run_cgi(const char *config)
 
 	if (lbauth_app_new(config, &app, err, sizeof(err)) != LBAUTH_OK) {
 		fprintf(stderr, "lbauth: %s\n", err);
-		out = lbauth_fixed_500(LBAUTH_ECONFIG, &len);
+		out = lbauth_resp_fixed_500(LBAUTH_ECONFIG, &len);
 		write_all(STDOUT_FILENO, out, len);
 		drain_stdin();
 		return 1;

@@ -112,7 +112,7 @@ put_answer(FCGX_Request *rq, const struct lbauth_resp *resp)
 
 	out = resp != NULL ? lbauth_resp_data(resp, &len) : NULL;
 	if (out == NULL || len == 0)
-		out = lbauth_fixed_500(LBAUTH_ENOMEM, &len);
+		out = lbauth_resp_fixed_500(LBAUTH_ENOMEM, &len);
 	FCGX_PutStr(out, (int)len, rq->out);
 }
 
@@ -324,7 +324,7 @@ serve_misconfigured(void)
 	const char	*out;
 	size_t		 len;
 
-	out = lbauth_fixed_500(LBAUTH_ECONFIG, &len);
+	out = lbauth_resp_fixed_500(LBAUTH_ECONFIG, &len);
 	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&rq, 0, 0) != 0)
 		return 1;

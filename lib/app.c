@@ -141,7 +141,7 @@ lbauth_app_free(struct lbauth_app *a)
 		a->backend->free(a);
 	lbx_sql_clear(&a->sql);
 	for (i = 0; i < a->nsecrets; i++)
-		lbx_secret_clear(&a->secrets[i]);
+		lbx_keyfile_secret_clear(&a->secrets[i]);
 	lbx_key_clear(&a->cookie_key);
 	lbx_conf_clear(&a->conf);
 	free(a);
@@ -491,7 +491,7 @@ call_end(struct lbx_call *c)
 
 /* See app.h: a pending issue has its outcome in c. */
 void
-lbx_call_issued(struct lbx_call *c)
+lbx_app_call_issued(struct lbx_call *c)
 {
 
 	call_end(c);

@@ -31,7 +31,7 @@ struct lbx_backend_ops {
 	 * LBAUTH_OK, or returns an error code (c->message may say more).
 	 * May instead set *pending_r, before anything else can touch c, and
 	 * return LBAUTH_OK: the call is then in flight (the caller no longer
-	 * owns c) and the backend calls lbx_call_issued(c) once, from any
+	 * owns c) and the backend calls lbx_app_call_issued(c) once, from any
 	 * thread, when c->rc, c->status and c->answer are set.
 	 */
 	enum lbauth_err	(*issue)(struct lbx_call *c, bool *pending_r);
@@ -117,7 +117,7 @@ struct lbx_call {
 	struct lbx_xfer		 xfer;
 };
 
-void	lbx_call_issued(struct lbx_call *);
+void	lbx_app_call_issued(struct lbx_call *);
 enum lbauth_err lbx_app_identify(struct lbx_call *);
 enum lbauth_err lbx_app_decide(struct lbx_call *);
 enum lbauth_err lbx_explain(struct lbauth_app *, const char *, const char *,

@@ -122,7 +122,7 @@ xfer_done(struct lbx_xfer *x)
 
 	c->rc = answered(c);
 	atomic_fetch_sub(&lb->inflight, 1);
-	lbx_call_issued(c);
+	lbx_app_call_issued(c);
 }
 
 static enum lbauth_err

@@ -19,7 +19,7 @@ local_init(struct lbauth_app *a, char *err, size_t errsz)
 	    c->signing_key_file, LBX_KEY_ED25519_PRIV, &l->sign_key, err,
 	    errsz)) != LBAUTH_OK)
 		return rc;
-	return lbx_minter_init(&l->minter, &l->sign_key, c->project_id,
+	return lbx_token_minter_init(&l->minter, &l->sign_key, c->project_id,
 	    c->token_ttl);
 }
 
@@ -79,7 +79,7 @@ local_free(struct lbauth_app *a)
 {
 	struct lbx_be_local	*l = &a->be.local;
 
-	lbx_minter_clear(&l->minter);
+	lbx_token_minter_clear(&l->minter);
 	lbx_key_clear(&l->sign_key);
 }
 

@@ -149,7 +149,7 @@ lbauth_err_code(enum lbauth_err err)
  * any number; the phrase is informative only, RFC 9110 section 15).
  */
 const char *
-lbx_status_text(int status)
+lbx_err_status_text(int status)
 {
 	size_t	 i;
 

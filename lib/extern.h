@@ -486,10 +486,10 @@ struct lbx_minter {
 	struct lbx_buf		 payload;	/* scratch, reused */
 };
 
-enum lbauth_err lbx_minter_init(struct lbx_minter *m,
+enum lbauth_err lbx_token_minter_init(struct lbx_minter *m,
 		    const struct lbx_key *key, const char *project_id,
 		    long ttl) LBAUTH_WUR;
-void	lbx_minter_clear(struct lbx_minter *m);
+void	lbx_token_minter_clear(struct lbx_minter *m);
 void	lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
 		    const struct lbauth_user *u,
 		    const struct lbauth_session *s, time_t now);
@@ -641,7 +641,7 @@ int	lbx_ossl_hmac_sha1(const unsigned char *, size_t, const void *,
 		    size_t, unsigned char[20]);
 enum lbauth_err lbx_keyfile_session_secret(const char *, enum lbx_sidfmt,
 		    struct lbx_secret *, char *, size_t) LBAUTH_WUR;
-void	lbx_secret_clear(struct lbx_secret *);
+void	lbx_keyfile_secret_clear(struct lbx_secret *);
 
 /* ---------------------------------------------------------------------
  * sql.c: SQL drivers (sql-sqlite.c, sql-pgsql.c, sql-mysql.c) behind one
@@ -766,6 +766,6 @@ enum lbauth_err lbx_sqlpolicy_access(const char *, size_t,
 /* ---------------------------------------------------------------------
  * err.c
  */
-const char *lbx_status_text(int status);
+const char *lbx_err_status_text(int status);
 
 #endif /* !LBAUTH_EXTERN_H */

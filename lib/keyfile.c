@@ -157,7 +157,7 @@ lbx_keyfile_api_secret(const char *path, unsigned char **buf_r,
 
 /* Wipes and frees a secret; a zeroed one is a no-op. */
 void
-lbx_secret_clear(struct lbx_secret *s)
+lbx_keyfile_secret_clear(struct lbx_secret *s)
 {
 
 	if (s->p != NULL)
@@ -168,7 +168,7 @@ lbx_secret_clear(struct lbx_secret *s)
 
 /*
  * Loads the session-cookie secret at path (checked as a secret) for
- * format fmt into s (release with lbx_secret_clear()):
+ * format fmt into s (release with lbx_keyfile_secret_clear()):
  *  - express: the secret string given to express-session, one trailing
  *    newline removed;
  *  - laravel: APP_KEY as .env holds it, "base64:" and the base64 of 32

@@ -419,7 +419,7 @@ typedef void		 (*lbauth_done_fn)(void *arg, enum lbauth_err rc);
  * lbauth_app_start() returns.  Needs lbauth_app_worker_start() with
  * concurrent for requests to go in flight.  Returns LBAUTH_OK (done will
  * be called), or LBAUTH_ENOMEM (it will not: answer with
- * lbauth_fixed_500()).  Thread-safe: several threads may start
+ * lbauth_resp_fixed_500()).  Thread-safe: several threads may start
  * requests of one app at once.
  */
 LBAUTH_API enum lbauth_err lbauth_app_start(struct lbauth_app *app,
@@ -432,7 +432,7 @@ LBAUTH_API enum lbauth_err lbauth_app_start(struct lbauth_app *app,
  * (out of memory) or anything else (the configuration is invalid, see
  * the error log).  Static storage; *len_r bytes.
  */
-LBAUTH_API const char	*lbauth_fixed_500(enum lbauth_err err,
+LBAUTH_API const char	*lbauth_resp_fixed_500(enum lbauth_err err,
 			    size_t *len_r);
 
 /* ---------------------------------------------------------------------

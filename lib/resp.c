@@ -75,7 +75,7 @@ lbx_resp_begin(struct lbauth_resp *r, int status, const char *ctype)
 	lbx_buf_reset(&r->out);
 	r->status = status;
 	lbx_buf_printf(&r->out, "Status: %d %s\r\n", status,
-	    lbx_status_text(status));
+	    lbx_err_status_text(status));
 	if (ctype != NULL) {
 		lbx_buf_puts(&r->out, "Content-Type: ");
 		lbx_buf_puts(&r->out, ctype);
@@ -138,7 +138,7 @@ static const char fixed_conf[] = "Status: 500 Internal Server Error\r\n"
 
 /* See lbauth.h. */
 const char *
-lbauth_fixed_500(enum lbauth_err err, size_t *len_r)
+lbauth_resp_fixed_500(enum lbauth_err err, size_t *len_r)
 {
 
 	if (err == LBAUTH_ENOMEM) {
@@ -152,7 +152,7 @@ lbauth_fixed_500(enum lbauth_err err, size_t *len_r)
 /*
  * Replaces r's contents with the fixed 500 for err, in the storage r
  * already has (no allocation); r is left empty when that is too small,
- * and the caller then writes lbauth_fixed_500() itself.
+ * and the caller then writes lbauth_resp_fixed_500() itself.
  */
 void
 lbx_resp_fixed_500(struct lbauth_resp *r, enum lbauth_err err)
@@ -160,7 +160,7 @@ lbx_resp_fixed_500(struct lbauth_resp *r, enum lbauth_err err)
 	const char	*p;
 	size_t		 len;
 
-	p = lbauth_fixed_500(err, &len);
+	p = lbauth_resp_fixed_500(err, &len);
 	r->out.len = 0;
 	r->out.oom = 0;
 	r->status = 500;

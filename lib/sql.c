@@ -459,7 +459,7 @@ lbx_sql_clear(struct lbx_sql *s)
 	lbx_sql_disconnect(s);
 	for (i = 0; i < LBX_SQL_SLOTS; i++)
 		pthread_mutex_destroy(&s->slots[i].mu);
-	lbx_secret_clear(&s->connstr);
+	lbx_keyfile_secret_clear(&s->connstr);
 	for (i = 0; i < LBX_SQLQ__MAX; i++)
 		free(s->q[i].sql);
 	memset(s, 0, sizeof(*s));

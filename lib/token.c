@@ -26,7 +26,7 @@
  * valid ttl seconds.  Returns LBAUTH_OK or LBAUTH_ENOMEM.
  */
 enum lbauth_err
-lbx_minter_init(struct lbx_minter *m, const struct lbx_key *key,
+lbx_token_minter_init(struct lbx_minter *m, const struct lbx_key *key,
     const char *project_id, long ttl)
 {
 
@@ -41,7 +41,7 @@ lbx_minter_init(struct lbx_minter *m, const struct lbx_key *key,
 
 /* Releases what m owns (not its key). */
 void
-lbx_minter_clear(struct lbx_minter *m)
+lbx_token_minter_clear(struct lbx_minter *m)
 {
 
 	lbx_buf_clear(&m->header);

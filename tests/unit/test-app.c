@@ -221,10 +221,10 @@ main(void)
 		}
 	}
 	/* A 5xx carries Retry-After; the fixed 500s are well formed. */
-	out = lbauth_fixed_500(LBAUTH_ENOMEM, &len);
+	out = lbauth_resp_fixed_500(LBAUTH_ENOMEM, &len);
 	test_assert(len == strlen(out) && strncmp(out, "Status: 500 ", 12) ==
 	    0 && strstr(out, "Retry-After: 1\r\n") != NULL);
-	out = lbauth_fixed_500(LBAUTH_ECONFIG, &len);
+	out = lbauth_resp_fixed_500(LBAUTH_ECONFIG, &len);
 	test_assert(len == strlen(out) && strstr(out, "\"misconfigured\"") !=
 	    NULL);
 	/* worker start/stop without threads (local): no-ops that succeed. */

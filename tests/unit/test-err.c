@@ -76,7 +76,7 @@ main(void)
 		m = lbauth_strerror((enum lbauth_err)i);
 		c = lbauth_err_code((enum lbauth_err)i);
 		test_assert_idx(st >= 200 && st <= 599, i);
-		test_assert_idx(strcmp(lbx_status_text(st), "Unknown") != 0, i);
+		test_assert_idx(strcmp(lbx_err_status_text(st), "Unknown") != 0, i);
 		test_assert_idx(c != NULL && c[0] != '\0' &&
 		    strspn(c, "abcdefghijklmnopqrstuvwxyz_") == strlen(c), i);
 		test_assert_idx(m != NULL && strlen(m) > 1, i);
@@ -106,14 +106,14 @@ main(void)
 	}
 
 	/* The reason phrases of the Status: line. */
-	test_assert(strcmp(lbx_status_text(200), "OK") == 0);
-	test_assert(strcmp(lbx_status_text(204), "No Content") == 0);
-	test_assert(strcmp(lbx_status_text(401), "Unauthorized") == 0);
-	test_assert(strcmp(lbx_status_text(413), "Payload Too Large") == 0);
-	test_assert(strcmp(lbx_status_text(503), "Service Unavailable") == 0);
-	test_assert(strcmp(lbx_status_text(299), "Unknown") == 0);
-	test_assert(strcmp(lbx_status_text(0), "Unknown") == 0);
-	test_assert(strcmp(lbx_status_text(-1), "Unknown") == 0);
+	test_assert(strcmp(lbx_err_status_text(200), "OK") == 0);
+	test_assert(strcmp(lbx_err_status_text(204), "No Content") == 0);
+	test_assert(strcmp(lbx_err_status_text(401), "Unauthorized") == 0);
+	test_assert(strcmp(lbx_err_status_text(413), "Payload Too Large") == 0);
+	test_assert(strcmp(lbx_err_status_text(503), "Service Unavailable") == 0);
+	test_assert(strcmp(lbx_err_status_text(299), "Unknown") == 0);
+	test_assert(strcmp(lbx_err_status_text(0), "Unknown") == 0);
+	test_assert(strcmp(lbx_err_status_text(-1), "Unknown") == 0);
 
 	return test_done();
 }

@@ -188,7 +188,7 @@ test_secret_files(void)
 			continue;
 		}
 		test_assert_idx(rc == LBAUTH_OK && s.len == rows[i].want, i);
-		lbx_secret_clear(&s);
+		lbx_keyfile_secret_clear(&s);
 		test_assert_idx(s.p == NULL && s.len == 0, i);
 	}
 	unlink(path);

@@ -94,7 +94,7 @@ main(void)
 		seed[i] = (unsigned char)(0xa0 + i);
 	test_assert(lbx_key_ed25519_seed(&key, seed) == LBAUTH_OK);
 	test_assert(lbx_key_ed25519_pk(&pub, key.pk) == LBAUTH_OK);
-	test_assert(lbx_minter_init(&m, &key, "proj_\"1", TTL) == LBAUTH_OK);
+	test_assert(lbx_token_minter_init(&m, &key, "proj_\"1", TTL) == LBAUTH_OK);
 	lbx_buf_init(&out);
 	lbx_buf_init(&out2);
 
@@ -221,7 +221,7 @@ main(void)
 		lbx_key_clear(&other);
 	}
 
-	lbx_minter_clear(&m);
+	lbx_token_minter_clear(&m);
 	lbx_key_clear(&key);
 	lbx_key_clear(&pub);
 	lbx_buf_clear(&out);
