@@ -86,7 +86,7 @@ LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 # What each binary is made of: one list per binary, used below for its
 # prerequisites, its link line, the flavour stamp and the header
 # dependencies, so that a new source file is one edit here.
-LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/b64.c \
+LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/call.c lib/b64.c \
 	   lib/backend-liveblocks.c lib/backend-local.c lib/buf.c lib/conf.c \
 	   lib/confval.c lib/cookie.c lib/dl.c lib/err.c lib/explain.c lib/json.c \
 	   lib/jsonw.c lib/jwt.c lib/key.c lib/keyfile.c lib/keyset.c \

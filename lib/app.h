@@ -1,5 +1,6 @@
 /*
- * app.h: what the endpoint (app.c) shares with its backend drivers
+ * app.h: what the endpoint (app.c, and call.c, which runs a request
+ * through it) shares with its backend drivers
  * (backend-local.c, backend-liveblocks.c), its SQL identity and policy
  * (appsql.c) and "lbauthctl explain" (explain.c).  Private to liblbauth.
  *

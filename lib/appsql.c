@@ -4,7 +4,7 @@
  * loads the driver, the connect string and the session secrets, and
  * translates and prepares the queries once at start-up;
  * lbx_appsql_identify() and lbx_appsql_decide() are the request
- * pipeline's identify and decide steps for them (app.c calls them in
+ * pipeline's identify and decide steps for them (call.c calls them in
  * place of the cookie and policy ones).  It works on the app's own
  * state (struct lbauth_app in app.h) and calls only the objects below
  * it: sql.c, sid.c, sqluser.c, sqlpolicy.c, keyfile.c.

@@ -6,7 +6,7 @@
  * shape the Liveblocks API itself answers errors with.  Messages never
  * contain request data: a message is static text a developer can act
  * on, and reasons with detail come from the function that failed as
- * static strings too (see app.c).
+ * static strings too (see call.c).
  */
 #include <assert.h>
 

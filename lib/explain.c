@@ -1,7 +1,7 @@
 /*
  * explain.c: "lbauthctl explain", a dry run of one request.
  *
- * The identify and decide steps of app.c run on a call of their own,
+ * The identify and decide steps of call.c run on a call of their own,
  * exactly as for a real request (the same session cookie rules, the
  * same identity query, the same policy), and then it stops: no token is
  * minted and no API is called.  What comes out is who the user is and
@@ -141,7 +141,7 @@ read_room(struct lbx_call *c, const char *room, struct lbx_buf *body,
 /*
  * The user into c->user: from --user/--org as claims (a sentence in err
  * when they are not valid claims), or from the session cookie value
- * cookie through app.c's identify step, with the cookie header built in
+ * cookie through call.c's identify step, with the cookie header built in
  * hdr (the caller's, cleared by it) and served by c->arg.  Appends
  * "user: " to out, and when the cookie identifies no one, the reason
  * and the source.  LBAUTH_OK, or the error the request would end with.
