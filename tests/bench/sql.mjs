@@ -91,11 +91,20 @@ http {
     ${targets.map((t, i) => `location = /t${i} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${t.sock}; fastcgi_request_buffering on; }`).join("\n    ")}
   }
 }`);
-start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
+const ngx = start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
 for (let i = 0; i < 250; i++) {
   if (await new Promise((r) => { const s = net.connect(port, "127.0.0.1", () => { s.end(); r(true); }); s.on("error", () => r(false)); })) break;
   await sleep(20);
 }
+
+// CPU ticks (utime + stime) of a process, and its children's pids.
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
+const cpuTicks = (pid) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+// Ticks per pid of a process and its children (lbauth's master and
+// workers, nginx's, the postmaster and its backends).
+const sample = (pid) => new Map([pid, ...children(pid)].map((p) => [p, cpuTicks(p)]));
+const spent = (a, b) => { let n = 0; for (const [p, v] of b) n += v - (a.get(p) ?? 0); return n * TICK_US; };
 
 function wrk(t, secs) {
   const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
@@ -114,7 +123,44 @@ for (const [i, t] of targets.entries()) {
   if (res.status !== 200) throw new Error(`${t.name}: ${res.status} ${text}`);
   execFileSync(path.join(path.dirname(LBAUTH), "lbauthctl"), ["verify", "-c", t.conf, JSON.parse(text).token], { stdio: "ignore" });
   wrk(t, 2);
-  rows.push({ name: t.name, ...wrk(t, SECS) });
+  const groups = { lbauth: t.proc.pid, nginx: ngx.pid, ...(pg ? { postgres: pg.proc.pid } : {}) };
+  const before = Object.fromEntries(Object.entries(groups).map(([k, p]) => [k, sample(p)]));
+  const w = wrk(t, SECS);
+  const reqs = w.rps * SECS;
+  const cpu = Object.fromEntries(Object.entries(groups).map(([k, p]) => [k, spent(before[k], sample(p)) / reqs]));
+  rows.push({ name: t.name, ...w, cpu });
+}
+
+// The database's own ceiling for the same two queries: pgbench, one
+// transaction = the identity and the room query, prepared, over the
+// unix socket, with lbauth's concurrency (one connection per worker)
+// and with wrk's.  pgbench is the client here as lbauth is above, and
+// neither nginx nor wrk runs: what PostgreSQL serves on this machine.
+const pgb = [];
+if (pg) {
+  const script = path.join(dir, "pgbench.sql");
+  fs.writeFileSync(script, `SELECT u.id, u.org, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid AND s.expires > extract(epoch from now());
+SELECT room AS pattern, access FROM room_members WHERE user_id = :uid AND room = :room;
+`);
+  for (const c of [WORKERS, CONNS]) {
+    // The backends live as long as pgbench: their CPU is sampled
+    // while it runs, from 1 s in to 1 s before its end.
+    const child = spawn("pgbench", ["-n", "-M", "prepared", "-f", script, "-D", "sid=sid-ada", "-D", "uid=ada", "-D", "room=acme:doc-1",
+      "-c", String(c), "-j", String(Math.min(c, 2)), "-T", String(SECS), "-h", pg.socketDir, "-p", String(pg.port), "-U", "app", "app"], { stdio: ["ignore", "pipe", "pipe"] });
+    procs.push(child);
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const done = new Promise((r) => child.on("close", r));
+    await sleep(1000);
+    const before = sample(pg.proc.pid), t0 = process.hrtime.bigint();
+    await sleep((SECS - 2) * 1000);
+    const after = sample(pg.proc.pid), secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    await done;
+    const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+    if (!Number.isFinite(tps)) { console.error("bench sql: pgbench:", stderr || stdout); break; }
+    pgb.push({ conns: c, tps, pgCpuUs: spent(before, after) / (tps * secs) });
+  }
 }
 
 // CGI starts: the JWT config against the SQLite one.
@@ -134,14 +180,17 @@ try {
 
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 console.log(`\nSQL rows: ${WORKERS} workers per target, wrk ${CONNS} connections, ${SECS} s, one nginx`);
-console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "errors".padStart(7), "/ JWT".padStart(7));
+console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "errors".padStart(7), "/ JWT".padStart(7), "  CPU us/req: lbauth nginx postgres");
 for (const r of rows)
-  console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7));
+  console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7),
+    fmt(r.cpu.lbauth).padStart(20), fmt(r.cpu.nginx).padStart(6), (r.cpu.postgres === undefined ? "-" : fmt(r.cpu.postgres)).padStart(9));
 console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8)`);
 if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}`);
+for (const b of pgb)
+  console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
 if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of 300): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
 const out = path.join(path.dirname(B), "out");
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, cgi }, null, 1));
+fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi }, null, 1));
 if (pg) await pg.stop();
 process.exit(rows.some((r) => r.errors > 0) ? 1 : 0);
