@@ -200,6 +200,37 @@ ms_until(const struct timespec *t)
 	    (t->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+/*
+ * This process's id, kept by a fork handler: a connection's owner is
+ * checked on every query, and getpid() is a system call (glibc no
+ * longer caches it), two per query before.
+ */
+static pid_t		 self_pid;
+static pthread_once_t	 self_once = PTHREAD_ONCE_INIT;
+
+static void
+self_forked(void)
+{
+
+	self_pid = getpid();
+}
+
+static void
+self_init(void)
+{
+
+	self_pid = getpid();
+	pthread_atfork(NULL, NULL, self_forked);
+}
+
+static pid_t
+self(void)
+{
+
+	pthread_once(&self_once, self_init);
+	return self_pid;
+}
+
 /* Makes s empty, for driver drv. */
 void
 lbx_sql_init(struct lbx_sql *s, const struct lbx_sql_driver *drv)
@@ -218,7 +249,7 @@ static void
 slot_close(struct lbx_sql *s, struct lbx_sql_slot *t)
 {
 
-	if (t->conn != NULL && t->pid == getpid())
+	if (t->conn != NULL && t->pid == self())
 		s->drv->close(t->conn);
 	t->conn = NULL;
 }
@@ -310,7 +341,7 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 	size_t		 i;
 
 	err[0] = '\0';
-	if (t->conn != NULL && t->pid == getpid())
+	if (t->conn != NULL && t->pid == self())
 		return LBX_SQL_OK;
 	/*
 	 * Inherited over fork(): never used, and not closed either (a
@@ -325,7 +356,7 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 	rc = s->drv->connect(&t->conn, (const char *)s->connstr.p,
 	    s->timeout_ms, err, errsz);
 	if (rc == LBX_SQL_OK) {
-		t->pid = getpid();
+		t->pid = self();
 		for (i = 0; i < LBX_SQLQ__MAX && rc == LBX_SQL_OK; i++)
 			if (s->q[i].sql != NULL &&
 			    (rc = s->drv->prepare(t->conn, i, s->q[i].sql,
@@ -398,7 +429,7 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 		v[i] = vals[q->params[i]];
 	t = slot_get(s);
 	for (tries = 0; tries < 2; tries++) {
-		fresh = t->conn == NULL || t->pid != getpid();
+		fresh = t->conn == NULL || t->pid != self();
 		if ((rc = slot_open(s, t, NULL, err, errsz)) != LBX_SQL_OK)
 			break;
 		rc = s->drv->exec(t->conn, qid, v, q->nparams, s->timeout_ms,

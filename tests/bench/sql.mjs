@@ -91,22 +91,42 @@ http {
     ${targets.map((t, i) => `location = /t${i} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${t.sock}; fastcgi_request_buffering on; }`).join("\n    ")}
   }
 }`);
-start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
+const ngx = start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
 for (let i = 0; i < 250; i++) {
   if (await new Promise((r) => { const s = net.connect(port, "127.0.0.1", () => { s.end(); r(true); }); s.on("error", () => r(false)); })) break;
   await sleep(20);
 }
 
+// CPU ticks (utime + stime) of a process, and its children's pids.
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
+const cpuTicks = (pid) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+// Ticks per pid of a process and its children (lbauth's master and
+// workers, nginx's, the postmaster and its backends).
+const sample = (pid) => new Map([pid, ...children(pid)].map((p) => [p, cpuTicks(p)]));
+const spent = (a, b) => { let n = 0; for (const [p, v] of b) n += v - (a.get(p) ?? 0); return n * TICK_US; };
+
+// Node's cutime + cstime: the CPU of the children it has waited for
+// (wrk, once spawnSync returns).
+const childTicks = () => { const f = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" "); return Number(f[13]) + Number(f[14]); };
+
 function wrk(t, secs) {
+  const c0 = childTicks();
   const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
     { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: '{"room":"acme:doc-1"}' } });
   const num = (re) => { const m = re.exec(r.stdout); return m ? Number(m[1]) : NaN; };
   const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(r.stdout); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
   const sockErrs = (/Socket errors: (.*)/.exec(r.stdout)?.[1].match(/\d+/g) ?? []).reduce((a, n) => a + Number(n), 0);
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50: lat(50), p99: lat(99), errors: (num(/Non-2xx or 3xx responses: (\d+)/) || 0) + sockErrs };
+  const wrkUs = (childTicks() - c0) * TICK_US;
+  return { wrkUs, requests: num(/(\d+) requests in/), rps: num(/Requests\/sec:\s+([\d.]+)/), p50: lat(50), p99: lat(99), errors: (num(/Non-2xx or 3xx responses: (\d+)/) || 0) + sockErrs };
 }
 
-const rows = [];
+// The targets take turns: ROUNDS rounds of SECS / ROUNDS each, in
+// order and then in reverse, so that a burst of other load on this
+// shared machine lands on every row alike, not on whichever ran then.
+// Each row sums its rounds; "rounds" gives the ratio to the JWT row
+// within each round (the rows of one round are seconds apart).
+const ROUNDS = Number(process.env.BENCH_SQL_ROUNDS ?? 3);
 for (const [i, t] of targets.entries()) {
   t.url = `http://127.0.0.1:${port}/t${i}`;
   const res = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", cookie: t.cookie }, body: '{"room":"acme:doc-1"}' });
@@ -114,7 +134,63 @@ for (const [i, t] of targets.entries()) {
   if (res.status !== 200) throw new Error(`${t.name}: ${res.status} ${text}`);
   execFileSync(path.join(path.dirname(LBAUTH), "lbauthctl"), ["verify", "-c", t.conf, JSON.parse(text).token], { stdio: "ignore" });
   wrk(t, 2);
-  rows.push({ name: t.name, ...wrk(t, SECS) });
+  t.acc = { requests: 0, secs: 0, errors: 0, p50: [], p99: [], cpu: {}, rounds: [] };
+}
+for (let k = 0; k < ROUNDS; k++) {
+  const order = k % 2 ? [...targets].reverse() : targets;
+  for (const t of order) {
+    const groups = { lbauth: t.proc.pid, nginx: ngx.pid, ...(pg ? { postgres: pg.proc.pid } : {}) };
+    const before = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, sample(p)]));
+    const w = wrk(t, Math.max(1, Math.round(SECS / ROUNDS)));
+    for (const [g, p] of Object.entries(groups)) t.acc.cpu[g] = (t.acc.cpu[g] ?? 0) + spent(before[g], sample(p));
+    t.acc.cpu.wrk = (t.acc.cpu.wrk ?? 0) + w.wrkUs;
+    t.acc.requests += w.requests;
+    t.acc.secs += w.requests / w.rps;
+    t.acc.errors += w.errors;
+    t.acc.p50.push(w.p50);
+    t.acc.p99.push(w.p99);
+    t.acc.rounds.push(w.rps);
+  }
+}
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const rows = targets.map((t) => ({
+  name: t.name, rps: t.acc.requests / t.acc.secs, p50: median(t.acc.p50), p99: Math.max(...t.acc.p99), errors: t.acc.errors,
+  cpu: Object.fromEntries(Object.entries(t.acc.cpu).map(([g, us]) => [g, us / t.acc.requests])), rounds: t.acc.rounds,
+}));
+const roundRatios = (r) => r.rounds.map((x, k) => x / rows[0].rounds[k]);
+
+// The database's own ceiling for the same two queries: pgbench, one
+// transaction = the identity and the room query, prepared, over the
+// unix socket, with lbauth's concurrency (one connection per worker)
+// and with wrk's.  pgbench is the client here as lbauth is above, and
+// neither nginx nor wrk runs: what PostgreSQL serves on this machine.
+const pgb = [];
+const PGBENCH = "/usr/lib/postgresql/15/bin/pgbench";	// postgresql-client-15, a dependency of postgresql-15
+if (pg && !fs.existsSync(PGBENCH)) console.error(`bench sql: no ${PGBENCH}: no pgbench ceiling`);
+else if (pg) {
+  const script = path.join(dir, "pgbench.sql");
+  fs.writeFileSync(script, `SELECT u.id, u.org, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid AND s.expires > extract(epoch from now());
+SELECT room AS pattern, access FROM room_members WHERE user_id = :uid AND room = :room;
+`);
+  for (const c of [WORKERS, CONNS]) {
+    // The backends live as long as pgbench: their CPU is sampled
+    // while it runs, from 1 s in to 1 s before its end.
+    const child = spawn(PGBENCH, ["-n", "-M", "prepared", "-f", script, "-D", "sid=sid-ada", "-D", "uid=ada", "-D", "room=acme:doc-1",
+      "-c", String(c), "-j", String(Math.min(c, 2)), "-T", String(Math.max(3, SECS)), "-h", pg.socketDir, "-p", String(pg.port), "-U", "app", "app"], { stdio: ["ignore", "pipe", "pipe"] });
+    procs.push(child);
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const done = new Promise((r) => child.on("close", r));
+    await sleep(1000);
+    const before = sample(pg.proc.pid), t0 = process.hrtime.bigint();
+    await sleep((Math.max(3, SECS) - 2) * 1000);
+    const after = sample(pg.proc.pid), secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    await done;
+    const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+    if (!Number.isFinite(tps)) { console.error("bench sql: pgbench:", stderr || stdout); break; }
+    pgb.push({ conns: c, tps, pgCpuUs: spent(before, after) / (tps * secs) });
+  }
 }
 
 // CGI starts: the JWT config against the SQLite one.
@@ -123,25 +199,49 @@ fs.writeFileSync(bodyFile, '{"room":"acme:doc-1"}');
 // Both through the same shell (for the stdin redirect), as bench.mjs
 // does: its cost is in both figures.  One Cookie header serves both.
 const both = `${targets[0].cookie}; ${targets[1].cookie}`;
-const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "300", "--export-json", path.join(dir, "cgi.json"),
-  ...targets.slice(0, 2).map((t) => `LBAUTH_CONFIG=${t.conf} ${LBAUTH} < ${bodyFile}`)],
-  { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+// In ROUNDS rounds of 100 runs each, the two commands' order swapped
+// each round: hyperfine runs one command's runs, then the other's, so a
+// burst of load in one long run would land on one side only.
+const cmds = targets.slice(0, 2).map((t) => `LBAUTH_CONFIG=${t.conf} ${LBAUTH} < ${bodyFile}`);
+const hfr = [];
+for (let k = 0; k < ROUNDS; k++) {
+  const order = k % 2 ? [1, 0] : [0, 1];
+  const json = path.join(dir, `cgi${k}.json`);
+  const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "100", "--export-json", json, ...order.map((i) => cmds[i])],
+    { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+  try {
+    const j = JSON.parse(fs.readFileSync(json, "utf8")).results;
+    const [jw, sq] = order[0] === 0 ? [j[0], j[1]] : [j[1], j[0]];
+    hfr.push({ jwt: jw, sqlite: sq });
+  } catch { console.error(hf.stderr); break; }
+}
 let cgi = null;
-try {
-  const j = JSON.parse(fs.readFileSync(path.join(dir, "cgi.json"), "utf8")).results;
-  cgi = { jwtMs: j[0].mean * 1000, sqliteMs: j[1].mean * 1000, jwtMedianMs: j[0].median * 1000, sqliteMedianMs: j[1].median * 1000 };
-} catch { console.error(hf.stderr); }
+if (hfr.length === ROUNDS) {
+  const avg = (f) => hfr.reduce((a, r) => a + f(r), 0) / hfr.length;
+  cgi = { jwtMs: avg((r) => r.jwt.mean) * 1000, sqliteMs: avg((r) => r.sqlite.mean) * 1000, jwtMedianMs: median(hfr.map((r) => r.jwt.median)) * 1000,
+    sqliteMedianMs: median(hfr.map((r) => r.sqlite.median)) * 1000, rounds: hfr.map((r) => r.sqlite.mean / r.jwt.mean) };
+}
 
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
-console.log(`\nSQL rows: ${WORKERS} workers per target, wrk ${CONNS} connections, ${SECS} s, one nginx`);
-console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "errors".padStart(7), "/ JWT".padStart(7));
+console.log(`\nSQL rows: ${WORKERS} workers per target, wrk ${CONNS} connections, ${ROUNDS} rounds of ${Math.max(1, Math.round(SECS / ROUNDS))} s taking turns, one nginx; load average ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+console.log("target".padEnd(50), "req/s".padStart(8), "p50 ms".padStart(7), "p99 ms".padStart(7), "errors".padStart(7), "/ JWT".padStart(7), "  CPU us/req: lbauth nginx postgres  wrk");
 for (const r of rows)
-  console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7));
-console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8)`);
-if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}`);
-if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of 300): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
+  console.log(r.name.padEnd(50), fmt(r.rps).padStart(8), fmt(r.p50, 2).padStart(7), fmt(r.p99, 2).padStart(7), String(r.errors).padStart(7), fmt(r.rps / rows[0].rps, 2).padStart(7),
+    fmt(r.cpu.lbauth).padStart(20), fmt(r.cpu.nginx).padStart(6), (r.cpu.postgres === undefined ? "-" : fmt(r.cpu.postgres)).padStart(9), fmt(r.cpu.wrk).padStart(5));
+const rr = (r) => roundRatios(r).map((x) => fmt(x, 2)).join(" ");
+console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8); by round ${rr(rows[1])}`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}`);
+// With every core busy, req/s is about cores / CPU per request.  The
+// PostgreSQL row's best case: lbauth's own SQL work free, nginx and wrk
+// as in the JWT row, and only the server's CPU added.
+const total = (r) => r.cpu.lbauth + r.cpu.nginx + r.cpu.wrk;
+if (rows[2]) console.log(`  CPU per request (lbauth + nginx + wrk [+ postgres]): JWT ${fmt(total(rows[0]))} us, SQLite ${fmt(total(rows[1]))}, pgsql ${fmt(total(rows[2]))} + ${fmt(rows[2].cpu.postgres)} us; ` +
+  `pgsql's bound with lbauth's SQL work free: ${fmt(total(rows[0]) / (total(rows[0]) + rows[2].cpu.postgres), 2)}`);
+for (const b of pgb)
+  console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
+if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of ${ROUNDS} x 100): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); by round ${cgi.rounds.map((x) => fmt(x, 2)).join(" ")}; medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
 const out = path.join(path.dirname(B), "out");
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, cgi }, null, 1));
+fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi }, null, 1));
 if (pg) await pg.stop();
 process.exit(rows.some((r) => r.errors > 0) ? 1 : 0);
