@@ -44,6 +44,22 @@ export function freePort() {
   });
 }
 
+// A private CA and a server certificate for 127.0.0.1, made by openssl
+// in dir: ca.pem (the CA, for upstream_ca_file), srv.pem and srv.key
+// (the TLS front's).  P-256, valid 2 days.  Returns the CA's path.
+export function makeTestCA(dir) {
+  const ossl = (...a) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+    "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=lbauth test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+  ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
+  fs.writeFileSync(path.join(dir, "ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+    "-days", "2", "-extfile", "ext", "-out", "srv.pem");
+  return path.join(dir, "ca.pem");
+}
+
 export function ctl(args, opts = {}) {
   return execFileSync(LBAUTHCTL, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
 }

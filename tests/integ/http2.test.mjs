@@ -17,7 +17,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { spawn, execFileSync } from "node:child_process";
-import { LBAUTH, makeSetup, startNginx, startDevServer, freePort, payload, tmpdir, stopAll } from "./harness.mjs";
+import { LBAUTH, makeSetup, startNginx, startDevServer, freePort, payload, tmpdir, stopAll, makeTestCA } from "./harness.mjs";
 import { startDelayProxy } from "./delayproxy.mjs";
 
 after(stopAll);
@@ -45,15 +45,7 @@ describe("HTTP/2 to the API: 100 requests in flight on at most 2 connections per
     dev = await startDevServer();
     proxy = await startDelayProxy({ target: dev.url, delayMs: DELAY_MS });
     dir = tmpdir("lbauth-h2-");
-    const ossl = (...a) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-      "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=lbauth test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
-    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-      "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
-    fs.writeFileSync(path.join(dir, "ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-      "-days", "2", "-extfile", "ext", "-out", "srv.pem");
+    makeTestCA(dir);
     ca = path.join(dir, "ca.pem");
     // The TLS front: nginx 1.22's syntax ("listen ... ssl http2"; the
     // "http2 on" directive came in 1.25.1).  Every request is logged

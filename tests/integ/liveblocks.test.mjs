@@ -12,11 +12,10 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import WebSocket from "ws";
 import { createClient } from "@liveblocks/client";
 import { Liveblocks } from "@liveblocks/node";
-import { ROOT, makeSetup, startFcgi, startNginx, startDevServer, post, payload, cgi, tmpdir, stopAll, ownSeccompFilters } from "./harness.mjs";
+import { ROOT, makeSetup, startFcgi, startNginx, startDevServer, post, payload, cgi, tmpdir, stopAll, ownSeccompFilters, makeTestCA } from "./harness.mjs";
 
 const EXAMPLE = path.join(ROOT, "tests/plugin/example.so");
 after(stopAll);
@@ -365,15 +364,7 @@ describe("https to the API: certificate verification, upstream_ca_file, under th
   before(async () => {
     dev = await startDevServer();
     dir = tmpdir("lbauth-tls-");
-    const ossl = (...a) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-      "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=lbauth test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
-    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-      "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1");
-    fs.writeFileSync(path.join(dir, "ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-      "-days", "2", "-extfile", "ext", "-out", "srv.pem");
+    makeTestCA(dir);
     ca = path.join(dir, "ca.pem");
     front = https.createServer({ key: fs.readFileSync(path.join(dir, "srv.key")), cert: fs.readFileSync(path.join(dir, "srv.pem")) }, (req, res) => {
       requests++;
