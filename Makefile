@@ -45,7 +45,7 @@ LIBS_MISSING := $(if $(shell command -v pkg-config),,pkg-config) $(foreach p,$(P
 $(error the build needs $(strip $(LIBS_MISSING)), which this machine lacks: run "make deps" \
     first (it installs them; "make test" and "make run" do it themselves))
 endif
-NO_ARCHIVES := $(if $(filter 1,$(STATIC)),$(foreach a,libfcgi.a libjson-c.a libsodium.a,\
+NO_ARCHIVES := $(if $(filter 1,$(STATIC)),$(foreach a,libfcgi.a libjson-c.a libsodium.a libsqlite3.a,\
     $(if $(findstring /,$(shell $(CC) -print-file-name=$(a))),,$(a))))
 ifneq ($(strip $(NO_ARCHIVES)),)
 $(error cc finds no $(strip $(NO_ARCHIVES)) for STATIC=1: run "make deps" first, or build with STATIC=0)
@@ -105,7 +105,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,tests/unit/%,$(wildcard tests/unit/test-*
 PLUGINS	 = tests/plugin/example.so tests/plugin/badabi.so tests/plugin/forbidden.so \
 	   tests/plugin/lifecycle.so tests/plugin/ownjson.so
 # demo/login: the "make run" demo's sign-in helper (see the end).
-BINS	 = lbauth lbauthctl demo/login
+BINS	 = lbauth lbauthctl demo/login $(if $(filter 1,$(STATIC)),lbauth-sqlite.so)
 
 all: $(BINS) $(PLUGINS)
 
@@ -121,6 +121,8 @@ $(LIB_OBJS) $(CGI_OBJS) cgi/mkfilter $(PLUGINS) $(UNIT_TESTS) demo/login: \
     .build-flavor
 
 $(LIB_OBJS): lib/lbauth.h lib/extern.h lib/app.h
+# Where lbauth looks for its modules after its own directory (lib/dl.c).
+lib/dl.o: CFLAGS += -DLBAUTH_MODDIR='"$(PREFIX)/lib/lbauth"'
 $(CGI_OBJS): lib/lbauth.h lib/extern.h lib/app.h $(CGI_HDRS)
 
 liblbauth.a: $(LIB_OBJS)
@@ -143,6 +145,21 @@ endif
 
 lbauth: $(LBAUTH_OBJS) liblbauth.a cgi/lbauth.dynlist
 	$(CC) $(LDFLAGS) -Wl,--dynamic-list=cgi/lbauth.dynlist -o $@ $(LBAUTH_OBJS) liblbauth.a $(LBAUTH_LIBS)
+
+# lbauth-sqlite.so (STATIC=1): libsqlite3 from its static archive as a
+# module that exports only the functions lib/sql-sqlite.map lists and
+# binds its own references at link time (-Bsymbolic).  lbauth loads it,
+# when sql_driver = sqlite and it lies beside the binary or in
+# $(PREFIX)/lib/lbauth, instead of the system's libsqlite3.so.0, whose
+# 1,600 symbol bindings cost a CGI run with SQLite more than the queries
+# do (lib/sql-sqlite.c).  -u takes each listed function from the archive.
+SQLITE_MOD_SYMS = $(shell sed -n 's/^\t\(sqlite3_[a-z0-9_]*\);$$/\1/p' lib/sql-sqlite.map)
+lbauth-sqlite.so: lib/sql-sqlite.map
+	$(CC) -shared -o $@ $(foreach f,$(SQLITE_MOD_SYMS),-Wl,-u,$(f)) \
+	    -Wl,--version-script=lib/sql-sqlite.map -Wl,-Bsymbolic \
+	    -Wl,-z,now -Wl,-z,relro -Wl,--gc-sections \
+	    -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic -lm -ldl -lpthread
+	chmod 0644 $@
 
 lbauthctl: $(LBAUTHCTL_OBJS) liblbauth.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(LBAUTHCTL_OBJS) liblbauth.a $(LDLIBS)
@@ -243,7 +260,7 @@ soak-nodeps: all
 	@node tests/soak/soak.mjs
 
 clean: fuzz-clean
-	rm -f $(BINS) liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS) \
+	rm -f $(BINS) lbauth-sqlite.so liblbauth.a lib/*.o cgi/*.o $(PLUGINS) $(UNIT_TESTS) \
 	    cgi/mkfilter cgi/filter.h .build-flavor
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binaries, the
@@ -263,6 +280,8 @@ install: lbauth lbauthctl liblbauth.a
 	install -d $(BINDIR) $(INCDIR) $(LIBDIR)/pkgconfig $(MANDIR)/man1 \
 	    $(MANDIR)/man5 $(MANDIR)/man8 $(DOCDIR) $(SHAREDIR)
 	install -m 0755 lbauth lbauthctl $(BINDIR)
+	if [ -f lbauth-sqlite.so ]; then install -d $(LIBDIR)/lbauth && \
+	    install -m 0644 lbauth-sqlite.so $(LIBDIR)/lbauth; fi
 	install -m 0644 lib/lbauth.h $(INCDIR)
 	install -m 0644 liblbauth.a $(LIBDIR)
 	sed 's|@PREFIX@|$(PREFIX)|' lbauth.pc.in > $(LIBDIR)/pkgconfig/lbauth.pc
@@ -280,7 +299,9 @@ uninstall:
 	rm -f $(BINDIR)/lbauth $(BINDIR)/lbauthctl $(INCDIR)/lbauth.h \
 	    $(LIBDIR)/liblbauth.a $(LIBDIR)/pkgconfig/lbauth.pc \
 	    $(MANDIR)/man1/lbauthctl.1 $(MANDIR)/man5/lbauth.conf.5 \
-	    $(MANDIR)/man8/lbauth.8 $(SHAREDIR)/example-policy.c
+	    $(MANDIR)/man8/lbauth.8 $(SHAREDIR)/example-policy.c \
+	    $(LIBDIR)/lbauth/lbauth-sqlite.so
+	-rmdir $(LIBDIR)/lbauth 2>/dev/null
 	rm -rf $(DOCDIR)
 	-rmdir $(SHAREDIR) 2>/dev/null
 

@@ -83,6 +83,8 @@ int	lbx_dl_syms(void *dl, const char *lib, const struct lbx_dl_sym *syms,
 	    size_t n, char *err, size_t errsz);
 int	lbx_dl_open(const struct lbx_dl_lib *lib, const struct lbx_dl_sym *syms,
 	    size_t n, void **dl_r, char *err, size_t errsz);
+int	lbx_dl_find_module(const char *name, char *buf, size_t bufsz,
+	    char *err, size_t errsz);
 
 /* ---------------------------------------------------------------------
  * pattern.c: room patterns: their syntax and matching a room.

@@ -3,6 +3,19 @@
  * libsqlite3 loaded with dlopen() when configured (see upstream.c for
  * why lbauth links no client library).
  *
+ * Which libsqlite3: lbauth's own module lbauth-sqlite.so when there is
+ * one beside the binary or in the install's lib/lbauth (dl.c), else the
+ * system's libsqlite3.so.0.  SQLite under CGI is the shared-hosting
+ * path, and a CGI process loads the library on every request: Debian's
+ * libsqlite3.so.0 is built with BIND_NOW and binds some 1,600 symbols
+ * when loaded, most of them its own, 0.95 of the 2.23 million
+ * instructions of a whole CGI run with SQLite (callgrind).  The module
+ * is the same SQLite linked from Debian's static libsqlite3.a with only
+ * the functions below exported and its own references bound at link
+ * time (-Bsymbolic), so loading it binds some 90 (Makefile,
+ * lib/sql-sqlite.map).  It is the system's SQLite as of the build:
+ * rebuild after a security update of libsqlite3-dev, as for STATIC=1.
+ *
  * The connect string is the database file's path.  The file is opened
  * with SQLITE_OPEN_READONLY and "PRAGMA query_only", and a query that
  * is not read-only (sqlite3_stmt_readonly()) or holds more than one
@@ -17,6 +30,7 @@
  * default, and Laravel's) or make sure the -shm file exists.
  */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +67,10 @@ static struct {
 static void	*dl;
 
 /*
- * RTLD_DEEPBIND: libsqlite3 (built with BIND_NOW) resolves some 1,600
- * symbols when loaded, most of them its own; looking in its own scope
- * first cut the instructions of a CGI run with SQLite by 13% (2.70 to
- * 2.34 million, callgrind).  The sanitizers refuse RTLD_DEEPBIND.
+ * RTLD_DEEPBIND: the system's libsqlite3 looks up its own symbols in its
+ * own scope first, which cut the instructions of a CGI run with SQLite
+ * by 13% (2.70 to 2.34 million, callgrind).  The sanitizers refuse
+ * RTLD_DEEPBIND.
  */
 #ifdef LBAUTH_SANITIZE
 #define DLFLAGS	(RTLD_NOW | RTLD_LOCAL)
@@ -71,6 +85,12 @@ struct conn {
 	bool		 timed_out;
 };
 
+/*
+ * Loads libsqlite3 once per process, lbauth's module first (see the top
+ * of this file), and fills f.  Returns 0, or -1 with the sentence in
+ * err (no library, a symbol missing, a module others may write).  Its
+ * list of functions is lib/sql-sqlite.map's.
+ */
 static int
 load(char *err, size_t errsz)
 {
@@ -103,8 +123,22 @@ load(char *err, size_t errsz)
 		{ "sqlite3_finalize", (void **)&f.finalize },
 	};
 
-	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
-	    err, errsz);
+	struct lbx_dl_lib	 mod = {
+		.flags = RTLD_NOW | RTLD_LOCAL,
+		.name = "lbauth-sqlite.so",
+		.needs = "cannot load lbauth-sqlite.so",
+	};
+	char			 path[PATH_MAX];
+	int			 rc;
+
+	if (dl != NULL)
+		return 0;
+	if ((rc = lbx_dl_find_module(mod.name, path, sizeof(path), err,
+	    errsz)) == -1)
+		return -1;
+	mod.soname = path;
+	return lbx_dl_open(rc == 1 ? &mod : &lib, syms,
+	    sizeof(syms) / sizeof(syms[0]), &dl, err, errsz);
 }
 
 /* Interrupts a query running past its deadline. */

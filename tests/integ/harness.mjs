@@ -339,8 +339,8 @@ function tryJson(s) {
 }
 
 // Runs lbauth as a CGI program with the given request and returns the
-// parsed response and its stderr.
-export function cgi(setup, { method = "POST", contentType = "application/json", body = "", cookie, headers = {}, env = {}, args = [] } = {}) {
+// parsed response and its stderr; bin: another copy of lbauth.
+export function cgi(setup, { method = "POST", contentType = "application/json", body = "", cookie, headers = {}, env = {}, args = [], bin = LBAUTH } = {}) {
   return new Promise((resolve, reject) => {
     const buf = Buffer.from(body);
     const e = {
@@ -358,7 +358,7 @@ export function cgi(setup, { method = "POST", contentType = "application/json", 
       ...env,
     };
     for (const [k, v] of Object.entries(e)) if (v === undefined) delete e[k];
-    const child = spawn(LBAUTH, args, { env: e, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(bin, args, { env: e, stdio: ["pipe", "pipe", "pipe"] });
     const out = [], err = [];
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));

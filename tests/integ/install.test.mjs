@@ -40,6 +40,8 @@ const files = {
   "share/doc/lbauth/lbauth.socket": 0o644,
   ...Object.fromEntries(apache.map((f) => [`share/doc/lbauth/${f}`, 0o644])),
   "share/lbauth/example-policy.c": 0o644,
+  // SQLite as lbauth's module (STATIC=1 builds it: lib/sql-sqlite.c).
+  ...(fs.existsSync(path.join(ROOT, "lbauth-sqlite.so")) ? { "lib/lbauth/lbauth-sqlite.so": 0o644 } : {}),
 };
 // Where each installed file comes from in the tree.
 const sources = {
@@ -47,7 +49,7 @@ const sources = {
   "lib/liblbauth.a": "liblbauth.a", "share/doc/lbauth/lbauth.conf.sample": "nginx/lbauth.conf",
   "share/doc/lbauth/site.conf": "nginx/site.conf", "share/doc/lbauth/README.md": "README.md",
   "share/doc/lbauth/lbauth.service": "systemd/lbauth.service", "share/doc/lbauth/lbauth.socket": "systemd/lbauth.socket",
-  "share/lbauth/example-policy.c": "tests/plugin/example.c",
+  "share/lbauth/example-policy.c": "tests/plugin/example.c", "lib/lbauth/lbauth-sqlite.so": "lbauth-sqlite.so",
   ...Object.fromEntries(PAGES.map((p) => [`share/man/${p}`, `man/${path.basename(p)}`])),
   ...Object.fromEntries(apache.map((f) => [`share/doc/lbauth/${f}`, `apache/${f}`])),
 };

@@ -1,0 +1,95 @@
+// sqlmodule.test.mjs: which libsqlite3 lbauth loads (lib/sql-sqlite.c,
+// lib/dl.c).  STATIC=1 builds lbauth-sqlite.so, SQLite from Debian's
+// static archive with its own symbols bound at link time; lbauth loads
+// it from its own folder (or the install's lib/lbauth), else the
+// system's libsqlite3.so.0, and refuses one that others may write.
+// Seen through the dynamic linker's own log (LD_DEBUG=files) of a CGI
+// run, which names every file it loads.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT, LBAUTH, tmpdir, ctl, cgi } from "./harness.mjs";
+
+const MODULE = path.join(ROOT, "lbauth-sqlite.so");
+const INSTALLED = "/usr/local/lib/lbauth/lbauth-sqlite.so";
+const noModule = !fs.existsSync(MODULE) && "no lbauth-sqlite.so: built with STATIC=0, which uses the system's libsqlite3 only";
+const noCli = !fs.existsSync("/usr/bin/sqlite3") && "the sqlite3 CLI (Debian sqlite3) is not installed";
+
+// A SQLite database with ann's session, and a config that reads it.
+function setup() {
+  const dir = tmpdir("lbauth-sqlmod-");
+  const db = path.join(dir, "app.db");
+  execFileSync("sqlite3", ["-batch", "-bail", db], { input: `
+CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT);
+CREATE TABLE room_members (user_id TEXT, room TEXT, access TEXT);
+INSERT INTO sessions VALUES ('s-ann', 'ann');
+INSERT INTO room_members VALUES ('ann', 'acme:doc', 'full');` });
+  ctl(["keygen", "-o", path.join(dir, "sign.key")]);
+  fs.writeFileSync(path.join(dir, "db.conn"), db + "\n", { mode: 0o600 });
+  const conf = path.join(dir, "lbauth.conf");
+  fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "cookie_name = sid", "sql_driver = sqlite",
+    "sql_connect_file = db.conn", "identity_query = SELECT user_id AS id FROM sessions WHERE id = :session", "policy = sql",
+    "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room", ""].join("\n"));
+  return { dir, conf };
+}
+
+// One CGI request for ann's room with the dynamic linker's file log.
+const ask = (s, bin = LBAUTH) => cgi(s, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann", bin, env: { LD_DEBUG: "files" } });
+// The files the dynamic linker loaded, from its log.
+const loaded = (stderr) => [...stderr.matchAll(/file=(\S+) \[\d+\];\s+dynamically loaded by/g)].map((m) => m[1]);
+// A copy of lbauth in a folder of its own, with the module or without.
+function copyOfLbauth(withModule, mode = 0o644) {
+  const dir = tmpdir("lbauth-sqlbin-");
+  fs.copyFileSync(LBAUTH, path.join(dir, "lbauth"));
+  fs.chmodSync(path.join(dir, "lbauth"), 0o755);
+  if (withModule) {
+    fs.copyFileSync(MODULE, path.join(dir, "lbauth-sqlite.so"));
+    fs.chmodSync(path.join(dir, "lbauth-sqlite.so"), mode);
+  }
+  return path.join(dir, "lbauth");
+}
+
+test("lbauth loads its own lbauth-sqlite.so, not the system's libsqlite3", { skip: noModule || noCli }, async () => {
+  const s = setup();
+  const r = await ask(s);
+  assert.equal(r.status, 200, r.stderr);
+  assert.match(r.json.token, /^ey/);
+  const files = loaded(r.stderr);
+  assert.ok(files.includes(MODULE), `loaded: ${files.join(" ")}`);
+  assert.ok(!files.some((f) => /libsqlite3\.so/.test(f)), `loaded: ${files.join(" ")}`);
+  // What the module exports: exactly the functions lib/sql-sqlite.map lists.
+  const listed = [...fs.readFileSync(path.join(ROOT, "lib/sql-sqlite.map"), "utf8").matchAll(/^\t(sqlite3_\w+);$/gm)].map((m) => m[1]).sort();
+  const exported = execFileSync("nm", ["-D", "--defined-only", MODULE], { encoding: "utf8" }).split("\n")
+    .map((l) => l.split(" ")[2]).filter((n) => n && n.startsWith("sqlite3_")).sort();
+  assert.deepEqual(exported, listed);
+  assert.ok(listed.length >= 15, listed.join(" "));
+});
+
+test("without the module beside it, lbauth uses the system's libsqlite3.so.0", { skip: noCli || (fs.existsSync(INSTALLED) && `${INSTALLED} is installed: a copy of lbauth would load it`) }, async () => {
+  const s = setup();
+  const r = await ask(s, copyOfLbauth(false));
+  assert.equal(r.status, 200, r.stderr);
+  const files = loaded(r.stderr);
+  assert.ok(files.some((f) => /(^|\/)libsqlite3\.so\.0$/.test(f)), `loaded: ${files.join(" ")}`);
+  assert.ok(!files.some((f) => /lbauth-sqlite\.so/.test(f)), `loaded: ${files.join(" ")}`);
+});
+
+test("a module that others may write is refused: 500, and the log names it", { skip: noModule || noCli }, async () => {
+  const s = setup();
+  for (const mode of [0o664, 0o646]) {
+    const bin = copyOfLbauth(true, mode);
+    const r = await cgi(s, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann", bin });
+    assert.equal(r.status, 500, `mode ${mode.toString(8)}: ${r.stderr}`);
+    assert.equal(r.json.error, "misconfigured");
+    assert.ok(r.stderr.includes(path.join(path.dirname(bin), "lbauth-sqlite.so")) && /refused/.test(r.stderr), r.stderr);
+    assert.doesNotMatch(JSON.stringify(r.json), /lbauth-sqlite/);
+  }
+  // The same copy with the module made 0644 again serves.
+  const bin = copyOfLbauth(true);
+  const r = await ask(s, bin);
+  assert.equal(r.status, 200, r.stderr);
+  assert.ok(loaded(r.stderr).includes(path.join(path.dirname(bin), "lbauth-sqlite.so")));
+});
