@@ -1,14 +1,16 @@
 /*
  * serve.c: serving FastCGI requests in a worker, once the app is
- * loaded: the serial loop (one request at a time: backend = local, a
- * plugin without threads) and the threaded one (backend = liveblocks:
- * README "Performance"), which runs FCGI_THREADS request threads per
- * process, each with its own FCGX_Request per request (FCGX_Init once,
- * FCGX_InitRequest + FCGX_Accept_r per thread).  A request thread reads
- * and checks a request, identifies the user and decides, then hands
- * the API call to the process's one upstream thread (lib/upstream.c)
- * and goes back to accepting; the upstream thread writes the answer
- * and finishes the request when the API answers.  A request object is
+ * loaded: the serial loop (one request at a time: backend = local
+ * without a network database) and the threaded one (backend =
+ * liveblocks, or sql_driver = pgsql or mysql: README "Performance"),
+ * which runs request_threads request threads per process, each with its
+ * own FCGX_Request per request (FCGX_Init once, FCGX_InitRequest +
+ * FCGX_Accept_r per thread).  A request thread reads and checks a
+ * request, identifies the user and decides (waiting for the database,
+ * if any, on its own connection), then either answers (backend =
+ * local) or hands the API call to the process's one upstream thread
+ * (lib/upstream.c) and goes back to accepting; the upstream thread
+ * writes the answer and finishes the request when the API answers.  A request object is
  * only ever used by one thread at a time: the request thread until it
  * hands it over, then the upstream thread.  Parameters come only from
  * the request (FCGX_GetParam on the request's envp): the daemon's own
@@ -29,14 +31,6 @@
 #include "accept.h"
 #include "sandbox.h"
 #include "serve.h"
-
-/*
- * Request threads per concurrent worker.  They only parse, verify and
- * decide (tens of microseconds) before handing a request to the
- * upstream thread, so a few keep up with a CPU; more help only a policy
- * plugin whose decide blocks (on a database, say).
- */
-#define FCGI_THREADS	4
 
 /* One FastCGI request of a concurrent worker, from accept to finish. */
 struct job {
@@ -271,21 +265,27 @@ request_thread(void *arg)
 }
 
 /*
- * Serves FastCGI requests with FCGI_THREADS request threads and the
- * backend's upstream thread until a stop signal; then every request in
- * flight is answered before the worker exits.  The sandbox is entered
+ * Serves FastCGI requests with lbauth_app_threads() request threads and
+ * the backend's upstream thread, if any, until a stop signal; then every
+ * request in flight is answered before the worker exits.  With backend
+ * = liveblocks the request threads only parse, verify and decide (tens
+ * of microseconds) before handing a request over, so the default 4 keep
+ * up with a CPU; a database round trip holds its thread, so more help
+ * when the database is far away (README "Performance").  The sandbox is entered
  * before any of lbauth's threads start (and covers a plugin's threads
  * too: sandbox.c).
  */
 static int
 serve_threads(struct lbauth_app *app)
 {
-	pthread_t	 t[FCGI_THREADS - 1];
-	int		 i, n = 0;
+	pthread_t	 t[LBX_REQUEST_THREADS_MAX - 1];
+	unsigned	 i, n = 0, want = lbauth_app_threads(app);
 
+	if (want > LBX_REQUEST_THREADS_MAX)
+		want = LBX_REQUEST_THREADS_MAX;
 	if (serve_worker_begin(app, true) == -1)
 		return 1;
-	for (i = 0; i < FCGI_THREADS - 1; i++) {
+	for (i = 0; i + 1 < want; i++) {
 		if ((errno = pthread_create(&t[n], NULL, request_thread,
 		    app)) != 0) {
 			fprintf(stderr, "lbauth: thread: %s\n",

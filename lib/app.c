@@ -176,6 +176,14 @@ lbauth_app_concurrent(const struct lbauth_app *a)
 }
 
 /* See lbauth.h. */
+unsigned
+lbauth_app_threads(const struct lbauth_app *a)
+{
+
+	return (unsigned)a->conf.request_threads;
+}
+
+/* See lbauth.h. */
 enum lbauth_err
 lbauth_app_worker_start(struct lbauth_app *a, bool concurrent, char *err,
     size_t errsz)

@@ -1,8 +1,14 @@
 /*
  * backend-local.c: backend = local.  lbauth signs the Liveblocks token
  * itself with the Ed25519 key of signing_key_file (token.c): no
- * network, so a call never waits and never goes in flight; a worker
- * serves one request at a time, one worker per CPU.
+ * network, so a call never goes in flight.  A worker serves one request
+ * at a time, one worker per CPU, unless the config reads a database over
+ * the network (sql_driver = pgsql or mysql): then every request waits a
+ * round trip or two for the database, so the worker runs request threads
+ * (cgi/serve.c), each with its own connection (sql.c), and a CPU stays
+ * busy while some of them wait (request_threads, default 4; 1 keeps
+ * the worker serial).  SQLite needs no thread: its queries are the
+ * worker's own CPU work.
  */
 #include <string.h>
 
@@ -24,8 +30,8 @@ local_init(struct lbauth_app *a, char *err, size_t errsz)
 }
 
 /*
- * Mints the token into the response's scratch buffer.  The minter's
- * own scratch is shared: a local worker runs one call at a time.
+ * Mints the token into the response's scratch buffers (the minter is
+ * read-only, shared by the request threads).
  */
 static enum lbauth_err
 local_issue(struct lbx_call *c, bool *pending_r)
@@ -35,9 +41,11 @@ local_issue(struct lbx_call *c, bool *pending_r)
 
 	lbx_buf_puts(t, "{\"token\":\"");
 	if (c->app->conf.token == LBX_TOKEN_ID)
-		lbx_token_id(t, &l->minter, &c->user, c->now);
+		lbx_token_id(t, &c->resp->payload, &l->minter, &c->user,
+		    c->now);
 	else
-		lbx_token_access(t, &l->minter, &c->user, &c->sess, c->now);
+		lbx_token_access(t, &c->resp->payload, &l->minter, &c->user,
+		    &c->sess, c->now);
 	lbx_buf_puts(t, "\"}");
 	if (t->oom)
 		return LBAUTH_ENOMEM;
@@ -59,7 +67,8 @@ static bool
 local_concurrent(const struct lbauth_app *a)
 {
 
-	return false;
+	return a->sql.drv != NULL && a->sql.drv != &lbx_sql_sqlite &&
+	    a->conf.request_threads > 1;
 }
 
 static enum lbauth_err

@@ -105,6 +105,8 @@ static const struct {
 	K(LBX_CONF_ROOM_QUERY, "room_query", V_STR, room_query, 0, 0),
 	K(LBX_CONF_ROOMLESS_QUERY, "roomless_query", V_STR, roomless_query,
 	    0, 0),
+	K(LBX_CONF_REQUEST_THREADS, "request_threads", V_LONG,
+	    request_threads, 1, LBX_REQUEST_THREADS_MAX),
 #undef K
 };
 
@@ -163,6 +165,7 @@ defaults(struct lbauth_conf *c)
 	c->token = LBX_TOKEN_ACCESS;
 	c->upstream_timeout_ms = 5000;
 	c->max_inflight = 256;
+	c->request_threads = 4;
 	c->clock_skew = 60;
 	c->token_ttl = 3600;
 	c->max_body = 4096;

@@ -165,6 +165,12 @@ enum lbx_token {
 	LBX_TOKEN_ID
 };
 
+/*
+ * The most request threads a worker may run (request_threads), and so
+ * the most SQL connections it holds (struct lbx_sql).
+ */
+#define LBX_REQUEST_THREADS_MAX	64
+
 enum lbx_conf_key {
 	LBX_CONF_BACKEND = 0,
 	LBX_CONF_TOKEN,
@@ -200,6 +206,7 @@ enum lbx_conf_key {
 	LBX_CONF_IDENTITY_QUERY,
 	LBX_CONF_ROOM_QUERY,
 	LBX_CONF_ROOMLESS_QUERY,
+	LBX_CONF_REQUEST_THREADS,
 	LBX_CONF__MAX
 };
 
@@ -228,6 +235,7 @@ struct lbauth_conf {
 	char		*liveblocks_base_url;
 	long		 upstream_timeout_ms;
 	long		 max_inflight;	/* requests in flight per process */
+	long		 request_threads; /* per worker that waits (serve.c) */
 	char		*upstream_ca_file;	/* NULL: the system's CAs */
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */
@@ -485,18 +493,18 @@ struct lbx_minter {
 	const char		*project_id;
 	long			 ttl;
 	struct lbx_buf		 header;	/* base64url JWS header, once */
-	struct lbx_buf		 payload;	/* scratch, reused */
 };
 
 enum lbauth_err lbx_token_minter_init(struct lbx_minter *m,
 		    const struct lbx_key *key, const char *project_id,
 		    long ttl) LBAUTH_WUR;
 void	lbx_token_minter_clear(struct lbx_minter *m);
-void	lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
-		    const struct lbauth_user *u,
+void	lbx_token_access(struct lbx_buf *out, struct lbx_buf *scratch,
+		    const struct lbx_minter *m, const struct lbauth_user *u,
 		    const struct lbauth_session *s, time_t now);
-void	lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
-		    const struct lbauth_user *u, time_t now);
+void	lbx_token_id(struct lbx_buf *out, struct lbx_buf *scratch,
+		    const struct lbx_minter *m, const struct lbauth_user *u,
+		    time_t now);
 
 /* ---------------------------------------------------------------------
  * signin.c: the session cookie minter ("lbauthctl cookie", demo/login).
@@ -590,6 +598,7 @@ void	lbx_apibody_identify(struct lbx_buf *b, const struct lbauth_user *u,
 struct lbauth_resp {
 	struct lbx_buf	 out;
 	struct lbx_buf	 token;		/* scratch for the token, reused */
+	struct lbx_buf	 payload;	/* scratch for its payload, reused */
 	int		 status;
 };
 
@@ -719,9 +728,10 @@ struct lbx_sql_query {
 
 /*
  * One connection of a process, used by one thread at a time (mu).  A
- * worker with request threads has LBX_SQL_SLOTS of them.
+ * worker with request threads has a slot per thread, connected when a
+ * thread first takes it.
  */
-#define LBX_SQL_SLOTS	4
+#define LBX_SQL_SLOTS	LBX_REQUEST_THREADS_MAX
 
 struct lbx_sql_slot {
 	pthread_mutex_t		 mu;

@@ -319,12 +319,15 @@ LBAUTH_API enum lbauth_confine lbauth_app_confinement(
 			    const struct lbauth_app *app);
 
 /*
- * Whether app's requests may stay in flight while they wait for the
- * network (backend = liveblocks): a FastCGI worker then serves many at
- * once (several request threads and lbauth_app_start()); otherwise it
- * serves one at a time with lbauth_app_serve().
+ * Whether app's requests wait for the network (backend = liveblocks, or
+ * sql_driver = pgsql or mysql) so that a FastCGI worker serves many at
+ * once: lbauth_app_threads() request threads with lbauth_app_start();
+ * otherwise it serves one at a time with lbauth_app_serve().
  */
 LBAUTH_API bool		 lbauth_app_concurrent(const struct lbauth_app *app);
+
+/* The request threads of a concurrent worker (request_threads), >= 1. */
+LBAUTH_API unsigned	 lbauth_app_threads(const struct lbauth_app *app);
 
 /*
  * How long, in seconds, a worker of app may need to answer the requests

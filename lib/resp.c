@@ -22,6 +22,7 @@ lbauth_resp_new(void)
 		return NULL;
 	lbx_buf_init(&r->out);
 	lbx_buf_init(&r->token);
+	lbx_buf_init(&r->payload);
 	return r;
 }
 
@@ -34,6 +35,7 @@ lbauth_resp_free(struct lbauth_resp *r)
 		return;
 	lbx_buf_clear(&r->out);
 	lbx_buf_clear(&r->token);
+	lbx_buf_clear(&r->payload);
 	free(r);
 }
 
@@ -61,6 +63,7 @@ lbx_resp_reset(struct lbauth_resp *r)
 
 	lbx_buf_reset(&r->out);
 	lbx_buf_reset(&r->token);
+	lbx_buf_reset(&r->payload);
 	r->status = 0;
 }
 

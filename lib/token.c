@@ -13,6 +13,9 @@
  * before, so no two tokens may be equal even within one second.  The
  * JWS header ({"alg":"EdDSA","typ":"JWT","kid":<RFC 7638 thumbprint>})
  * is encoded once, at start-up.
+ *
+ * A minter is read-only once initialised, so threads may share it:
+ * each call builds its payload in the caller's scratch buffer.
  */
 #include <string.h>
 
@@ -34,7 +37,6 @@ lbx_token_minter_init(struct lbx_minter *m, const struct lbx_key *key,
 	m->project_id = project_id;
 	m->ttl = ttl;
 	lbx_buf_init(&m->header);
-	lbx_buf_init(&m->payload);
 	lbx_jwt_header(&m->header, key);
 	return m->header.oom ? LBAUTH_ENOMEM : LBAUTH_OK;
 }
@@ -45,7 +47,6 @@ lbx_token_minter_clear(struct lbx_minter *m)
 {
 
 	lbx_buf_clear(&m->header);
-	lbx_buf_clear(&m->payload);
 }
 
 /* Starts a payload: kind k, pid and uid. */
@@ -63,13 +64,12 @@ begin(struct lbx_buf *p, const struct lbx_minter *m, const char *k,
 	lbx_jsonw_str(p, u->id, strlen(u->id));
 }
 
-/* Ends a payload with ui, iat, exp and jti, then signs it into out. */
+/* Ends payload p with ui, iat, exp and jti, then signs it into out. */
 static void
-finish(struct lbx_buf *out, struct lbx_minter *m,
+finish(struct lbx_buf *out, struct lbx_buf *p, const struct lbx_minter *m,
     const struct lbauth_user *u, time_t now)
 {
 	unsigned char	 jti[JTI_BYTES];
-	struct lbx_buf	*p = &m->payload;
 
 	if (u->info.len > 0) {
 		lbx_buf_puts(p, ",\"ui\":");
@@ -89,32 +89,34 @@ finish(struct lbx_buf *out, struct lbx_minter *m,
 
 /*
  * Appends a signed access token for user u with the permissions of s,
- * issued at now, to out.  Check out->oom afterwards.
+ * issued at now, to out; scratch (the caller's, reset here) holds the
+ * payload meanwhile.  Check out->oom afterwards.
  */
 void
-lbx_token_access(struct lbx_buf *out, struct lbx_minter *m,
-    const struct lbauth_user *u, const struct lbauth_session *s, time_t now)
+lbx_token_access(struct lbx_buf *out, struct lbx_buf *scratch,
+    const struct lbx_minter *m, const struct lbauth_user *u,
+    const struct lbauth_session *s, time_t now)
 {
 
-	begin(&m->payload, m, "acc", u);
-	lbx_buf_puts(&m->payload, ",\"perms\":");
-	lbx_session_write(&m->payload, s);
-	finish(out, m, u, now);
+	begin(scratch, m, "acc", u);
+	lbx_buf_puts(scratch, ",\"perms\":");
+	lbx_session_write(scratch, s);
+	finish(out, scratch, m, u, now);
 }
 
 /*
  * Appends a signed ID token for user u (with u's groups as gids),
- * issued at now, to out.  Check out->oom afterwards.
+ * issued at now, to out, as lbx_token_access().
  */
 void
-lbx_token_id(struct lbx_buf *out, struct lbx_minter *m,
-    const struct lbauth_user *u, time_t now)
+lbx_token_id(struct lbx_buf *out, struct lbx_buf *scratch,
+    const struct lbx_minter *m, const struct lbauth_user *u, time_t now)
 {
 
-	begin(&m->payload, m, "id", u);
+	begin(scratch, m, "id", u);
 	if (lbauth_user_ngroups(u) > 0) {
-		lbx_buf_puts(&m->payload, ",\"gids\":");
-		lbx_user_write_groups(&m->payload, u);
+		lbx_buf_puts(scratch, ",\"gids\":");
+		lbx_user_write_groups(scratch, u);
 	}
-	finish(out, m, u, now);
+	finish(out, scratch, m, u, now);
 }

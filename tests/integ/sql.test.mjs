@@ -92,6 +92,9 @@ const DRIVERS = [
         write: "WITH d AS (DELETE FROM sessions WHERE id <> :session RETURNING user_id) SELECT user_id AS id FROM d",
         sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
         slow: "SELECT 'ann' AS id FROM pg_sleep(5) WHERE :session::text IS NOT NULL",
+        // A lookup that takes 0.5 s, and how many run at this moment.
+        sleepy: "SELECT s.user_id AS id FROM sessions s, pg_sleep(0.5) WHERE s.id = :session",
+        active: () => Number(pg.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' AND state = 'active' AND query LIKE '%pg_sleep(0.5)%'", "app")),
         stop: () => pg.stop(), restart: () => pg.start(),
       };
     },
@@ -112,6 +115,8 @@ const DRIVERS = [
         write: "DELETE FROM sessions WHERE id <> :session",
         sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
         slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
+        sleepy: "SELECT user_id AS id FROM sessions WHERE id = :session AND SLEEP(0.5) = 0",
+        active: () => Number(my.sql("SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'app' AND info LIKE '%SLEEP(0.5)%'")),
         stop: () => my.stop(), restart: () => my.start(),
       };
     },
@@ -290,6 +295,31 @@ for (const drv of DRIVERS) {
       });
     } else {
       await t.test("a slow query: 503 within sql_timeout_ms", { skip: "SQLite has no sleep(); its timeout is a progress handler" }, () => {});
+    }
+    if (db.sleepy) {
+      // backend = local with a network database: one worker runs
+      // request_threads requests at once, each on its own connection,
+      // while they wait for the database (backend-local.c, serve.c);
+      // request_threads = 1 keeps it serial.  Counted at the server.
+      for (const threads of [1, 6]) {
+        await t.test(`request_threads = ${threads}: ${threads === 1 ? "one lookup" : `${threads} lookups`} at once in one worker`, async () => {
+          const c = makeConf(drv, db, { lines: [`identity_query = ${db.sleepy}`, ...queries(db.now, db.q).slice(1), `request_threads = ${threads}`] });
+          const f = await startFcgi(c);
+          const n = await startNginx(c, f);
+          let most = 0, done = false;
+          const all = Promise.all(Array.from({ length: 6 }, () => post(n.url, { cookie: "sid=s-ann", body: '{"room":"acme:doc"}' }))).finally(() => { done = true; });
+          while (!done) {
+            most = Math.max(most, db.active());
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          const rs = await all;
+          assert.deepEqual(rs.map((r) => r.status), Array(6).fill(200), rs.map((r) => r.body).join(" "));
+          if (threads === 1) assert.equal(most, 1);
+          else assert.ok(most >= 4, `at most ${most} lookups ran at once`);
+          f.stop();
+          n.stop();
+        });
+      }
     }
     await t.test("bad SQL stops start-up naming the line", async () => {
       const lines = queries(db.now, db.q);

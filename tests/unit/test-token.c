@@ -82,7 +82,7 @@ main(void)
 	struct lbx_minter	 m;
 	struct lbauth_user	 u;
 	struct lbauth_session	 s;
-	struct lbx_buf		 out, out2;
+	struct lbx_buf		 out, out2, scratch;
 	struct json_object	*c, *v;
 	char			 p1[2048], p2[2048], want[1024];
 	const char		*j1, *j2;
@@ -97,6 +97,7 @@ main(void)
 	test_assert(lbx_token_minter_init(&m, &key, "proj_\"1", TTL) == LBAUTH_OK);
 	lbx_buf_init(&out);
 	lbx_buf_init(&out2);
+	lbx_buf_init(&scratch);
 
 	/* --- An access token with userInfo. */
 	test_user(&u, "{\"sub\":\"u1\",\"exp\":1800000000,\"name\":\"Ada\","
@@ -107,7 +108,7 @@ main(void)
 	test_assert(lbauth_session_allow(&s, "acme:doc", (const char *[]){
 	    "*:write", "comments:read", NULL }) == LBAUTH_OK);
 	lbx_buf_puts(&out, "{\"token\":\"");		/* appends */
-	lbx_token_access(&out, &m, &u, &s, NOW);
+	lbx_token_access(&out, &scratch, &m, &u, &s, NOW);
 	test_assert(!out.oom);
 	test_assert(strncmp(out.p, "{\"token\":\"", 10) == 0);
 	test_assert(open_token(out.p + 10, out.len - 10, p1, sizeof(p1), &c) ==
@@ -134,7 +135,7 @@ main(void)
 	json_object_put(c);
 
 	/* Two tokens in the same second differ (jti). */
-	lbx_token_access(&out2, &m, &u, &s, NOW);
+	lbx_token_access(&out2, &scratch, &m, &u, &s, NOW);
 	test_assert(!out2.oom);
 	test_assert(open_token(out2.p, out2.len, p2, sizeof(p2), &c) == 0);
 	json_object_put(c);
@@ -150,7 +151,7 @@ main(void)
 	test_assert(lbauth_session_allow(&s, "*", lbauth_full_access) ==
 	    LBAUTH_OK);
 	lbx_buf_reset(&out);
-	lbx_token_access(&out, &m, &u, &s, NOW + 5);
+	lbx_token_access(&out, &scratch, &m, &u, &s, NOW + 5);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
 	json_object_put(c);
 	snprintf(want, sizeof(want), "{\"k\":\"acc\",\"pid\":\"proj_\\\"1\","
@@ -162,7 +163,7 @@ main(void)
 
 	/* --- ID tokens: gids when the user has groups. */
 	lbx_buf_reset(&out);
-	lbx_token_id(&out, &m, &u, NOW);
+	lbx_token_id(&out, &scratch, &m, &u, NOW);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
 	json_object_put(c);
 	snprintf(want, sizeof(want), "{\"k\":\"id\",\"pid\":\"proj_\\\"1\","
@@ -174,7 +175,7 @@ main(void)
 	test_user(&u, "{\"sub\":\"u3\",\"exp\":1800000000,\"groups\":[\"g1\","
 	    "\"g\\\"2\"],\"info\":{\"color\":\"red\",\"1\":1}}");
 	lbx_buf_reset(&out);
-	lbx_token_id(&out, &m, &u, NOW);
+	lbx_token_id(&out, &scratch, &m, &u, NOW);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
 	snprintf(want, sizeof(want), "{\"k\":\"id\",\"pid\":\"proj_\\\"1\","
 	    "\"uid\":\"u3\",\"gids\":[\"g1\",\"g\\\"2\"],\"ui\":{\"1\":1,"
@@ -190,7 +191,7 @@ main(void)
 	/* Empty groups: no gids. */
 	test_user(&u, "{\"sub\":\"u4\",\"exp\":1800000000,\"groups\":[]}");
 	lbx_buf_reset(&out);
-	lbx_token_id(&out, &m, &u, NOW);
+	lbx_token_id(&out, &scratch, &m, &u, NOW);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
 	json_object_put(c);
 	test_assert(strstr(p1, "gids") == NULL);
@@ -200,7 +201,7 @@ main(void)
 	lbx_user_init(&u);
 	test_assert(lbx_user_remote(&u, "remote") == LBAUTH_OK);
 	lbx_buf_reset(&out);
-	lbx_token_id(&out, &m, &u, NOW);
+	lbx_token_id(&out, &scratch, &m, &u, NOW);
 	test_assert(open_token(out.p, out.len, p1, sizeof(p1), &c) == 0);
 	json_object_put(c);
 	test_assert(strstr(p1, "\"uid\":\"remote\",\"iat\"") != NULL);
@@ -226,5 +227,6 @@ main(void)
 	lbx_key_clear(&pub);
 	lbx_buf_clear(&out);
 	lbx_buf_clear(&out2);
+	lbx_buf_clear(&scratch);
 	return test_done();
 }
