@@ -6,7 +6,9 @@
  *	identify	REMOTE_USER or the session cookie -> the user
  *			(with identity_query: appsql.c)
  *	decide		the policy grants permissions (access tokens;
- *			policy = sql: appsql.c)
+ *			policy = sql: appsql.c); when identify and decide
+ *			both query the database, they read one snapshot
+ *			of it (step_lookup)
  *	issue		the backend makes the token (backend-*.c)
  *	answer		the response and the log line
  *
@@ -173,6 +175,29 @@ step_decide(struct lbx_call *c)
 }
 
 /*
+ * Steps identify and decide; when both read the database, on one
+ * connection in one read transaction (sql.c, lbx_sql_hold), released
+ * on every path before the backend's issue.
+ */
+static enum lbauth_err
+step_lookup(struct lbx_call *c)
+{
+	struct lbauth_app	*a = c->app;
+	enum lbauth_err		 rc;
+	bool			 both;
+
+	both = a->sql_identity && a->sql_policy &&
+	    a->conf.token == LBX_TOKEN_ACCESS;
+	if (both)
+		lbx_sql_hold(&a->sql);
+	if ((rc = step_identify(c)) == LBAUTH_OK)
+		rc = step_decide(c);
+	if (both)
+		lbx_sql_release(&a->sql);
+	return rc;
+}
+
+/*
  * The identify and decide steps for "lbauthctl explain" (explain.c),
  * which runs them on a call of its own and stops there.
  */
@@ -304,8 +329,7 @@ call_run(struct lbx_call *c)
 	lbx_resp_reset(c->resp);
 	if ((rc = step_preflight(c)) == LBAUTH_OK && !c->answered &&
 	    (rc = step_read(c)) == LBAUTH_OK &&
-	    (rc = step_identify(c)) == LBAUTH_OK &&
-	    (rc = step_decide(c)) == LBAUTH_OK)
+	    (rc = step_lookup(c)) == LBAUTH_OK)
 		rc = c->app->backend->issue(c, &pending);
 	if (pending)
 		return;		/* c belongs to the backend now */

@@ -714,6 +714,12 @@ struct lbx_sql_driver {
 				    size_t, long, lbx_sql_row_fn, void *,
 				    char *, size_t);
 	void			(*close)(void *);
+	/*
+	 * Optional: begin and end one read transaction over the queries
+	 * of a request (lbx_sql_hold); end returns -1 when it failed.
+	 */
+	enum lbx_sql_rc		(*begin)(void *, char *, size_t);
+	int			(*end)(void *);
 };
 
 extern const struct lbx_sql_driver lbx_sql_sqlite;
@@ -758,6 +764,8 @@ void	lbx_sql_init(struct lbx_sql *, const struct lbx_sql_driver *);
 enum lbx_sql_rc lbx_sql_open(struct lbx_sql *, char *, size_t);
 enum lbx_sql_rc lbx_sql_run(struct lbx_sql *, enum lbx_sql_qid,
 		    const char *const *, lbx_sql_row_fn, void *, char *, size_t);
+void	lbx_sql_hold(struct lbx_sql *);
+void	lbx_sql_release(struct lbx_sql *);
 long	lbx_sql_retry_after(struct lbx_sql *);
 void	lbx_sql_disconnect(struct lbx_sql *);
 void	lbx_sql_clear(struct lbx_sql *);

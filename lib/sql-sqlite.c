@@ -81,6 +81,7 @@ static void	*dl;
 struct conn {
 	sqlite3		*db;
 	sqlite3_stmt	*st[LBX_SQLQ__MAX];
+	sqlite3_stmt	*begin, *commit;	/* a request's read transaction */
 	struct timespec	 deadline;
 	bool		 timed_out;
 };
@@ -168,6 +169,10 @@ sqlite_close(void *arg)
 	for (i = 0; i < LBX_SQLQ__MAX; i++)
 		if (c->st[i] != NULL)
 			f.finalize(c->st[i]);
+	if (c->begin != NULL)
+		f.finalize(c->begin);
+	if (c->commit != NULL)
+		f.finalize(c->commit);
 	if (c->db != NULL)
 		f.close_v2(c->db);
 	free(c);
@@ -205,7 +210,11 @@ sqlite_connect(void **conn_r, const char *path, long timeout_ms, char *err,
 	 * pread() each (64 MiB of address space, not of memory).
 	 */
 	if (f.exec(c->db, "PRAGMA query_only = 1; PRAGMA mmap_size = "
-	    "67108864", NULL, NULL, NULL) != SQLITE_OK) {
+	    "67108864", NULL, NULL, NULL) != SQLITE_OK ||
+	    f.prepare_v3(c->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->begin, NULL) != SQLITE_OK ||
+	    f.prepare_v3(c->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
+	    &c->commit, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", path, f.errmsg(c->db));
 		sqlite_close(c);
 		return LBX_SQL_DOWN;
@@ -326,6 +335,37 @@ out:
 	return rc;
 }
 
+/*
+ * A deferred BEGIN: the shared lock is taken by the first query and kept
+ * until sqlite_end(), so the request's queries lock the file once and
+ * read one state of it (sql.c, lbx_sql_hold).
+ */
+static enum lbx_sql_rc
+sqlite_begin(void *arg, char *err, size_t errsz)
+{
+	struct conn	*c = arg;
+	int		 r;
+
+	r = f.step(c->begin);
+	f.reset(c->begin);
+	if (r == SQLITE_DONE)
+		return LBX_SQL_OK;
+	snprintf(err, errsz, "begin: %s", f.errmsg(c->db));
+	return LBX_SQL_DOWN;
+}
+
+/* Ends the read transaction: the lock goes.  -1 if it could not. */
+static int
+sqlite_end(void *arg)
+{
+	struct conn	*c = arg;
+	int		 r;
+
+	r = f.step(c->commit);
+	f.reset(c->commit);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
 const struct lbx_sql_driver lbx_sql_sqlite = {
 	.name = "sqlite",
 	.placeholder = LBX_PH_QNUM,
@@ -334,4 +374,6 @@ const struct lbx_sql_driver lbx_sql_sqlite = {
 	.prepare = sqlite_prepare,
 	.exec = sqlite_exec,
 	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.end = sqlite_end,
 };

@@ -21,8 +21,17 @@
  * "down" or "timeout" closes the connection; the next connect waits for
  * a backoff that starts at 250 ms and doubles to 8 s, and requests
  * meanwhile fail at once (503) instead of each waiting sql_timeout_ms.
- * A worker with request threads (backend = liveblocks) has up to
- * LBX_SQL_SLOTS connections, each used by one thread at a time.
+ * A worker with request threads has up to LBX_SQL_SLOTS connections,
+ * each used by one thread at a time.
+ *
+ * One snapshot per request.  Between lbx_sql_hold() and
+ * lbx_sql_release() a thread keeps one connection, and a driver with
+ * begin/end (SQLite) runs the thread's queries in one read transaction:
+ * the user and their rooms are read from the same state of the
+ * database, and SQLite takes and drops its file lock (three fcntl()s
+ * and two stat()s of the journal) once per request instead of once per
+ * query.  The caller (call.c) releases on every path, at once after the
+ * lookups, so no lock outlives a request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +400,16 @@ lbx_sql_open(struct lbx_sql *s, char *err, size_t errsz)
 	return rc;
 }
 
+/*
+ * The connection this thread holds (lbx_sql_hold), and whether its
+ * driver's read transaction is open.
+ */
+static _Thread_local struct {
+	struct lbx_sql		*sql;
+	struct lbx_sql_slot	*slot;
+	bool			 begun;
+} held;
+
 /* Locks and returns a free slot, else waits for this thread's. */
 static struct lbx_sql_slot *
 slot_get(struct lbx_sql *s)
@@ -427,24 +446,69 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 
 	for (i = 0; i < q->nparams; i++)
 		v[i] = vals[q->params[i]];
-	t = slot_get(s);
+	t = held.sql == s ? held.slot : slot_get(s);
 	for (tries = 0; tries < 2; tries++) {
 		fresh = t->conn == NULL || t->pid != self();
 		if ((rc = slot_open(s, t, NULL, err, errsz)) != LBX_SQL_OK)
 			break;
-		rc = s->drv->exec(t->conn, qid, v, q->nparams, s->timeout_ms,
-		    fn, arg, err, errsz);
+		if (held.sql == s && !held.begun && s->drv->begin != NULL) {
+			if ((rc = s->drv->begin(t->conn, err, errsz)) ==
+			    LBX_SQL_OK)
+				held.begun = true;
+			else if (rc == LBX_SQL_FAIL)
+				break;
+		}
+		if (rc == LBX_SQL_OK)
+			rc = s->drv->exec(t->conn, qid, v, q->nparams,
+			    s->timeout_ms, fn, arg, err, errsz);
 		lbx_sql_scrub(s, err);
 		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL)
 			break;
+		/* The connection is closed: its transaction with it. */
+		held.begun = false;
 		if (rc == LBX_SQL_TIMEOUT || fresh || tries == 1) {
 			backoff(s, t);
 			break;
 		}
 		slot_close(s, t);
 	}
-	pthread_mutex_unlock(&t->mu);
+	if (held.sql != s)
+		pthread_mutex_unlock(&t->mu);
 	return rc;
+}
+
+/*
+ * Makes this thread's next queries on s, up to lbx_sql_release(), run
+ * on one connection it keeps meanwhile, in one read transaction where
+ * the driver has them.  Holds are not nested.
+ */
+void
+lbx_sql_hold(struct lbx_sql *s)
+{
+
+	held.slot = slot_get(s);
+	held.sql = s;
+	held.begun = false;
+}
+
+/*
+ * Ends this thread's hold on s, if any: the read transaction is ended
+ * (and the connection closed if that fails, so that no lock stays with
+ * it) and the connection goes back to the others.
+ */
+void
+lbx_sql_release(struct lbx_sql *s)
+{
+	struct lbx_sql_slot	*t = held.slot;
+
+	if (held.sql != s)
+		return;
+	if (held.begun && t->conn != NULL && s->drv->end(t->conn) == -1)
+		slot_close(s, t);
+	held.sql = NULL;
+	held.slot = NULL;
+	held.begun = false;
+	pthread_mutex_unlock(&t->mu);
 }
 
 /* Seconds a client should wait before trying again (Retry-After). */

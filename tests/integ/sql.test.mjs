@@ -443,6 +443,29 @@ test("sqlite under a --workers master: the master holds no connection, each work
   }
 });
 
+// A request reads the user and the rooms in one read transaction
+// (sql.c, lbx_sql_hold): SQLite's shared lock is held across both
+// queries, so it must be gone when the request is answered, whatever
+// the answer, or the app's next write fails with "database is locked".
+// The write here waits for no lock (no busy timeout).
+test("sqlite: no lock outlives a request, whatever its answer", { skip: DRIVERS[0].skip, timeout: 60000 }, async () => {
+  const db = await DRIVERS[0].start(tmpdir("lbauth-sqldb-"));
+  const setup = makeConf(DRIVERS[0], db);
+  const fcgi = await startFcgi(setup);
+  const nginx = await startNginx(setup, fcgi);
+  const write = () => execFileSync("sqlite3", ["-batch", "-bail", db.connect], { input: "BEGIN IMMEDIATE; UPDATE users SET name = name WHERE id = 'ann'; COMMIT;\n", encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  for (const [sid, body, want] of [["s-ann", '{"room":"acme:doc"}', 200], ["nope", '{"room":"acme:doc"}', 401], ["s-ann", '{"room":"acme:none"}', 403],
+    ["s-ann", "{}", 200], ["s-many", '{"room":"big"}', 500], ["s-ann", '{"room":"acme:bad"}', 500], ["s-ann", '{"room":"acme:doc"}', 200]]) {
+    const r = await post(nginx.url, { cookie: `sid=${sid}`, body });
+    assert.equal(r.status, want, `${sid} ${body}: ${r.body}`);
+    assert.doesNotThrow(write, `a write after ${sid} ${body} (${want})`);
+  }
+  // The worker still holds its connection: the lock, not the file, went.
+  assert.ok(fs.readdirSync(`/proc/${fcgi.pid}/fd`).some((fd) => { try { return fs.readlinkSync(`/proc/${fcgi.pid}/fd/${fd}`) === db.connect; } catch { return false; } }));
+  nginx.stop();
+  fcgi.stop();
+});
+
 // Any identity source pairs with any policy: users from SQL under the
 // built-in org policy and under a policy plugin.
 test("sqlite identity with the org policy and with a plugin", { skip: DRIVERS[0].skip, timeout: 60000 }, async () => {
