@@ -8,7 +8,11 @@
 // each with persistent per-worker connections and prepared statements,
 // and CGI starts (hyperfine) of the JWT and SQLite configs.  Prints
 // req/s and the ratios to the JWT row (goals: SQLite >= 0.8, pgsql >=
-// 0.6; CGI with SQLite <= 1.3 x CGI without SQL).  Stops all it starts.
+// 0.6; CGI with SQLite <= 1.3 x CGI without SQL).  Then PostgreSQL on
+// "another machine": a TCP delay proxy (tcpdelay.mjs, 1 ms each way) in
+// front of it, and lbauth with request_threads = 1 (one request at a
+// time per worker, as before request threads), 4 (the default) and 16.
+// Stops all it starts.
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -43,13 +47,13 @@ const QUERIES = (now) => [
   "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room",
 ];
 
-function sqlConf(driver, connect, now) {
+function sqlConf(driver, connect, now, extra = []) {
   const dir = tmpdir("lbauth-bench-sql-");
   ctl(["keygen", "-o", path.join(dir, "sign.key")]);
   fs.writeFileSync(path.join(dir, "db.conn"), connect + "\n", { mode: 0o600 });
   const conf = path.join(dir, "lbauth.conf");
   fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "log_requests = no", "cookie_name = sid",
-    `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...QUERIES(now), ""].join("\n"));
+    `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...QUERIES(now), ...extra, ""].join("\n"));
   return { dir, conf };
 }
 
@@ -73,7 +77,23 @@ if (HAVE_POSTGRES) {
   targets.push({ name: "  the same over PostgreSQL's unix socket", conf: u.conf, cookie: "sid=sid-ada" });
 } else console.error("bench sql: PostgreSQL 15 is not installed: no pgsql row");
 
-for (const [i, t] of targets.entries()) {
+// PostgreSQL a network hop away.
+const FAR_DELAY = Number(process.env.BENCH_SQL_FAR_DELAY ?? 1);
+const far = [];
+if (pg) {
+  const c = start(process.execPath, [path.join(B, "tcpdelay.mjs"), "--target", String(pg.port), "--delay", String(FAR_DELAY)], { stdio: ["ignore", "pipe", "inherit"] });
+  const farPort = await new Promise((res, rej) => {
+    c.stdout.on("data", (d) => { const m = /listening on (\d+)/.exec(String(d)); if (m) res(Number(m[1])); });
+    c.on("exit", () => rej(new Error("tcpdelay exited")));
+  });
+  const connect = pg.connect("app", "bench-pw", "app").replace(`port=${pg.port}`, `port=${farPort}`);
+  for (const n of [1, 4, 16]) {
+    const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`]);
+    far.push({ name: `  request_threads = ${n}${n === 4 ? " (default)" : ""}`, threads: n, conf: p.conf, cookie: "sid=sid-ada" });
+  }
+}
+
+for (const [i, t] of [...targets, ...far].entries()) {
   t.sock = path.join(dir, `t${i}.sock`);
   t.proc = start(LBAUTH, ["--listen", `unix:${t.sock}`, "--workers", String(WORKERS), "--socket-mode", "0666", "--config", t.conf]);
   await waitSock(t.sock);
@@ -88,7 +108,7 @@ http {
   access_log off; client_body_temp_path ${nd}/b; fastcgi_temp_path ${nd}/f; proxy_temp_path ${nd}/p; uwsgi_temp_path ${nd}/u; scgi_temp_path ${nd}/s;
   server {
     listen 127.0.0.1:${port};
-    ${targets.map((t, i) => `location = /t${i} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${t.sock}; fastcgi_request_buffering on; }`).join("\n    ")}
+    ${[...targets, ...far].map((t, i) => `location = /t${i} { include /etc/nginx/fastcgi_params; fastcgi_pass unix:${t.sock}; fastcgi_request_buffering on; }`).join("\n    ")}
   }
 }`);
 const ngx = start("nginx", ["-p", nd, "-c", path.join(nd, "nginx.conf"), "-e", path.join(nd, "error.log")]);
@@ -127,7 +147,7 @@ function wrk(t, secs) {
 // Each row sums its rounds; "rounds" gives the ratio to the JWT row
 // within each round (the rows of one round are seconds apart).
 const ROUNDS = Number(process.env.BENCH_SQL_ROUNDS ?? 3);
-for (const [i, t] of targets.entries()) {
+for (const [i, t] of [...targets, ...far].entries()) {
   t.url = `http://127.0.0.1:${port}/t${i}`;
   const res = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", cookie: t.cookie }, body: '{"room":"acme:doc-1"}' });
   const text = await res.text();
@@ -151,6 +171,13 @@ for (let k = 0; k < ROUNDS; k++) {
     t.acc.p99.push(w.p99);
     t.acc.rounds.push(w.rps);
   }
+}
+// The far rows: one run each, the same length as a main row's rounds.
+for (const t of far) {
+  const groups = { lbauth: t.proc.pid, nginx: ngx.pid, postgres: pg.proc.pid };
+  const before = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, sample(p)]));
+  t.res = wrk(t, Math.max(3, SECS / 2));
+  t.res.cpu = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, spent(before[g], sample(p)) / t.res.requests]));
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const rows = targets.map((t) => ({
@@ -239,9 +266,16 @@ if (rows[2]) console.log(`  CPU per request (lbauth + nginx + wrk [+ postgres]):
   `pgsql's bound with lbauth's SQL work free: ${fmt(total(rows[0]) / (total(rows[0]) + rows[2].cpu.postgres), 2)}`);
 for (const b of pgb)
   console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
+if (far.length) {
+  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; two round trips per request:`);
+  for (const t of far)
+    console.log(t.name.padEnd(50), fmt(t.res.rps).padStart(8), fmt(t.res.p50, 2).padStart(7), fmt(t.res.p99, 2).padStart(7), String(t.res.errors).padStart(7),
+      fmt(t.res.rps / far[0].res.rps, 2).padStart(7), `x request_threads = 1; CPU us/req lbauth ${fmt(t.res.cpu.lbauth)} postgres ${fmt(t.res.cpu.postgres)}`);
+}
 if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of ${ROUNDS} x 100): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); by round ${cgi.rounds.map((x) => fmt(x, 2)).join(" ")}; medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
 const out = path.join(path.dirname(B), "out");
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi }, null, 1));
+fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi,
+  far: far.map((t) => ({ name: t.name.trim(), threads: t.threads, delayMs: FAR_DELAY, ...t.res })) }, null, 1));
 if (pg) await pg.stop();
-process.exit(rows.some((r) => r.errors > 0) ? 1 : 0);
+process.exit(rows.some((r) => r.errors > 0) || far.some((t) => t.res.errors > 0) ? 1 : 0);
