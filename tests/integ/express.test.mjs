@@ -1,8 +1,8 @@
 // express.test.mjs: lbauth beside a real Express app, reading its
 // sessions (README "Use your app's sessions", Express).
 //
-// The app is tests/apps/express/server.mjs: express 5, express-session
-// and connect-pg-simple (pinned in package-lock.json) on a PostgreSQL 15
+// The app is tests/apps/express/server.mjs: express 5, express-session,
+// connect-pg-simple and passport (pinned in package-lock.json) on a PostgreSQL 15
 // started here, behind the same nginx as lbauth (proxy_pass for every
 // path but /api/liveblocks-auth).  A cookie jar over fetch signs in as
 // a browser does;
@@ -31,8 +31,9 @@ const READER_PASSWORD = secret();
 
 // lbauth's config for the Express app: the copy-paste block of README
 // "Use your app's sessions" (Express), with the test's secret files.
+const HEADING = "Express (express-session with connect-pg-simple)";
 function expressConf(secretFiles) {
-  return readmeConf("Express (express-session with connect-pg-simple)").map((l) =>
+  return readmeConf(HEADING).map((l) =>
     (l.startsWith("session_secret_files =") ? `session_secret_files = ${secretFiles}` : l));
 }
 
@@ -155,6 +156,37 @@ describe("Express 5 + express-session + connect-pg-simple on PostgreSQL 15", () 
     assert.match(log, /status=200 user="1"/);
     assert.match(log, /status=401/);
     for (const s of [OLD, NEW, READER_PASSWORD, "s%3A"]) assert.equal(log.includes(s), false, s);
+  });
+
+  test("Passport (passport-local): README's query reads sess->'passport'->>'user'; req.logout() gets 401 at once", async () => {
+    const idq = readmeConf(HEADING, 1)[0].trim();	// indented in its list item
+    assert.match(idq, /^identity_query = .*'passport'/);
+    const ps = sqlSetup({ files: files(pg), conf: expressConf("new.secret old.secret").map((l) => (l.startsWith("identity_query =") ? idq : l)) });
+    const f = await startFcgi(ps);
+    const n = await startNginx(ps, f, { extra: proxyTo(app) });
+    const b = new Browser(`http://127.0.0.1:${n.port}`);
+    assert.equal((await b.fetch("/passport/login", { method: "POST", json: { email: "bob@example.com", password: "nope" } })).status, 401);
+    assert.equal(b.jar.has("connect.sid"), false);
+    const r = await b.fetch("/passport/login", { method: "POST", json: { email: "bob@example.com", password: "tcp/ip" } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal((await b.fetch("/passport/me")).status, 200);
+    const t = await token(b);
+    assert.equal(t.status, 200, JSON.stringify(t.json) + f.log());
+    const { payload } = await jwtVerify(t.json.token, createLocalJWKSet(ps.jwks()), { algorithms: ["EdDSA"] });
+    assert.equal(payload.uid, String(r.json.id));
+    assert.deepEqual(payload.ui, { name: "Bob Kahn" });
+    // The row holds passport.user, not userId: the first config finds no user in it.
+    const cookie = b.jar.get("connect.sid");
+    const plain = await fetch(nginx.url, { method: "POST", headers: { cookie: `connect.sid=${cookie}`, "content-type": "application/json" }, body: "{}" });
+    assert.equal(plain.status, 401);
+    assert.equal((await b.fetch("/passport/logout", { method: "POST" })).status, 200);
+    b.jar.set("connect.sid", cookie);	// the old cookie, replayed
+    const gone = await token(b);
+    assert.equal(gone.status, 401);
+    assert.equal(gone.json.error, "invalid_session");
+    assert.equal((await b.fetch("/passport/me")).status, 401);
+    n.stop();
+    f.stop();
   });
 
   test("log out in Express (the row is deleted): lbauth answers 401 at once", async () => {

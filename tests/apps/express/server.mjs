@@ -9,6 +9,14 @@
 //	POST /logout	destroys the session (its row is deleted)
 //	GET  /me	200 {id, name} or 401
 //
+// and the same sign-in through Passport (passport-local), the way most
+// Express apps do it: serializeUser keeps the user's id in the session
+// as sess.passport.user.
+//
+//	POST /passport/login	{email, password} -> 200 {id, name}, or 401
+//	POST /passport/logout	req.logout(): a new session without the user
+//	GET  /passport/me	200 {id, name} or 401
+//
 // The environment: PORT; PGHOST, PGPORT, PGDATABASE, PGUSER (pg reads
 // them); SESSION_SECRETS, a JSON array of secrets (the first signs new
 // cookies, every one verifies: rotation).
@@ -18,6 +26,8 @@ import { promisify } from "node:util";
 import express from "express";
 import session from "express-session";
 import connectPgSimple from "connect-pg-simple";
+import passport from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
 import pg from "pg";
 
 const scrypt = promisify(crypto.scrypt);
@@ -61,6 +71,42 @@ app.use(session({
   saveUninitialized: false,
   cookie: { httpOnly: true, sameSite: "lax", maxAge: 8 * 3600 * 1000 },
 }));
+
+// Passport: the same users and passwords.
+passport.use(new LocalStrategy({ usernameField: "email" }, async (email, password, done) => {
+  try {
+    const { rows } = await pool.query("SELECT id, name, password FROM users WHERE email = $1", [email]);
+    if (rows.length !== 1 || !(await verify(password, rows[0].password))) return done(null, false);
+    done(null, { id: rows[0].id, name: rows[0].name });
+  } catch (e) {
+    done(e);
+  }
+}));
+passport.serializeUser((user, done) => done(null, user.id));
+passport.deserializeUser(async (id, done) => {
+  try {
+    const { rows } = await pool.query("SELECT id, name FROM users WHERE id = $1", [id]);
+    done(null, rows[0] ?? false);
+  } catch (e) {
+    done(e);
+  }
+});
+app.use(passport.session());
+
+app.post("/passport/login", (req, res, next) => {
+  passport.authenticate("local", (err, user) => {
+    if (err) return next(err);
+    if (!user) return res.status(401).json({ error: "wrong email or password" });
+    // req.logIn regenerates the session (passport >= 0.6).
+    req.logIn(user, (err2) => (err2 ? next(err2) : res.json(user)));
+  })(req, res, next);
+});
+
+app.post("/passport/logout", (req, res, next) => {
+  req.logout((err) => (err ? next(err) : res.json({ ok: true })));
+});
+
+app.get("/passport/me", (req, res) => (req.user ? res.json(req.user) : res.status(401).json({ error: "not signed in" })));
 
 app.post("/login", async (req, res, next) => {
   try {
