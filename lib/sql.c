@@ -517,14 +517,18 @@ lbx_sql_retry_after(struct lbx_sql *s)
 {
 	long	 ms, max = 0;
 	size_t	 i;
+	bool	 mine;
 
 	for (i = 0; i < LBX_SQL_SLOTS; i++) {
-		if (pthread_mutex_trylock(&s->slots[i].mu) != 0)
+		/* This thread's held slot is read as it is: it is ours. */
+		mine = held.sql == s && held.slot == &s->slots[i];
+		if (!mine && pthread_mutex_trylock(&s->slots[i].mu) != 0)
 			continue;
 		if (s->slots[i].backoff_ms != 0 &&
 		    (ms = ms_until(&s->slots[i].retry_at)) > max)
 			max = ms;
-		pthread_mutex_unlock(&s->slots[i].mu);
+		if (!mine)
+			pthread_mutex_unlock(&s->slots[i].mu);
 	}
 	return max <= 0 ? 1 : (max + 999) / 1000;
 }
