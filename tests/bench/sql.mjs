@@ -156,13 +156,20 @@ for (const [i, t] of [...targets, ...far].entries()) {
   wrk(t, 2);
   t.acc = { requests: 0, secs: 0, errors: 0, p50: [], p99: [], cpu: {}, rounds: [] };
 }
+// One wrk run of target t for secs, with the CPU (us) each group of
+// processes spent meanwhile: lbauth's, nginx's and PostgreSQL's.
+function measured(t, secs) {
+  const groups = { lbauth: t.proc.pid, nginx: ngx.pid, ...(pg ? { postgres: pg.proc.pid } : {}) };
+  const before = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, sample(p)]));
+  const w = wrk(t, secs);
+  w.cpu = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, spent(before[g], sample(p))]));
+  return w;
+}
 for (let k = 0; k < ROUNDS; k++) {
   const order = k % 2 ? [...targets].reverse() : targets;
   for (const t of order) {
-    const groups = { lbauth: t.proc.pid, nginx: ngx.pid, ...(pg ? { postgres: pg.proc.pid } : {}) };
-    const before = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, sample(p)]));
-    const w = wrk(t, Math.max(1, Math.round(SECS / ROUNDS)));
-    for (const [g, p] of Object.entries(groups)) t.acc.cpu[g] = (t.acc.cpu[g] ?? 0) + spent(before[g], sample(p));
+    const w = measured(t, Math.max(1, Math.round(SECS / ROUNDS)));
+    for (const [g, us] of Object.entries(w.cpu)) t.acc.cpu[g] = (t.acc.cpu[g] ?? 0) + us;
     t.acc.cpu.wrk = (t.acc.cpu.wrk ?? 0) + w.wrkUs;
     t.acc.requests += w.requests;
     t.acc.secs += w.requests / w.rps;
@@ -172,12 +179,10 @@ for (let k = 0; k < ROUNDS; k++) {
     t.acc.rounds.push(w.rps);
   }
 }
-// The far rows: one run each, the same length as a main row's rounds.
+// The far rows: one run each, of half a main row's whole time (at least 3 s).
 for (const t of far) {
-  const groups = { lbauth: t.proc.pid, nginx: ngx.pid, postgres: pg.proc.pid };
-  const before = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, sample(p)]));
-  t.res = wrk(t, Math.max(3, SECS / 2));
-  t.res.cpu = Object.fromEntries(Object.entries(groups).map(([g, p]) => [g, spent(before[g], sample(p)) / t.res.requests]));
+  t.res = measured(t, Math.max(3, SECS / 2));
+  for (const g of Object.keys(t.res.cpu)) t.res.cpu[g] /= t.res.requests;
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const rows = targets.map((t) => ({

@@ -143,6 +143,11 @@ function makeConf(drv, db, { lines, timeout = 1500, token = "access" } = {}) {
   };
 }
 
+// Whether process pid has file open (its database connection).
+const holdsFile = (pid, file) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+  try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; }
+});
+
 async function verify(setup, token) {
   const { payload } = await jwtVerify(token, createLocalJWKSet(setup.jwks()), { algorithms: ["EdDSA"] });
   return payload;
@@ -430,9 +435,7 @@ test("sqlite under a --workers master: the master holds no connection, each work
       const r = await post(nginx.url, { cookie: "sid=s-ann", body: '{"room":"acme:doc"}' });
       assert.equal(r.status, 200, r.body + stderr);
     }
-    const holds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === db.connect; } catch { return false; }
-    });
+    const holds = (pid) => holdsFile(pid, db.connect);
     const workers = fs.readFileSync(`/proc/${master.pid}/task/${master.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
     assert.equal(workers.length, 2);
     assert.equal(holds(master.pid), false, "the master has the database open");
@@ -461,7 +464,7 @@ test("sqlite: no lock outlives a request, whatever its answer", { skip: DRIVERS[
     assert.doesNotThrow(write, `a write after ${sid} ${body} (${want})`);
   }
   // The worker still holds its connection: the lock, not the file, went.
-  assert.ok(fs.readdirSync(`/proc/${fcgi.pid}/fd`).some((fd) => { try { return fs.readlinkSync(`/proc/${fcgi.pid}/fd/${fd}`) === db.connect; } catch { return false; } }));
+  assert.ok(holdsFile(fcgi.pid, db.connect));
   nginx.stop();
   fcgi.stop();
 });

@@ -81,7 +81,7 @@ test("a module that others may write is refused: 500, and the log names it", { s
   const s = setup();
   for (const mode of [0o664, 0o646]) {
     const bin = copyOfLbauth(true, mode);
-    const r = await cgi(s, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann", bin });
+    const r = await ask(s, bin);
     assert.equal(r.status, 500, `mode ${mode.toString(8)}: ${r.stderr}`);
     assert.equal(r.json.error, "misconfigured");
     assert.ok(r.stderr.includes(path.join(path.dirname(bin), "lbauth-sqlite.so")) && /refused/.test(r.stderr), r.stderr);
