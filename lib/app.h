@@ -95,6 +95,8 @@ struct lbx_call {
 	struct lbauth_request	 req;
 	struct lbauth_user	 user;
 	struct lbauth_session	 sess;
+	/* identity_query's session id, wiped after the lookups (call.c). */
+	char			 sid[LBX_SID_MAX + 1];
 	const struct lbauth_session *logsess;	/* NULL: none decided */
 	const char		*origin;
 	bool			 cross;

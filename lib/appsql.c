@@ -22,9 +22,9 @@ static const struct {
 	[LBX_SQLQ_IDENTITY] = { LBX_CONF_IDENTITY_QUERY,
 	    1u << LBX_SQLP_SESSION },
 	[LBX_SQLQ_ROOM] = { LBX_CONF_ROOM_QUERY, 1u << LBX_SQLP_USER |
-	    1u << LBX_SQLP_ORG | 1u << LBX_SQLP_ROOM },
+	    1u << LBX_SQLP_ORG | 1u << LBX_SQLP_ROOM | 1u << LBX_SQLP_SESSION },
 	[LBX_SQLQ_ROOMLESS] = { LBX_CONF_ROOMLESS_QUERY,
-	    1u << LBX_SQLP_USER | 1u << LBX_SQLP_ORG },
+	    1u << LBX_SQLP_USER | 1u << LBX_SQLP_ORG | 1u << LBX_SQLP_SESSION },
 };
 
 /*
@@ -178,6 +178,20 @@ prepare_queries(struct lbauth_app *a, const char *const *text, char *err,
 				lbx_app_key_error(a, qs[i].key, reason, err, errsz);
 			return rc;
 		}
+		/*
+		 * Only identity_query has a session id to give, and not
+		 * for a request that REMOTE_USER identifies.
+		 */
+		if (i != LBX_SQLQ_IDENTITY && lbx_sql_names(&a->sql, i,
+		    LBX_SQLP_SESSION) && (!a->sql_identity ||
+		    a->conf.trust_remote_user)) {
+			lbx_app_key_error(a, qs[i].key, a->sql_identity ?
+			    "names :session, which a request that REMOTE_USER "
+			    "identifies does not have (trust_remote_user)" :
+			    "names :session, which only identity_query gives",
+			    err, errsz);
+			return LBAUTH_ECONFIG;
+		}
 	}
 	/*
 	 * Kept for this process's requests (a CGI run would connect twice
@@ -233,14 +247,17 @@ lbx_appsql_open(struct lbauth_app *a, char *err, size_t errsz)
 
 /*
  * The identity step with identity_query: the session cookie in the
- * Cookie header hdr -> its session id (sid.c, in session_format) -> the
- * user (sqluser.c).  why gets the log's reason on failure.
+ * Cookie header hdr -> its session id (sid.c, in session_format) into
+ * sid (LBX_SID_MAX + 1 bytes, the caller's to wipe) -> the user
+ * (sqluser.c).  When the policy's query for this request (room: the
+ * room, NULL: none) goes by :session, it is sent along (sql.c,
+ * lbx_sql_ahead).  why gets the log's reason on failure.
  */
 static enum lbauth_err
-identify_sql(struct lbauth_app *a, const char *hdr, struct lbauth_user *u,
-    char *why, size_t whysz)
+identify_sql(struct lbauth_app *a, const char *hdr, const char *room,
+    char *sid, struct lbauth_user *u, char *why, size_t whysz)
 {
-	char		 sid[LBX_SID_MAX + 1];
+	const char	*vals[LBX_SQLP__MAX] = { NULL };
 	const char	*v;
 	size_t		 len;
 	enum lbauth_err	 rc;
@@ -261,12 +278,17 @@ identify_sql(struct lbauth_app *a, const char *hdr, struct lbauth_user *u,
 		rc = lbx_sid_raw(v, len, sid);
 		break;
 	}
-	if (rc == LBAUTH_OK) {
-		rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
-		/* A driver's message may quote the value it was given. */
-		lbx_sql_scrub_str(why, sid, strlen(sid));
+	if (rc != LBAUTH_OK)
+		return rc;
+	if (a->sql_policy && a->conf.token == LBX_TOKEN_ACCESS) {
+		vals[LBX_SQLP_SESSION] = sid;
+		vals[LBX_SQLP_ROOM] = room;
+		lbx_sql_ahead(&a->sql, room != NULL ? LBX_SQLQ_ROOM :
+		    LBX_SQLQ_ROOMLESS, vals);
 	}
-	sodium_memzero(sid, sizeof(sid));
+	rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
+	/* A driver's message may quote the value it was given. */
+	lbx_sql_scrub_str(why, sid, strlen(sid));
 	return rc;
 }
 
@@ -279,8 +301,8 @@ lbx_appsql_identify(struct lbx_call *c)
 {
 	enum lbauth_err	 rc;
 
-	rc = identify_sql(c->app, c->param(c->arg, "HTTP_COOKIE"), &c->user,
-	    c->why, sizeof(c->why));
+	rc = identify_sql(c->app, c->param(c->arg, "HTTP_COOKIE"), c->req.room,
+	    c->sid, &c->user, c->why, sizeof(c->why));
 	if (c->why[0] != '\0')
 		c->reason = c->why;
 	return rc;
@@ -297,7 +319,10 @@ lbx_appsql_decide(struct lbx_call *c)
 
 	c->logsess = &c->sess;
 	rc = lbx_sqlpolicy_decide(&c->sess, &c->app->sql, c->req.room,
-	    &c->user, c->why, sizeof(c->why));
+	    &c->user, c->sid[0] != '\0' ? c->sid : NULL, c->why,
+	    sizeof(c->why));
+	if (c->sid[0] != '\0')
+		lbx_sql_scrub_str(c->why, c->sid, strlen(c->sid));
 	if (c->why[0] != '\0')
 		c->reason = c->why;
 	return rc;

@@ -194,6 +194,7 @@ step_lookup(struct lbx_call *c)
 		rc = step_decide(c);
 	if (both)
 		lbx_sql_release(&a->sql);
+	sodium_memzero(c->sid, sizeof(c->sid));
 	return rc;
 }
 

@@ -303,6 +303,14 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
 		lbx_buf_puts(out, room != NULL ? " (room_query)" :
 		    " (roomless_query)");
 	lbx_buf_putc(out, '\n');
+	if (user != NULL && a->sql_policy && lbx_sql_names(&a->sql, room !=
+	    NULL ? LBX_SQLQ_ROOM : LBX_SQLQ_ROOMLESS, LBX_SQLP_SESSION)) {
+		snprintf(err, errsz, "--user: %s names :session, which only a "
+		    "session cookie gives: use --cookie", room != NULL ?
+		    "room_query" : "roomless_query");
+		rc = LBAUTH_ECLAIM;
+		goto out;
+	}
 	rc = lbx_app_decide(&c);
 	write_grants(out, &c.sess);
 	if (rc != LBAUTH_OK) {
@@ -315,6 +323,7 @@ lbx_explain(struct lbauth_app *a, const char *cookie, const char *user,
 		write_room(out, &c.sess, room);
 	lbx_buf_puts(out, "result: 200, a token would be issued\n");
 out:
+	sodium_memzero(c.sid, sizeof(c.sid));
 	lbx_user_clear(&c.user);
 	lbx_req_clear(&c.req);
 	lbx_buf_clear(&hdr);

@@ -720,6 +720,18 @@ struct lbx_sql_driver {
 	 */
 	enum lbx_sql_rc		(*begin)(void *, char *, size_t);
 	int			(*end)(void *);
+	/*
+	 * Optional: exec in two halves, so that two queries can go out in
+	 * one round trip (lbx_sql_ahead).  send queues query id with n
+	 * values, taken as they are (they need not outlive the call);
+	 * recv waits for the oldest query sent and calls the row function
+	 * for its rows (NULL: drops them).  end also drops what was sent
+	 * and never received.
+	 */
+	enum lbx_sql_rc		(*send)(void *, size_t, const char *const *,
+				    size_t, char *, size_t);
+	enum lbx_sql_rc		(*recv)(void *, long, lbx_sql_row_fn,
+				    void *, char *, size_t);
 };
 
 extern const struct lbx_sql_driver lbx_sql_sqlite;
@@ -765,6 +777,10 @@ enum lbx_sql_rc lbx_sql_open(struct lbx_sql *, char *, size_t);
 enum lbx_sql_rc lbx_sql_run(struct lbx_sql *, enum lbx_sql_qid,
 		    const char *const *, lbx_sql_row_fn, void *, char *, size_t);
 void	lbx_sql_hold(struct lbx_sql *);
+void	lbx_sql_ahead(struct lbx_sql *, enum lbx_sql_qid,
+		    const char *const *);
+bool	lbx_sql_names(const struct lbx_sql *, enum lbx_sql_qid,
+		    enum lbx_sql_param);
 void	lbx_sql_release(struct lbx_sql *);
 long	lbx_sql_retry_after(struct lbx_sql *);
 void	lbx_sql_disconnect(struct lbx_sql *);
@@ -779,7 +795,7 @@ enum lbauth_err lbx_sqluser_lookup(struct lbauth_user *, struct lbx_sql *,
 		    const char *, char *, size_t) LBAUTH_WUR;
 enum lbauth_err lbx_sqlpolicy_decide(struct lbauth_session *,
 		    struct lbx_sql *, const char *, const struct lbauth_user *,
-		    char *, size_t) LBAUTH_WUR;
+		    const char *, char *, size_t) LBAUTH_WUR;
 enum lbauth_err lbx_sqlpolicy_access(const char *, size_t,
 		    const char **, const char **) LBAUTH_WUR;
 

@@ -12,6 +12,13 @@
  * libpq's non-blocking calls (PQconnectStartParams, PQsendQueryPrepared)
  * and poll() with a deadline.  A connection that timed out is closed
  * (the server's statement_timeout ends its query).
+ *
+ * Two queries in one round trip: send and recv run queries in libpq's
+ * pipeline mode (libpq 14; the protocol is the extended query protocol
+ * every server since 7.4 speaks), all that were sent under one Sync,
+ * in one write.  sql.c sends a room query by :session behind the
+ * identity query this way; the connection leaves pipeline mode when
+ * the last result is read (or dropped, by end).
  */
 #include <errno.h>
 #include <dlfcn.h>
@@ -55,7 +62,18 @@ static struct {
 	int	 (*getlength)(const PGresult *, int, int);
 	int	 (*getisnull)(const PGresult *, int, int);
 	void	 (*clear)(PGresult *);
+	int	 (*enter_pipeline)(PGconn *);
+	int	 (*exit_pipeline)(PGconn *);
+	int	 (*pipeline_sync)(PGconn *);
 } f;
+
+/* A connection, and how many queries sent in pipeline mode are unread. */
+struct conn {
+	PGconn		*pg;
+	int		 pending;	/* queries sent in pipeline mode, unread */
+	bool		 unsynced;	/* sent since the last Sync */
+	long		 timeout_ms;
+};
 static void	*dl;
 
 static int
@@ -95,6 +113,9 @@ load(char *err, size_t errsz)
 		{ "PQgetlength", (void **)&f.getlength },
 		{ "PQgetisnull", (void **)&f.getisnull },
 		{ "PQclear", (void **)&f.clear },
+		{ "PQenterPipelineMode", (void **)&f.enter_pipeline },
+		{ "PQexitPipelineMode", (void **)&f.exit_pipeline },
+		{ "PQpipelineSync", (void **)&f.pipeline_sync },
 	};
 
 	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
@@ -167,6 +188,7 @@ pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
 	PGconn			*c;
 	struct timespec		 d;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct conn		*w;
 	int			 n;
 
 	*conn_r = NULL;
@@ -221,7 +243,14 @@ pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
 	}
 	if (f.set_nonblocking(c, 1) != 0)
 		goto bad;
-	*conn_r = c;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		f.finish(c);
+		snprintf(err, errsz, "connect: out of memory");
+		return LBX_SQL_DOWN;
+	}
+	w->pg = c;
+	w->timeout_ms = timeout_ms;
+	*conn_r = w;
 	return LBX_SQL_OK;
 bad:
 	message(err, errsz, "connect", f.error_message(c));
@@ -299,7 +328,7 @@ static enum lbx_sql_rc
 pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
     size_t errsz)
 {
-	PGconn		*c = arg;
+	PGconn		*c = ((struct conn *)arg)->pg;
 	PGresult	*r;
 	struct timespec	 d;
 	char		 name[16];
@@ -319,27 +348,25 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 	return rc;
 }
 
+/*
+ * Calls fn with arg for each row of the query result r, and clears r.
+ * Returns OK, or as failed() for a failed query.  With fn NULL the rows
+ * are dropped, and so is a query's error: DOWN only for a lost server.
+ */
 static enum lbx_sql_rc
-pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
-    long timeout_ms, lbx_sql_row_fn fn, void *fnarg, char *err, size_t errsz)
+rows(PGconn *c, PGresult *r, lbx_sql_row_fn fn, void *fnarg, char *err,
+    size_t errsz)
 {
-	PGconn		*c = arg;
-	PGresult	*r;
-	struct timespec	 d;
 	const char	*names[LBX_SQL_COLS_MAX], *v[LBX_SQL_COLS_MAX];
 	size_t		 lens[LBX_SQL_COLS_MAX];
-	char		 name[16];
-	enum lbx_sql_rc	 rc;
+	enum lbx_sql_rc	 rc = LBX_SQL_OK;
 	int		 i, j, ncols, nrows;
 
-	snprintf(name, sizeof(name), "lbauth_%zu", id);
-	deadline_in(&d, timeout_ms);
-	if (f.send_query_prepared(c, name, (int)n, vals, NULL, NULL, 0) == 0) {
-		message(err, errsz, "query", f.error_message(c));
-		return LBX_SQL_DOWN;
+	if (fn == NULL) {	/* dropped: only a lost server matters */
+		f.clear(r);
+		return f.status(c) == CONNECTION_BAD ? LBX_SQL_DOWN :
+		    LBX_SQL_OK;
 	}
-	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
-		return rc;
 	if (f.result_status(r) != PGRES_TUPLES_OK) {
 		rc = failed(c, r, err, errsz);
 		f.clear(r);
@@ -369,12 +396,156 @@ pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	return rc;
 }
 
+static enum lbx_sql_rc
+pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
+    long timeout_ms, lbx_sql_row_fn fn, void *fnarg, char *err, size_t errsz)
+{
+	PGconn		*c = ((struct conn *)arg)->pg;
+	PGresult	*r;
+	struct timespec	 d;
+	char		 name[16];
+	enum lbx_sql_rc	 rc;
+
+	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	deadline_in(&d, timeout_ms);
+	if (f.send_query_prepared(c, name, (int)n, vals, NULL, NULL, 0) == 0) {
+		message(err, errsz, "query", f.error_message(c));
+		return LBX_SQL_DOWN;
+	}
+	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	return rows(c, r, fn, fnarg, err, errsz);
+}
+
+/*
+ * Queues query id with its values in pipeline mode; the bytes go out
+ * with the Sync that the next recv sends, so that queries sent one
+ * after the other reach the server in one write.  DOWN if libpq
+ * refuses.
+ */
+static enum lbx_sql_rc
+pg_send(void *arg, size_t id, const char *const *vals, size_t n, char *err,
+    size_t errsz)
+{
+	struct conn	*w = arg;
+	char		 name[16];
+
+	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	if ((w->pending == 0 && f.enter_pipeline(w->pg) == 0) ||
+	    f.send_query_prepared(w->pg, name, (int)n, vals, NULL, NULL,
+	    0) == 0) {
+		message(err, errsz, "query", f.error_message(w->pg));
+		return LBX_SQL_DOWN;
+	}
+	w->pending++;
+	w->unsynced = true;
+	return LBX_SQL_OK;
+}
+
+/*
+ * Reads the oldest query sent in pipeline mode and calls fn (NULL:
+ * none) for its rows, sending the Sync first if it is not out yet.
+ * After the last one it reads the Sync's result and leaves pipeline
+ * mode.  The queries of one Sync are one transaction: one that fails
+ * aborts those after it, which then fail too.  Returns as pg_exec().
+ */
+static enum lbx_sql_rc
+pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
+    char *err, size_t errsz)
+{
+	struct conn	*w = arg;
+	PGconn		*c = w->pg;
+	PGresult	*r, *res = NULL;
+	struct timespec	 d;
+	int		 n;
+	bool		 last, ended = false;
+
+	if (w->pending == 0) {
+		snprintf(err, errsz, "query: nothing was sent");
+		return LBX_SQL_FAIL;
+	}
+	deadline_in(&d, timeout_ms);
+	if (w->unsynced) {
+		if (f.pipeline_sync(c) == 0)
+			goto down;
+		w->unsynced = false;
+	}
+	while ((n = f.flush(c)) == 1)
+		if (wait_fd(f.socket(c), true, &d) <= 0)
+			goto timeout;
+	if (n == -1)
+		goto down;
+	/* The query's results and a NULL; after the last, the Sync's. */
+	last = w->pending == 1;
+	for (;;) {
+		while (f.is_busy(c)) {
+			if ((n = wait_fd(f.socket(c), false, &d)) == 0)
+				goto timeout;
+			if (n == -1 || f.consume_input(c) == 0)
+				goto down;
+		}
+		r = f.get_result(c);
+		/* A query without a result, or no Sync after it: lost. */
+		if (r == NULL && (res == NULL || ended))
+			goto down;
+		if (r == NULL && !last)
+			break;
+		if (r != NULL && f.result_status(r) == PGRES_PIPELINE_SYNC) {
+			f.clear(r);
+			if (res == NULL)
+				goto down;
+			break;
+		}
+		if ((ended = r == NULL))
+			continue;
+		if (res != NULL)
+			f.clear(res);
+		res = r;
+	}
+	if (--w->pending == 0 && f.exit_pipeline(c) == 0)
+		goto down;
+	if (fn != NULL && f.result_status(res) == PGRES_PIPELINE_ABORTED) {
+		f.clear(res);
+		snprintf(err, errsz, "query: not run: the query before it "
+		    "failed");
+		return LBX_SQL_FAIL;
+	}
+	return rows(c, res, fn, fnarg, err, errsz);
+timeout:
+	if (res != NULL)
+		f.clear(res);
+	snprintf(err, errsz, "query timed out");
+	return LBX_SQL_TIMEOUT;
+down:
+	if (res != NULL)
+		f.clear(res);
+	message(err, errsz, "query", f.error_message(c));
+	return LBX_SQL_DOWN;
+}
+
+/* Drops the rows of what was sent and never read: -1 if it could not. */
+static int
+pg_end(void *arg)
+{
+	struct conn	*w = arg;
+	char		 err[64];
+
+	while (w->pending > 0)
+		if (pg_recv(w, w->timeout_ms, NULL, NULL, err, sizeof(err)) !=
+		    LBX_SQL_OK)
+			return -1;
+	return 0;
+}
+
 static void
 pg_close(void *arg)
 {
+	struct conn	*w = arg;
 
-	if (arg != NULL)
-		f.finish(arg);
+	if (w == NULL)
+		return;
+	f.finish(w->pg);
+	free(w);
 }
 
 const struct lbx_sql_driver lbx_sql_pgsql = {
@@ -385,4 +556,7 @@ const struct lbx_sql_driver lbx_sql_pgsql = {
 	.prepare = pg_prepare,
 	.exec = pg_exec,
 	.close = pg_close,
+	.end = pg_end,
+	.send = pg_send,
+	.recv = pg_recv,
 };

@@ -32,6 +32,11 @@
  * and two stat()s of the journal) once per request instead of once per
  * query.  The caller (call.c) releases on every path, at once after the
  * lookups, so no lock outlives a request.
+ *
+ * One round trip per request.  A driver that can split exec into send
+ * and recv (PostgreSQL) sends a room query that finds the user by
+ * :session, not by :user or :org, together with the identity query
+ * (lbx_sql_ahead): one wait for the database instead of two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,6 +413,9 @@ static _Thread_local struct {
 	struct lbx_sql		*sql;
 	struct lbx_sql_slot	*slot;
 	bool			 begun;
+	int			 ahead;	/* a query to send with the next, -1 */
+	const char		*av[LBX_SQL_PARAMS_MAX];	/* its values */
+	int			 sent;	/* sent, its rows not read yet, -1 */
 } held;
 
 /* Locks and returns a free slot, else waits for this thread's. */
@@ -422,6 +430,51 @@ slot_get(struct lbx_sql *s)
 	i = (size_t)pthread_self() % LBX_SQL_SLOTS;
 	pthread_mutex_lock(&s->slots[i].mu);
 	return &s->slots[i];
+}
+
+/*
+ * Query qid with its values v on the held slot t: its rows read if it
+ * went out ahead, else sent now, with the query lbx_sql_ahead() named
+ * behind it in the same round trip when the driver can.  Rows of a
+ * query sent ahead but not asked for are dropped first, so that rows
+ * never reach the wrong caller.  Returns as the driver's exec.
+ */
+static enum lbx_sql_rc
+run_held(struct lbx_sql *s, struct lbx_sql_slot *t, enum lbx_sql_qid qid,
+    const char *const *v, lbx_sql_row_fn fn, void *arg, char *err,
+    size_t errsz)
+{
+	const struct lbx_sql_driver *d = s->drv;
+	enum lbx_sql_rc	 rc;
+	int		 ahead = held.ahead;
+
+	held.ahead = -1;
+	if (held.sent >= 0 && held.sent != (int)qid) {
+		held.sent = -1;
+		if ((rc = d->recv(t->conn, s->timeout_ms, NULL, NULL, err,
+		    errsz)) != LBX_SQL_OK)
+			return rc;
+	}
+	if (held.sent == (int)qid) {
+		held.sent = -1;
+		return d->recv(t->conn, s->timeout_ms, fn, arg, err, errsz);
+	}
+	if (ahead < 0 || ahead == (int)qid || d->send == NULL)
+		return d->exec(t->conn, qid, v, s->q[qid].nparams,
+		    s->timeout_ms, fn, arg, err, errsz);
+	if ((rc = d->send(t->conn, qid, v, s->q[qid].nparams, err,
+	    errsz)) != LBX_SQL_OK)
+		return rc;
+	/* Once sent, the rows must be read or dropped (lbx_sql_release). */
+	rc = d->send(t->conn, (size_t)ahead, held.av, s->q[ahead].nparams,
+	    err, errsz);
+	if (rc != LBX_SQL_OK) {
+		held.sent = -1;
+		return rc == LBX_SQL_FAIL ? LBX_SQL_DOWN : rc;
+	}
+	held.sent = ahead;
+	rc = d->recv(t->conn, s->timeout_ms, fn, arg, err, errsz);
+	return rc;
 }
 
 /*
@@ -459,13 +512,15 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 				break;
 		}
 		if (rc == LBX_SQL_OK)
-			rc = s->drv->exec(t->conn, qid, v, q->nparams,
-			    s->timeout_ms, fn, arg, err, errsz);
+			rc = held.sql == s ? run_held(s, t, qid, v, fn, arg,
+			    err, errsz) : s->drv->exec(t->conn, qid, v,
+			    q->nparams, s->timeout_ms, fn, arg, err, errsz);
 		lbx_sql_scrub(s, err);
 		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL)
 			break;
 		/* The connection is closed: its transaction with it. */
 		held.begun = false;
+		held.ahead = held.sent = -1;
 		if (rc == LBX_SQL_TIMEOUT || fresh || tries == 1) {
 			backoff(s, t);
 			break;
@@ -489,6 +544,47 @@ lbx_sql_hold(struct lbx_sql *s)
 	held.slot = slot_get(s);
 	held.sql = s;
 	held.begun = false;
+	held.ahead = held.sent = -1;
+}
+
+/*
+ * Under this thread's hold on s, asks for query qid to go out with the
+ * next query run, in the same round trip, where the driver can
+ * (PostgreSQL's pipeline mode) and qid names neither :user nor :org,
+ * which the next query would be asked for: a room query that finds
+ * the user by :session, sent with the identity query.  Its rows are
+ * read when qid runs next, and dropped if it does not (the identity
+ * query found no one).  vals (by enum lbx_sql_param) must live until
+ * the next lbx_sql_run().  Without a hold, or else, nothing happens and
+ * qid runs when asked, as always.
+ */
+void
+lbx_sql_ahead(struct lbx_sql *s, enum lbx_sql_qid qid,
+    const char *const *vals)
+{
+	const struct lbx_sql_query *q = &s->q[qid];
+	size_t	 i;
+
+	if (held.sql != s || s->drv->send == NULL || q->sql == NULL ||
+	    lbx_sql_names(s, qid, LBX_SQLP_USER) ||
+	    lbx_sql_names(s, qid, LBX_SQLP_ORG))
+		return;
+	for (i = 0; i < q->nparams; i++)
+		held.av[i] = vals[q->params[i]];
+	held.ahead = (int)qid;
+}
+
+/* Whether query qid names the parameter p.  Pure. */
+bool
+lbx_sql_names(const struct lbx_sql *s, enum lbx_sql_qid qid,
+    enum lbx_sql_param p)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->q[qid].nparams; i++)
+		if (s->q[qid].params[i] == p)
+			return true;
+	return false;
 }
 
 /*
@@ -503,11 +599,13 @@ lbx_sql_release(struct lbx_sql *s)
 
 	if (held.sql != s)
 		return;
-	if (held.begun && t->conn != NULL && s->drv->end(t->conn) == -1)
+	if ((held.begun || held.sent >= 0) && t->conn != NULL &&
+	    s->drv->end(t->conn) == -1)
 		slot_close(s, t);
 	held.sql = NULL;
 	held.slot = NULL;
 	held.begun = false;
+	held.ahead = held.sent = -1;
 	pthread_mutex_unlock(&t->mu);
 }
 

@@ -3,6 +3,10 @@
  *
  * room_query (a request for a room) gets :user, :org and :room;
  * roomless_query (a request for no room, "{}") gets :user and :org.
+ * Both may also name :session, the session id identity_query looked up
+ * (a query that finds the user by it rather than by :user or :org goes
+ * out with the identity query, in one round trip, where the driver can:
+ * sql.c).
  * Each row is (pattern, access) and becomes one lbauth_session_allow():
  * access is "full" (FULL_ACCESS, {"*:write"}), "read" (READ_ACCESS,
  * {"*:read"}) or a blank-separated list of Liveblocks scopes, checked
@@ -140,7 +144,8 @@ row(void *arg, size_t ncols, const char *const *names,
 
 /*
  * Grants on sess what the room query (room not NULL) or the room-less
- * query says for user.  Returns LBAUTH_OK when something was granted;
+ * query says for user, whose session id is sid (NULL: none, as for
+ * REMOTE_USER or a JWT cookie).  Returns LBAUTH_OK when something was granted;
  * LBAUTH_EDENIED for no rows (or no roomless_query); the error of the
  * first row allow() refuses (LBAUTH_EPATTERN, LBAUTH_ESCOPE,
  * LBAUTH_EEMPTY, LBAUTH_ETOOMANY) with a sentence in why;
@@ -148,7 +153,8 @@ row(void *arg, size_t ncols, const char *const *names,
  */
 enum lbauth_err
 lbx_sqlpolicy_decide(struct lbauth_session *sess, struct lbx_sql *sql,
-    const char *room, const struct lbauth_user *u, char *why, size_t whysz)
+    const char *room, const struct lbauth_user *u, const char *sid, char *why,
+    size_t whysz)
 {
 	const char		*vals[LBX_SQLP__MAX] = { NULL };
 	enum lbx_sql_qid	 qid = room != NULL ? LBX_SQLQ_ROOM :
@@ -166,6 +172,7 @@ lbx_sqlpolicy_decide(struct lbauth_session *sess, struct lbx_sql *sql,
 	vals[LBX_SQLP_USER] = lbauth_user_id(u);
 	vals[LBX_SQLP_ORG] = lbauth_user_org(u);
 	vals[LBX_SQLP_ROOM] = room;
+	vals[LBX_SQLP_SESSION] = sid;
 	rc = lbx_sql_run(sql, qid, vals, row, &g, why, whysz);
 	if (rc != LBX_SQL_OK)
 		return rc == LBX_SQL_FAIL ? LBAUTH_ESQL : LBAUTH_EPOLDOWN;

@@ -11,7 +11,9 @@
 // 0.6; CGI with SQLite <= 1.3 x CGI without SQL).  Then PostgreSQL on
 // "another machine": a TCP delay proxy (tcpdelay.mjs, 1 ms each way) in
 // front of it, and lbauth with request_threads = 1 (one request at a
-// time per worker, as before request threads), 4 (the default) and 16.
+// time per worker, as before request threads), 4 (the default) and 16,
+// and with the room query by :session (one round trip per request, not
+// two) at 1 and 4.
 // Stops all it starts.
 import fs from "node:fs";
 import net from "node:net";
@@ -41,19 +43,23 @@ INSERT INTO sessions VALUES ('sid-ada', 'ada', 4102444800);
 INSERT INTO users VALUES ('ada', 'acme', 'Ada');
 INSERT INTO room_members VALUES ('ada', 'acme:doc-1', 'full'), ('ada', 'acme:doc-2', 'read');
 `;
+// The room query by :session instead of :user: with pgsql it goes out
+// with the identity query, one round trip per request (sql.c).
+const BY_SESSION = "room_query = SELECT m.room AS pattern, m.access FROM room_members m JOIN sessions s ON s.user_id = m.user_id WHERE s.id = :session AND m.room = :room";
 const QUERIES = (now) => [
   `identity_query = SELECT u.id, u.org, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.expires > ${now}`,
   "policy = sql",
   "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room",
 ];
 
-function sqlConf(driver, connect, now, extra = []) {
+function sqlConf(driver, connect, now, extra = [], { bySession = false } = {}) {
   const dir = tmpdir("lbauth-bench-sql-");
   ctl(["keygen", "-o", path.join(dir, "sign.key")]);
   fs.writeFileSync(path.join(dir, "db.conn"), connect + "\n", { mode: 0o600 });
   const conf = path.join(dir, "lbauth.conf");
+  const qs = QUERIES(now).map((l) => (bySession && l.startsWith("room_query") ? BY_SESSION : l));
   fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "log_requests = no", "cookie_name = sid",
-    `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...QUERIES(now), ...extra, ""].join("\n"));
+    `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...qs, ...extra, ""].join("\n"));
   return { dir, conf };
 }
 
@@ -75,6 +81,8 @@ if (HAVE_POSTGRES) {
   targets.push({ name: "lbauth local, PostgreSQL identity + sql policy", conf: p.conf, cookie: "sid=sid-ada" });
   const u = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())");
   targets.push({ name: "  the same over PostgreSQL's unix socket", conf: u.conf, cookie: "sid=sid-ada" });
+  const us = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())", [], { bySession: true });
+  targets.push({ name: "  unix socket, room query by :session", conf: us.conf, cookie: "sid=sid-ada" });
 } else console.error("bench sql: PostgreSQL 15 is not installed: no pgsql row");
 
 // PostgreSQL a network hop away.
@@ -90,6 +98,10 @@ if (pg) {
   for (const n of [1, 4, 16]) {
     const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`]);
     far.push({ name: `  request_threads = ${n}${n === 4 ? " (default)" : ""}`, threads: n, conf: p.conf, cookie: "sid=sid-ada" });
+  }
+  for (const n of [1, 4]) {
+    const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`], { bySession: true });
+    far.push({ name: `  request_threads = ${n}, room query by :session`, threads: n, conf: p.conf, cookie: "sid=sid-ada", oneTrip: true });
   }
 }
 
@@ -262,7 +274,7 @@ for (const r of rows)
     fmt(r.cpu.lbauth).padStart(20), fmt(r.cpu.nginx).padStart(6), (r.cpu.postgres === undefined ? "-" : fmt(r.cpu.postgres)).padStart(9), fmt(r.cpu.wrk).padStart(5));
 const rr = (r) => roundRatios(r).map((x) => fmt(x, 2)).join(" ");
 console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8); by round ${rr(rows[1])}`);
-if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}, by :session ${fmt(rows[4].rps / rows[0].rps, 2)}`);
 // With every core busy, req/s is about cores / CPU per request.  The
 // PostgreSQL row's best case: lbauth's own SQL work free, nginx and wrk
 // as in the JWT row, and only the server's CPU added.
@@ -272,7 +284,7 @@ if (rows[2]) console.log(`  CPU per request (lbauth + nginx + wrk [+ postgres]):
 for (const b of pgb)
   console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
 if (far.length) {
-  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; two round trips per request:`);
+  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; two round trips per request, one with the room query by :session:`);
   for (const t of far)
     console.log(t.name.padEnd(50), fmt(t.res.rps).padStart(8), fmt(t.res.p50, 2).padStart(7), fmt(t.res.p99, 2).padStart(7), String(t.res.errors).padStart(7),
       fmt(t.res.rps / far[0].res.rps, 2).padStart(7), `x request_threads = 1; CPU us/req lbauth ${fmt(t.res.cpu.lbauth)} postgres ${fmt(t.res.cpu.postgres)}`);

@@ -58,7 +58,9 @@ export async function startPostgres() {
     async start() {
       const child = spawn("setpriv", ["--reuid", "postgres", "--regid", "postgres", "--init-groups", "--",
         path.join(PGBIN, "postgres"), "-D", data, "-k", dir, "-p", String(port),
-        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "logging_collector=off"],
+        // max_connections: the bench holds a connection per request
+        // thread of each of its targets, and pgbench adds 32.
+        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "logging_collector=off", "-c", "max_connections=200"],
         { stdio: ["ignore", fs.openSync(log, "a"), fs.openSync(log, "a")] });
       pg.proc = child;
       running.add(child);

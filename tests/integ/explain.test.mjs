@@ -177,6 +177,18 @@ test("sql identity and policy: scopes per feature, overlapping patterns resolved
   r = explain(s, ["--cookie", "nope"]);
   assert.equal(r.status, 1);
   assert.match(r.stdout, /^user: none: 401 invalid_session/);
+  // A room query that finds the user by :session: --cookie explains it,
+  // --user cannot (it has no session id) and says so.
+  const bySession = path.join(dir, "by-session.conf");
+  fs.writeFileSync(bySession, fs.readFileSync(conf, "utf8").replace(/^room_query = .*$/m,
+    "room_query = SELECT g.pattern, g.access FROM grants g JOIN sessions s ON s.user_id = g.user_id WHERE s.id = :session AND g.room = :room ORDER BY g.ord"));
+  r = explain({ conf: bySession }, ["--cookie", "s1", "--room", "acme:doc"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\ngrants:\n {2}acme:\* \*:read\n {2}acme:doc room:write,storage:read,comments:none\n/);
+  r = explain({ conf: bySession }, ["--user", "ann", "--room", "acme:doc"]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /--user: room_query names :session, which only a session cookie gives: use --cookie/);
 });
 
 test("usage: exactly one of --cookie and --user", () => {

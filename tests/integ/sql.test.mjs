@@ -11,6 +11,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { tmpdir, ctl, ctlResult, startFcgi, startNginx, post, cgi, stopAll } from "./harness.mjs";
@@ -84,7 +85,7 @@ const DRIVERS = [
       pg.sql(`CREATE ROLE app LOGIN PASSWORD '${PASSWORD}'; CREATE DATABASE app OWNER app;`);
       pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
       return {
-        connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"',
+        connect: pg.connect("app", PASSWORD, "app"), now: "extract(epoch from now())", q: '"', port: pg.port, pipelined: true,
         // The superuser, who may write: only the session is read-only.
         // ... even when its own options ask for a writable session.
         superuser: `host=127.0.0.1 port=${pg.port} dbname=app user=postgres options='-c default_transaction_read_only=off -c search_path=public'`,
@@ -109,7 +110,7 @@ const DRIVERS = [
         CREATE USER 'app'@'localhost' IDENTIFIED BY '${PASSWORD}'; GRANT SELECT ON app.* TO 'app'@'localhost';`);
       my.sql(SEED, "app");
       return {
-        connect: my.connect("app", PASSWORD, "app"), now: "UNIX_TIMESTAMP()", q: "`",
+        connect: my.connect("app", PASSWORD, "app"), now: "UNIX_TIMESTAMP()", q: "`", port: my.port,
         superuser: `socket=${my.socket} user=root database=app`,
         unix: `socket=${my.socket} user=app password=${PASSWORD} database=app`,
         write: "DELETE FROM sessions WHERE id <> :session",
@@ -147,6 +148,32 @@ function makeConf(drv, db, { lines, timeout = 1500, token = "access" } = {}) {
 const holdsFile = (pid, file) => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
   try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; }
 });
+
+// A TCP proxy to 127.0.0.1:port that counts the client's bursts: data
+// from the client after data from the server (or first), over every
+// connection.  A query and its answer is one; queries sent together,
+// one.
+async function burstProxy(port) {
+  const socks = new Set();
+  let bursts = 0;
+  const server = net.createServer((c) => {
+    const u = net.connect(port, "127.0.0.1");
+    let last = "s";
+    socks.add(c).add(u);
+    c.on("data", (d) => { if (last === "s") bursts++; last = "c"; u.write(d); });
+    u.on("data", (d) => { last = "s"; c.write(d); });
+    for (const [a, b] of [[c, u], [u, c]]) {
+      a.on("error", () => b.destroy());
+      a.on("close", () => { b.destroy(); socks.delete(a); });
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: server.address().port,
+    bursts: () => bursts,
+    close: () => { for (const x of socks) x.destroy(); server.close(); },
+  };
+}
 
 async function verify(setup, token) {
   const { payload } = await jwtVerify(token, createLocalJWKSet(setup.jwks()), { algorithms: ["EdDSA"] });
@@ -222,6 +249,57 @@ for (const drv of DRIVERS) {
       const r = await ask("s-ann", "acme:elsewhere");
       assert.equal(r.status, 403);
       assert.equal(r.json.error, "forbidden");
+    });
+    await t.test("room queries by :session: the same grants, in one round trip where the driver can", async () => {
+      // The policy's queries find the user by the session id, as the
+      // identity query does; PostgreSQL gets both in one write (sql.c,
+      // lbx_sql_ahead).  A room of 'boom' makes PostgreSQL's room query
+      // fail (division by zero); SQLite and MariaDB give NULL, no row.
+      const join = "FROM room_members m JOIN sessions s ON s.user_id = m.user_id WHERE s.id = :session";
+      const byS = [...queries(db.now, db.q).slice(0, 2),
+        `room_query = SELECT m.pattern, m.access ${join} AND m.room = :room AND 1 / (CASE WHEN :room = 'boom' THEN 0 ELSE 1 END) = 1`,
+        `roomless_query = SELECT m.pattern, m.access ${join} AND m.room IS NULL`];
+      // Round trips counted on the wire: a proxy in front of the
+      // server counts the client's bursts (bytes after the server's).
+      const proxy = db.port ? await burstProxy(db.port) : null;
+      const run = async (lines, fn) => {
+        const c = makeConf(drv, proxy ? { ...db, connect: db.connect.replace(`port=${db.port}`, `port=${proxy.port}`) } : db,
+          { lines: [...lines, "request_threads = 1"] });
+        const f = await startFcgi(c);
+        const n = await startNginx(c, f);
+        const q = (sid, room) => post(n.url, { cookie: `sid=${sid}`, body: JSON.stringify(room === undefined ? {} : { room }) });
+        try { return await fn(q, c); } finally { f.stop(); n.stop(); }
+      };
+      await run(byS, async (q, c) => {
+        let r = await q("s-ann", "acme:cmt");
+        assert.equal(r.status, 200, r.body);
+        assert.deepEqual((await verify(c, r.json.token)).perms, { "acme:cmt": ["room:write", "comments:write"], "acme:*": ["*:read"] });
+        r = await q("s-ann");
+        assert.deepEqual((await verify(c, r.json.token)).perms, { "acme:*": ["*:read"], "ann:*": ["*:write"] });
+        // No one: the room query's rows, sent along, are dropped, and
+        // the connection serves the next request.
+        assert.equal((await q("nope", "acme:doc")).status, 401);
+        assert.equal((await q("nope", "boom")).status, 401);
+        assert.equal((await q("s-ann", "acme:elsewhere")).status, 403);
+        r = await q("s-ann", "boom");
+        assert.equal(r.status, drv.name === "pgsql" ? 500 : 403, r.body);
+        assert.equal((await q("s-many", "big")).status, 500);
+        r = await q("s-ann", "acme:ro");
+        assert.equal(r.status, 200, r.body);
+        assert.deepEqual((await verify(c, r.json.token)).perms, { "acme:ro": ["*:read"] });
+      });
+      if (!proxy) return;
+      // Round trips of 4 requests, by :session and by :user.
+      const trips = (lines) => run(lines, async (q) => {
+        assert.equal((await q("s-ann", "acme:doc")).status, 200);
+        const b0 = proxy.bursts();
+        for (let i = 0; i < 4; i++) assert.equal((await q("s-ann", "acme:doc")).status, 200);
+        return proxy.bursts() - b0;
+      });
+      const [bySession, byUser] = [await trips(byS), await trips(queries(db.now, db.q))];
+      proxy.close();
+      assert.ok(byUser >= 8, `${byUser} round trips for 4 requests of two queries each`);
+      assert.equal(bySession, db.pipelined ? byUser / 2 : byUser, `round trips for 4 requests: by :session ${bySession}, by :user ${byUser}`);
     });
     await t.test("a bad scope and more than 10 patterns: 500, logged, never cut", async () => {
       let r = await ask("s-ann", "acme:bad");
@@ -487,4 +565,24 @@ test("sqlite identity with the org policy and with a plugin", { skip: DRIVERS[0]
   assert.deepEqual((await verify(plugin, c.json.token)).perms, { "editors:plan": ["*:write"] });
   c = await cgi(plugin, { body: '{"room":"sales:plan"}', cookie: "sid=s-ann" });
   assert.equal(c.status, 403);
+});
+
+test("a policy query by :session needs identity_query, and refuses trust_remote_user", { skip: DRIVERS[0].skip, timeout: 60000 }, async () => {
+  const db = await DRIVERS[0].start(tmpdir("lbauth-sqldb-"));
+  const room = "room_query = SELECT m.pattern, m.access FROM room_members m JOIN sessions s ON s.user_id = m.user_id WHERE s.id = :session AND m.room = :room";
+  // Without identity_query (REMOTE_USER here, or a JWT cookie) there
+  // is no session id to give.
+  const jwt = makeConf(DRIVERS[0], db, { lines: ["trust_remote_user = yes", "policy = sql", room] });
+  const line = jwt.lines.indexOf(room) + 1;
+  let r = ctlResult(["check", "-c", jwt.conf]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`lbauth\\.conf:${line}: room_query: names :session, which only identity_query gives`));
+  const c = await cgi(jwt, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+  assert.equal(c.status, 500);
+  assert.match(c.stderr, /room_query: names :session/);
+  // Nor does a request that REMOTE_USER identifies.
+  const rooms = makeConf(DRIVERS[0], db, { lines: [...queries(db.now, db.q).slice(0, 3), "trust_remote_user = yes", room.replace("room_query", "roomless_query").replace(" AND m.room = :room", "")] });
+  r = ctlResult(["check", "-c", rooms.conf]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /: roomless_query: names :session, which a request that REMOTE_USER identifies does not have/);
 });

@@ -1,7 +1,10 @@
 /*
  * test-sql.c: named parameters (lbx_sql_translate), the password scrub
- * and the access column of policy = sql, sql.c and sqlpolicy.c.
+ * and the access column of policy = sql, sql.c and sqlpolicy.c; and
+ * which driver calls lbx_sql_run() makes when a query goes out ahead
+ * (lbx_sql_ahead), against a driver that writes down its calls.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../lib/extern.h"
@@ -121,6 +124,256 @@ test_access(void)
 	}
 }
 
+/*
+ * The recording driver: each call appends a word to trace ("exec0",
+ * "send1:s-1,r-1", "recv1", "drop1", "end"), and the rows of query N
+ * are one row with column q = "N".  sent is the FIFO of queries sent
+ * and not read.
+ */
+static struct {
+	char	 trace[512];
+	int	 sent[8];
+	size_t	 nsent;
+} rec;
+
+static void
+note(const char *w)
+{
+
+	if (rec.trace[0] != '\0')
+		strncat(rec.trace, " ", sizeof(rec.trace) - strlen(rec.trace) - 1);
+	strncat(rec.trace, w, sizeof(rec.trace) - strlen(rec.trace) - 1);
+}
+
+static int
+give_row(lbx_sql_row_fn fn, void *arg, int id)
+{
+	static const char *const names[] = { "q" };
+	const char	*v[1];
+	size_t		 len = 1;
+	char		 buf[2] = { (char)('0' + id), '\0' };
+
+	v[0] = buf;
+	return fn(arg, 1, names, v, &len);
+}
+
+static enum lbx_sql_rc
+rec_connect(void **c, const char *cs, long ms, char *err, size_t errsz)
+{
+
+	*c = &rec;
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+rec_prepare(void *c, size_t id, const char *sql, size_t n, char *err,
+    size_t errsz)
+{
+
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+rec_exec(void *c, size_t id, const char *const *v, size_t n, long ms,
+    lbx_sql_row_fn fn, void *arg, char *err, size_t errsz)
+{
+	char	 w[16];
+
+	snprintf(w, sizeof(w), "exec%zu", id);
+	note(w);
+	give_row(fn, arg, (int)id);
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+rec_send(void *c, size_t id, const char *const *v, size_t n, char *err,
+    size_t errsz)
+{
+	char	 w[128];
+	size_t	 i, len;
+
+	len = (size_t)snprintf(w, sizeof(w), "send%zu", id);
+	for (i = 0; i < n && len < sizeof(w); i++)
+		len += (size_t)snprintf(w + len, sizeof(w) - len, "%c%s",
+		    i == 0 ? ':' : ',', v[i] != NULL ? v[i] : "NULL");
+	note(w);
+	rec.sent[rec.nsent++] = (int)id;
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+rec_recv(void *c, long ms, lbx_sql_row_fn fn, void *arg, char *err,
+    size_t errsz)
+{
+	char	 w[16];
+	int	 id;
+
+	if (rec.nsent == 0) {
+		note("recv-nothing");
+		return LBX_SQL_FAIL;
+	}
+	id = rec.sent[0];
+	memmove(rec.sent, rec.sent + 1, --rec.nsent * sizeof(rec.sent[0]));
+	snprintf(w, sizeof(w), "%s%d", fn != NULL ? "recv" : "drop", id);
+	note(w);
+	if (fn != NULL)
+		give_row(fn, arg, id);
+	return LBX_SQL_OK;
+}
+
+static int
+rec_end(void *c)
+{
+
+	note("end");
+	while (rec.nsent > 0)
+		rec_recv(c, 0, NULL, NULL, NULL, 0);
+	return 0;
+}
+
+static void
+rec_close(void *c)
+{
+}
+
+static const struct lbx_sql_driver rec_driver = {
+	.name = "rec", .placeholder = LBX_PH_QNUM, .load = NULL,
+	.connect = rec_connect, .prepare = rec_prepare, .exec = rec_exec,
+	.close = rec_close, .end = rec_end, .send = rec_send,
+	.recv = rec_recv,
+};
+static const struct lbx_sql_driver rec_plain = {
+	.name = "plain", .placeholder = LBX_PH_QNUM, .load = NULL,
+	.connect = rec_connect, .prepare = rec_prepare, .exec = rec_exec,
+	.close = rec_close,
+};
+
+/* A row function: the q column of each row, appended to the string. */
+static int
+got(void *arg, size_t n, const char *const *names, const char *const *v,
+    const size_t *lens)
+{
+
+	strcat(arg, v[0]);
+	return 0;
+}
+
+/* Sets up s on drv with the three queries; room and roomless as given. */
+static void
+rec_setup(struct lbx_sql *s, const struct lbx_sql_driver *drv,
+    const char *room, const char *roomless)
+{
+	static char	 cs[] = "x";
+	const char	*why;
+	const char	*text[LBX_SQLQ__MAX] = { "SELECT :session", room,
+			    roomless };
+	size_t		 i;
+
+	lbx_sql_init(s, drv);
+	s->connstr.p = (unsigned char *)cs;
+	for (i = 0; i < LBX_SQLQ__MAX; i++)
+		test_assert(lbx_sql_translate(&s->q[i], text[i],
+		    strlen(text[i]), LBX_PH_QNUM, ALL, &why) == LBAUTH_OK);
+	memset(&rec, 0, sizeof(rec));
+}
+
+/* Clears s, whose connect string is not the key file's to free. */
+static void
+rec_clear(struct lbx_sql *s)
+{
+
+	s->connstr.p = NULL;
+	lbx_sql_clear(s);
+}
+
+static void
+test_ahead(void)
+{
+	static const char *const vals[LBX_SQLP__MAX] = { "s-1", "u-1", "o-1",
+	    "r-1" };
+	struct lbx_sql	 s;
+	char		 e[128], a[8], b[8];
+
+	/* By :session: both go out with the identity query, read in turn. */
+	rec_setup(&s, &rec_driver, "SELECT :room, :session",
+	    "SELECT :session");
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	a[0] = b[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOM, vals, got, b, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send1:r-1,s-1 recv0 recv1") == 0);
+	test_assert(strcmp(a, "0") == 0 && strcmp(b, "1") == 0);
+	rec_clear(&s);
+
+	/* The identity query found no one: the room's rows are dropped. */
+	rec_setup(&s, &rec_driver, "SELECT :room, :session",
+	    "SELECT :session");
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strcmp(rec.trace, "send0:s-1 send1:r-1,s-1 recv0 end "
+	    "drop1") == 0);
+	rec_clear(&s);
+
+	/* Another query runs first: the unread rows go before it. */
+	rec_setup(&s, &rec_driver, "SELECT :room, :session",
+	    "SELECT :session");
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	a[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOMLESS, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strcmp(rec.trace, "send0:s-1 send1:r-1,s-1 recv0 drop1 "
+	    "exec2") == 0);
+	test_assert(strcmp(a, "02") == 0);
+	rec_clear(&s);
+
+	/* By :user or :org: it needs the identity's answer, so it waits. */
+	rec_setup(&s, &rec_driver, "SELECT :user, :room", "SELECT :org");
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOMLESS, vals);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOMLESS, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strcmp(rec.trace, "exec0 exec2") == 0);
+	test_assert(!lbx_sql_names(&s, LBX_SQLQ_ROOM, LBX_SQLP_SESSION));
+	test_assert(lbx_sql_names(&s, LBX_SQLQ_ROOM, LBX_SQLP_USER));
+	rec_clear(&s);
+
+	/* No hold, or a driver without send: nothing goes ahead. */
+	rec_setup(&s, &rec_driver, "SELECT :room, :session",
+	    "SELECT :session");
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	test_assert(strcmp(rec.trace, "exec0") == 0);
+	rec_clear(&s);
+	rec_setup(&s, &rec_plain, "SELECT :room, :session",
+	    "SELECT :session");
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOM, vals, got, a, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
+	rec_clear(&s);
+}
+
 int
 main(void)
 {
@@ -128,5 +381,6 @@ main(void)
 	test_translate();
 	test_scrub();
 	test_access();
+	test_ahead();
 	return test_done();
 }
