@@ -153,12 +153,20 @@ lbauth: $(LBAUTH_OBJS) liblbauth.a cgi/lbauth.dynlist
 # $(PREFIX)/lib/lbauth, instead of the system's libsqlite3.so.0, whose
 # 1,600 symbol bindings cost a CGI run with SQLite more than the queries
 # do (lib/sql-sqlite.c).  -u takes each listed function from the archive.
+# Its math functions come from lib/sql-sqlite-libm.c, which loads libm
+# only when a query calls one: no -lm, and -z defs proves nothing else
+# is missing.  That file is built plainly, without the sanitizers, as
+# the archive is.
 SQLITE_MOD_SYMS = $(shell sed -n 's/^\t\(sqlite3_[a-z0-9_]*\);$$/\1/p' lib/sql-sqlite.map)
-lbauth-sqlite.so: lib/sql-sqlite.map
+lib/sql-sqlite-libm.o: lib/sql-sqlite-libm.c
+	$(CC) -O2 -g -std=c11 $(WARN) -fPIC -fvisibility=hidden \
+	    -fstack-protector-strong -c -o $@ lib/sql-sqlite-libm.c
+lbauth-sqlite.so: lib/sql-sqlite.map lib/sql-sqlite-libm.o
 	$(CC) -shared -o $@ $(foreach f,$(SQLITE_MOD_SYMS),-Wl,-u,$(f)) \
 	    -Wl,--version-script=lib/sql-sqlite.map -Wl,-Bsymbolic \
-	    -Wl,-z,now -Wl,-z,relro -Wl,--gc-sections \
-	    -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic -lm -ldl -lpthread
+	    -Wl,-z,now -Wl,-z,relro -Wl,-z,defs -Wl,--gc-sections \
+	    lib/sql-sqlite-libm.o \
+	    -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic -ldl -lpthread
 	chmod 0644 $@
 
 lbauthctl: $(LBAUTHCTL_OBJS) liblbauth.a

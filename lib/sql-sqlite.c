@@ -13,7 +13,8 @@
  * is the same SQLite linked from Debian's static libsqlite3.a with only
  * the functions below exported and its own references bound at link
  * time (-Bsymbolic), so loading it binds some 90 (Makefile,
- * lib/sql-sqlite.map).  It is the system's SQLite as of the build:
+ * lib/sql-sqlite.map), and without libm, which it loads only when a
+ * query calls a math function (sql-sqlite-libm.c).  It is the system's SQLite as of the build:
  * rebuild after a security update of libsqlite3-dev, as for STATIC=1.
  *
  * The connect string is the database file's path.  The file is opened

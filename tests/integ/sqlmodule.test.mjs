@@ -3,8 +3,9 @@
 // static archive with its own symbols bound at link time; lbauth loads
 // it from its own folder (or the install's lib/lbauth), else the
 // system's libsqlite3.so.0, and refuses one that others may write.
-// Seen through the dynamic linker's own log (LD_DEBUG=files) of a CGI
-// run, which names every file it loads.
+// The module loads libm only when a query calls a math function
+// (lib/sql-sqlite-libm.c).  Seen through the dynamic linker's own log
+// (LD_DEBUG=files) of a CGI run, which names every file it loads.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,7 @@ const noModule = !fs.existsSync(MODULE) && "no lbauth-sqlite.so: built with STAT
 const noCli = !fs.existsSync("/usr/bin/sqlite3") && "the sqlite3 CLI (Debian sqlite3) is not installed";
 
 // A SQLite database with ann's session, and a config that reads it.
-function setup() {
+function setup({ identity = "SELECT user_id AS id FROM sessions WHERE id = :session" } = {}) {
   const dir = tmpdir("lbauth-sqlmod-");
   const db = path.join(dir, "app.db");
   execFileSync("sqlite3", ["-batch", "-bail", db], { input: `
@@ -31,7 +32,7 @@ INSERT INTO room_members VALUES ('ann', 'acme:doc', 'full');` });
   fs.writeFileSync(path.join(dir, "db.conn"), db + "\n", { mode: 0o600 });
   const conf = path.join(dir, "lbauth.conf");
   fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "cookie_name = sid", "sql_driver = sqlite",
-    "sql_connect_file = db.conn", "identity_query = SELECT user_id AS id FROM sessions WHERE id = :session", "policy = sql",
+    "sql_connect_file = db.conn", `identity_query = ${identity}`, "policy = sql",
     "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room", ""].join("\n"));
   return { dir, conf };
 }
@@ -92,4 +93,27 @@ test("a module that others may write is refused: 500, and the log names it", { s
   const r = await ask(s, bin);
   assert.equal(r.status, 200, r.stderr);
   assert.ok(loaded(r.stderr).includes(path.join(path.dirname(bin), "lbauth-sqlite.so")));
+});
+
+test("the module loads libm only for a query that calls a math function, under the sandbox", { skip: noModule || noCli }, async () => {
+  assert.doesNotMatch(execFileSync("readelf", ["-d", MODULE], { encoding: "utf8" }), /libm\.so/);
+  let r = await ask(setup());
+  assert.equal(r.status, 200, r.stderr);
+  assert.ok(!loaded(r.stderr).some((f) => /libm\.so/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
+  // Each value is libm's: a wrong one, or NULL from a missing libm,
+  // finds no row and gets 401.
+  const math = "SELECT user_id AS id FROM sessions WHERE id = :session AND sqrt(16.0) = 4.0 AND pow(2, 10) = 1024.0 " +
+    "AND abs(sin(pi() / 2) - 1.0) < 1e-12 AND atan2(1.0, 1.0) * 4 = pi() AND trunc(-2.5) = -2.0 AND mod(7, 3) = 1.0 " +
+    "AND abs(exp(ln(3.0)) - 3.0) < 1e-12";
+  r = await ask(setup({ identity: math }));
+  assert.equal(r.status, 200, r.stderr);
+  assert.ok(loaded(r.stderr).some((f) => /libm\.so\.6$/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
+  // The same value as the sqlite3 CLI, which links libm itself.
+  const q = "SELECT printf('%.17g', sin(1.0) + cosh(0.5) + atanh(0.5) + log(10.0) + tan(0.3))";
+  const viaCli = execFileSync("sqlite3", [":memory:", q], { encoding: "utf8" }).trim();
+  r = await ask(setup({ identity: `SELECT ${q.slice(7)} AS id FROM sessions WHERE id = :session` }));
+  // That user has no rooms (403); the log line names them.
+  assert.equal(r.status, 403, r.stderr);
+  assert.match(viaCli, /^3\.82773934395795/);
+  assert.ok(r.stderr.includes(`user="${viaCli}"`), `${viaCli}: ${r.stderr.split("\n").filter((l) => l.startsWith("lbauth:")).join(" ")}`);
 });
