@@ -32,12 +32,24 @@
  * writes to an eventfd that is in every thread's ppoll() set and is
  * never read, so one signal wakes every waiting thread, and a thread
  * that comes back to wait later sees it at once.
+ *
+ * One thread of a process waits at a time (accept_mu, as Apache's
+ * accept mutex): a connection wakes every thread that polls the
+ * listening socket, and all but one then find nothing to accept.  With
+ * four request threads in each of two workers that was eight wake-ups
+ * for one connection, most of lbauth's CPU per request with PostgreSQL
+ * on the same two cores (a context switch per wake-up, and a costly
+ * inter-processor interrupt on a virtual machine).  The others wait on
+ * the mutex, which hands over to one of them; a signal that comes while
+ * no thread is in ppoll() stays pending until the next one is, and then
+ * ends its wait as before.
  */
 #include <sys/eventfd.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -50,6 +62,7 @@
 static atomic_int		 stopping;
 static sigset_t			 waitmask;	/* mask while in ppoll() */
 static int			 stopfd = -1;	/* eventfd: readable once stopping */
+static pthread_mutex_t		 accept_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* See accept.h.  Async-signal-safe: the signal handler. */
 void
@@ -113,9 +126,12 @@ accept_init(int lfd)
 	return 0;
 }
 
-/* See accept.h. */
-int
-accept_next(FCGX_Request *rq)
+/*
+ * accept_next() for the thread that holds accept_mu: waits for the
+ * listening socket or a stop, and accepts.
+ */
+static int
+wait_accept(FCGX_Request *rq)
 {
 	struct pollfd	 pfd[2];
 	int		 rc;
@@ -148,4 +164,18 @@ accept_next(FCGX_Request *rq)
 		errno = rc > -4096 ? -rc : EIO;	/* -9999: no errno */
 		return -1;
 	}
+}
+
+/* See accept.h. */
+int
+accept_next(FCGX_Request *rq)
+{
+	int	 rc;
+
+	if (atomic_load(&stopping))
+		return 0;
+	pthread_mutex_lock(&accept_mu);
+	rc = wait_accept(rq);
+	pthread_mutex_unlock(&accept_mu);
+	return rc;
 }
