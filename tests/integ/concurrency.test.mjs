@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { spawn, execFileSync } from "node:child_process";
-import { ROOT, LBAUTH, makeSetup, startNginx, startDevServer, post, payload, cgi, stopAll } from "./harness.mjs";
+import { ROOT, LBAUTH, makeSetup, startNginx, startDevServer, startMaster, children, post, payload, cgi, stopAll } from "./harness.mjs";
 import { startDelayProxy } from "./delayproxy.mjs";
 
 const PLUGIN = (n) => path.join(ROOT, `tests/plugin/${n}.so`);
@@ -39,44 +39,18 @@ async function until(cond, ms, what) {
     await sleep(20);
   }
 }
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
-}
 function threads(pid) {
   try { return fs.readdirSync(`/proc/${pid}/task`).length; } catch { return 0; }
 }
 
 // lbauth --listen unix:... --workers n; stopped after the file.
-async function startMaster(setup, workers) {
-  const sock = path.join(setup.dir, "master.sock");
-  const logFile = path.join(setup.dir, "master.log");
-  const log = fs.openSync(logFile, "a");
-  const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
-    env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
-  });
-  fs.closeSync(log);
-  const m = {
-    pid: child.pid, sock, exited: false,
-    log: () => fs.readFileSync(logFile, "utf8"),
-    workers: () => children(child.pid),
-    stop() { if (!m.exited) try { process.kill(m.pid, "SIGTERM"); } catch {} },
-  };
-  m.exit = new Promise((r) => child.on("exit", (code, sig) => { m.exited = true; m.code = code; m.signal = sig; r(); }));
-  await until(() => m.exited || (m.workers().length >= workers && fs.existsSync(sock)), 10000, "the master's workers");
-  if (m.exited) throw new Error(`master exited: ${m.log()}`);
-  process.on("exit", () => m.stop());
-  masters.push(m);
-  return m;
-}
-
 // A liveblocks-backend setup behind a delay proxy in front of the dev server.
 async function stack({ delayMs, workers = 1, conf = [], dev }) {
   const proxy = await startDelayProxy({ target: dev.url, delayMs });
   proxies.push(proxy);
   const s = makeSetup({ backend: "liveblocks", baseUrl: proxy.url, conf });
   const m = await startMaster(s, workers);
+  masters.push(m);
   const n = await startNginx(s, m);
   return { proxy, s, m, n };
 }

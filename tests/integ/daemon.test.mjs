@@ -13,44 +13,13 @@ import { createConnection } from "node:net";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
-import { LBAUTH, makeSetup, startFcgi, startNginx, ctl, stopAll, ownSeccompFilters } from "./harness.mjs";
+import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters } from "./harness.mjs";
 
 after(stopAll);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { return []; }
-}
 function alive(pid) {
   try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-// lbauth --listen unix:... --workers n, its master's PID kept to stop it.
-async function startMaster(setup, workers) {
-  const sock = path.join(setup.dir, "master.sock");
-  const logFile = path.join(setup.dir, "master.log");
-  const log = fs.openSync(logFile, "a");
-  const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
-    env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
-  });
-  fs.closeSync(log);
-  const m = {
-    pid: child.pid, sock, child, exited: false,
-    log: () => fs.readFileSync(logFile, "utf8"),
-    workers: () => children(child.pid),
-    stop() { if (!m.exited) try { process.kill(m.pid, "SIGTERM"); } catch {} },
-  };
-  child.on("exit", (code) => { m.exited = true; m.code = code; });
-  const t0 = Date.now();
-  while (m.workers().length < workers || !fs.existsSync(sock)) {
-    if (m.exited || Date.now() - t0 > 5000) throw new Error(`master did not start: ${m.log()}`);
-    await sleep(20);
-  }
-  process.on("exit", () => m.stop());
-  after(() => m.stop());
-  return m;
 }
 
 // Sends requests over `connections` keep-alive connections until

@@ -214,6 +214,41 @@ function alive(pid) {
 // npm "bun") on a free loopback port.  It accepts only the secret
 // sk_localdev.  --host 127.0.0.1: its default, "localhost", does not
 // resolve on a machine without /etc/hosts (a debootstrap minbase).
+// The pids of process pid's children ([] once it is gone).
+export function children(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { return []; }
+}
+
+// An lbauth master (--listen on a unix socket in setup.dir, --workers
+// workers), once its workers run.  m.exit settles when it exits (code
+// and signal in m.code, m.signal); stopAll() stops it, by its PID.
+export async function startMaster(setup, workers, { timeoutMs = 10000 } = {}) {
+  const sock = path.join(setup.dir, "master.sock");
+  const logFile = path.join(setup.dir, "master.log");
+  const log = fs.openSync(logFile, "a");
+  const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
+    env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  const m = {
+    pid: child.pid, sock, child, exited: false,
+    log: () => fs.readFileSync(logFile, "utf8"),
+    workers: () => children(child.pid),
+    stop() { if (!m.exited) try { process.kill(m.pid, "SIGTERM"); } catch {} },
+  };
+  m.exit = new Promise((r) => child.on("exit", (code, sig) => { m.exited = true; m.code = code; m.signal = sig; r(); }));
+  started.add(m);
+  const t0 = Date.now();
+  while (!m.exited && (m.workers().length < workers || !fs.existsSync(sock))) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`master did not start: ${m.log()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (m.exited) throw new Error(`master exited: ${m.log()}`);
+  return m;
+}
+
 export async function startDevServer() {
   const port = await freePort();
   const dir = tmpdir("lbauth-dev-");

@@ -4,6 +4,7 @@
  * which driver calls lbx_sql_run() makes when a query goes out ahead
  * (lbx_sql_ahead), against a driver that writes down its calls.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -286,24 +287,51 @@ rec_clear(struct lbx_sql *s)
 	lbx_sql_clear(s);
 }
 
+static const char *const vals[LBX_SQLP__MAX] = { "s-1", "u-1", "o-1",
+    "r-1" };
+
+/*
+ * Sets s up on drv with the room and roomless queries given, holds it
+ * if hold, asks for the room query ahead and runs the identity query,
+ * its rows into out (8 bytes).
+ */
+static void
+identity_first(struct lbx_sql *s, const struct lbx_sql_driver *drv,
+    const char *room, const char *roomless, bool hold, char *out)
+{
+	char	 e[128];
+
+	rec_setup(s, drv, room, roomless);
+	if (hold)
+		lbx_sql_hold(s);
+	lbx_sql_ahead(s, LBX_SQLQ_ROOM, vals);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(s, LBX_SQLQ_IDENTITY, vals, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+}
+
+/* Runs query qid on s, its rows appended to out. */
+static void
+then(struct lbx_sql *s, enum lbx_sql_qid qid, char *out)
+{
+	char	 e[128];
+
+	test_assert(lbx_sql_run(s, qid, vals, got, out, e, sizeof(e)) ==
+	    LBX_SQL_OK);
+}
+
 static void
 test_ahead(void)
 {
-	static const char *const vals[LBX_SQLP__MAX] = { "s-1", "u-1", "o-1",
-	    "r-1" };
-	struct lbx_sql	 s;
-	char		 e[128], a[8], b[8];
+	static const char	*room = "SELECT :room, :session";
+	static const char	*roomless = "SELECT :session";
+	struct lbx_sql		 s;
+	char			 a[8], b[8];
 
 	/* By :session: both go out with the identity query, read in turn. */
-	rec_setup(&s, &rec_driver, "SELECT :room, :session",
-	    "SELECT :session");
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	a[0] = b[0] = '\0';
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOM, vals, got, b, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_driver, room, roomless, true, a);
+	b[0] = '\0';
+	then(&s, LBX_SQLQ_ROOM, b);
 	lbx_sql_release(&s);
 	test_assert(strcmp(rec.trace,
 	    "send0:s-1 send1:r-1,s-1 recv0 recv1") == 0);
@@ -311,27 +339,15 @@ test_ahead(void)
 	rec_clear(&s);
 
 	/* The identity query found no one: the room's rows are dropped. */
-	rec_setup(&s, &rec_driver, "SELECT :room, :session",
-	    "SELECT :session");
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_driver, room, roomless, true, a);
 	lbx_sql_release(&s);
 	test_assert(strcmp(rec.trace, "send0:s-1 send1:r-1,s-1 recv0 end "
 	    "drop1") == 0);
 	rec_clear(&s);
 
 	/* Another query runs first: the unread rows go before it. */
-	rec_setup(&s, &rec_driver, "SELECT :room, :session",
-	    "SELECT :session");
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	a[0] = '\0';
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOMLESS, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_driver, room, roomless, true, a);
+	then(&s, LBX_SQLQ_ROOMLESS, a);
 	lbx_sql_release(&s);
 	test_assert(strcmp(rec.trace, "send0:s-1 send1:r-1,s-1 recv0 drop1 "
 	    "exec2") == 0);
@@ -339,14 +355,10 @@ test_ahead(void)
 	rec_clear(&s);
 
 	/* By :user or :org: it needs the identity's answer, so it waits. */
-	rec_setup(&s, &rec_driver, "SELECT :user, :room", "SELECT :org");
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_driver, "SELECT :user, :room", "SELECT :org",
+	    true, a);
 	lbx_sql_ahead(&s, LBX_SQLQ_ROOMLESS, vals);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOMLESS, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	then(&s, LBX_SQLQ_ROOMLESS, a);
 	lbx_sql_release(&s);
 	test_assert(strcmp(rec.trace, "exec0 exec2") == 0);
 	test_assert(!lbx_sql_names(&s, LBX_SQLQ_ROOM, LBX_SQLP_SESSION));
@@ -354,21 +366,11 @@ test_ahead(void)
 	rec_clear(&s);
 
 	/* No hold, or a driver without send: nothing goes ahead. */
-	rec_setup(&s, &rec_driver, "SELECT :room, :session",
-	    "SELECT :session");
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_driver, room, roomless, false, a);
 	test_assert(strcmp(rec.trace, "exec0") == 0);
 	rec_clear(&s);
-	rec_setup(&s, &rec_plain, "SELECT :room, :session",
-	    "SELECT :session");
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_ROOM, vals, got, a, e,
-	    sizeof(e)) == LBX_SQL_OK);
+	identity_first(&s, &rec_plain, room, roomless, true, a);
+	then(&s, LBX_SQLQ_ROOM, a);
 	lbx_sql_release(&s);
 	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
 	rec_clear(&s);
