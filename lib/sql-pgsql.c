@@ -163,6 +163,18 @@ wait_fd(int fd, bool writing, const struct timespec *d)
 	return n;
 }
 
+/* The server-side name of prepared query id (an LBX_SQLQ_* value). */
+static const char *
+stmt_name(size_t id)
+{
+	static const char *const names[] = { "lbauth_0", "lbauth_1",
+	    "lbauth_2" };
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == LBX_SQLQ__MAX,
+	    "a name per query");
+	return names[id];
+}
+
 /* Copies libpq's message, first line only, into err. */
 static void
 message(char *err, size_t errsz, const char *what, const char *m)
@@ -328,13 +340,13 @@ static enum lbx_sql_rc
 pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
     size_t errsz)
 {
+	const char	*name;
 	PGconn		*c = ((struct conn *)arg)->pg;
 	PGresult	*r;
 	struct timespec	 d;
-	char		 name[16];
 	enum lbx_sql_rc	 rc;
 
-	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	name = stmt_name(id);
 	deadline_in(&d, 10000);
 	if (f.send_prepare(c, name, sql, (int)nparams, NULL) == 0) {
 		message(err, errsz, "prepare", f.error_message(c));
@@ -400,13 +412,13 @@ static enum lbx_sql_rc
 pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
     long timeout_ms, lbx_sql_row_fn fn, void *fnarg, char *err, size_t errsz)
 {
+	const char	*name;
 	PGconn		*c = ((struct conn *)arg)->pg;
 	PGresult	*r;
 	struct timespec	 d;
-	char		 name[16];
 	enum lbx_sql_rc	 rc;
 
-	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	name = stmt_name(id);
 	deadline_in(&d, timeout_ms);
 	if (f.send_query_prepared(c, name, (int)n, vals, NULL, NULL, 0) == 0) {
 		message(err, errsz, "query", f.error_message(c));
@@ -427,10 +439,10 @@ static enum lbx_sql_rc
 pg_send(void *arg, size_t id, const char *const *vals, size_t n, char *err,
     size_t errsz)
 {
+	const char	*name;
 	struct conn	*w = arg;
-	char		 name[16];
 
-	snprintf(name, sizeof(name), "lbauth_%zu", id);
+	name = stmt_name(id);
 	if ((w->pending == 0 && f.enter_pipeline(w->pg) == 0) ||
 	    f.send_query_prepared(w->pg, name, (int)n, vals, NULL, NULL,
 	    0) == 0) {

@@ -300,7 +300,7 @@ lbx_sql_scrub(const struct lbx_sql *s, char *msg)
 {
 	const char	*c = (const char *)s->connstr.p, *p, *e;
 
-	if (c == NULL)
+	if (c == NULL || msg[0] == '\0')	/* the usual case: no error */
 		return;
 	if ((p = strstr(c, "password=")) != NULL) {
 		p += 9;

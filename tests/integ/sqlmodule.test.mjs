@@ -95,11 +95,15 @@ test("a module that others may write is refused: 500, and the log names it", { s
   assert.ok(loaded(r.stderr).includes(path.join(path.dirname(bin), "lbauth-sqlite.so")));
 });
 
-test("the module loads libm only for a query that calls a math function, under the sandbox", { skip: noModule || noCli }, async () => {
+test("the module loads libm only for a query that calls a math function, under the sandbox", { skip: noModule || noCli }, async (t) => {
   assert.doesNotMatch(execFileSync("readelf", ["-d", MODULE], { encoding: "utf8" }), /libm\.so/);
   let r = await ask(setup());
   assert.equal(r.status, 200, r.stderr);
-  assert.ok(!loaded(r.stderr).some((f) => /libm\.so/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
+  // A sanitizer build's runtime needs libm itself: then it is there from
+  // the start, and only the values below can be checked.
+  const atStart = /file=libm\.so\.6 \[0\];\s+needed by/.test(r.stderr);
+  if (atStart) t.diagnostic("libm is loaded at start (a sanitizer runtime needs it): when it loads is not checked");
+  else assert.ok(!loaded(r.stderr).some((f) => /libm\.so/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
   // Each value is libm's: a wrong one, or NULL from a missing libm,
   // finds no row and gets 401.
   const math = "SELECT user_id AS id FROM sessions WHERE id = :session AND sqrt(16.0) = 4.0 AND pow(2, 10) = 1024.0 " +
@@ -107,7 +111,7 @@ test("the module loads libm only for a query that calls a math function, under t
     "AND abs(exp(ln(3.0)) - 3.0) < 1e-12";
   r = await ask(setup({ identity: math }));
   assert.equal(r.status, 200, r.stderr);
-  assert.ok(loaded(r.stderr).some((f) => /libm\.so\.6$/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
+  if (!atStart) assert.ok(loaded(r.stderr).some((f) => /libm\.so\.6$/.test(f)), `loaded: ${loaded(r.stderr).join(" ")}`);
   // The same value as the sqlite3 CLI, which links libm itself.
   const q = "SELECT printf('%.17g', sin(1.0) + cosh(0.5) + atanh(0.5) + log(10.0) + tan(0.3))";
   const viaCli = execFileSync("sqlite3", [":memory:", q], { encoding: "utf8" }).trim();
