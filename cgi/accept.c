@@ -172,8 +172,6 @@ accept_next(FCGX_Request *rq)
 {
 	int	 rc;
 
-	if (atomic_load(&stopping))
-		return 0;
 	pthread_mutex_lock(&accept_mu);
 	rc = wait_accept(rq);
 	pthread_mutex_unlock(&accept_mu);

@@ -280,12 +280,11 @@ identify_sql(struct lbauth_app *a, const char *hdr, const char *room,
 	}
 	if (rc != LBAUTH_OK)
 		return rc;
-	if (a->sql_policy && a->conf.token == LBX_TOKEN_ACCESS) {
-		vals[LBX_SQLP_SESSION] = sid;
-		vals[LBX_SQLP_ROOM] = room;
-		lbx_sql_ahead(&a->sql, room != NULL ? LBX_SQLQ_ROOM :
-		    LBX_SQLQ_ROOMLESS, vals);
-	}
+	/* A no-op unless call.c holds the connection for a policy query. */
+	vals[LBX_SQLP_SESSION] = sid;
+	vals[LBX_SQLP_ROOM] = room;
+	lbx_sql_ahead(&a->sql, room != NULL ? LBX_SQLQ_ROOM : LBX_SQLQ_ROOMLESS,
+	    vals);
 	rc = lbx_sqluser_lookup(u, &a->sql, sid, why, whysz);
 	/* A driver's message may quote the value it was given. */
 	lbx_sql_scrub_str(why, sid, strlen(sid));

@@ -14,8 +14,9 @@
  * the functions below exported and its own references bound at link
  * time (-Bsymbolic), so loading it binds some 90 (Makefile,
  * lib/sql-sqlite.map), and without libm, which it loads only when a
- * query calls a math function (sql-sqlite-libm.c).  It is the system's SQLite as of the build:
- * rebuild after a security update of libsqlite3-dev, as for STATIC=1.
+ * query calls a math function (sql-sqlite-libm.c).  It is the system's
+ * SQLite as of the build: rebuild after a security update of
+ * libsqlite3-dev, as for STATIC=1.
  *
  * The connect string is the database file's path.  The file is opened
  * with SQLITE_OPEN_READONLY and "PRAGMA query_only", and a query that

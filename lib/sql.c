@@ -468,13 +468,10 @@ run_held(struct lbx_sql *s, struct lbx_sql_slot *t, enum lbx_sql_qid qid,
 	/* Once sent, the rows must be read or dropped (lbx_sql_release). */
 	rc = d->send(t->conn, (size_t)ahead, held.av, s->q[ahead].nparams,
 	    err, errsz);
-	if (rc != LBX_SQL_OK) {
-		held.sent = -1;
+	if (rc != LBX_SQL_OK)
 		return rc == LBX_SQL_FAIL ? LBX_SQL_DOWN : rc;
-	}
 	held.sent = ahead;
-	rc = d->recv(t->conn, s->timeout_ms, fn, arg, err, errsz);
-	return rc;
+	return d->recv(t->conn, s->timeout_ms, fn, arg, err, errsz);
 }
 
 /*
