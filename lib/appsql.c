@@ -61,6 +61,13 @@ check_keys(struct lbauth_app *a, const char *const *text, char *err,
 		    "is only used with identity_query", err, errsz);
 		return LBAUTH_ECONFIG;
 	}
+	if (c->line[LBX_CONF_LARAVEL_CIPHER] != 0 &&
+	    (!a->sql_identity || c->session_format != LBX_SID_LARAVEL)) {
+		lbx_app_key_error(a, LBX_CONF_LARAVEL_CIPHER, "is only used "
+		    "with identity_query and session_format = laravel", err,
+		    errsz);
+		return LBAUTH_ECONFIG;
+	}
 	if (!a->sql_identity && !a->sql_policy &&
 	    (c->sql_driver != NULL || c->sql_connect_file != NULL)) {
 		lbx_app_key_error(a, c->sql_driver != NULL ?
@@ -102,7 +109,7 @@ open_driver(struct lbauth_app *a, char *err, size_t errsz)
 		return LBAUTH_ECONFIG;
 	}
 	if ((rc = lbx_keyfile_session_secret(c->sql_connect_file, LBX_SID_RAW,
-	    &a->sql.connstr, why, sizeof(why))) != LBAUTH_OK) {
+	    0, &a->sql.connstr, why, sizeof(why))) != LBAUTH_OK) {
 		lbx_app_key_error(a, LBX_CONF_SQL_CONNECT_FILE, why, err, errsz);
 		return rc;
 	}
@@ -139,8 +146,8 @@ load_secrets(struct lbauth_app *a, char *err, size_t errsz)
 		return LBAUTH_ECONFIG;
 	}
 	for (i = 0; i < c->nsession_secrets; i++) {
-		if ((rc = lbx_keyfile_session_secret(
-		    c->session_secrets[i], c->session_format,
+		if ((rc = lbx_keyfile_session_secret(c->session_secrets[i],
+		    c->session_format, lbx_lvcipher_keylen(c->laravel_cipher),
 		    &a->secrets[i], why, sizeof(why))) != LBAUTH_OK) {
 			lbx_app_key_error(a, LBX_CONF_SESSION_SECRET_FILES,
 			    why, err, errsz);
@@ -271,8 +278,8 @@ identify_sql(struct lbauth_app *a, const char *hdr, const char *room,
 		rc = lbx_sid_express(v, len, a->secrets, a->nsecrets, sid);
 		break;
 	case LBX_SID_LARAVEL:
-		rc = lbx_sid_laravel(v, len, a->conf.cookie_name, a->secrets,
-		    a->nsecrets, sid);
+		rc = lbx_sid_laravel(v, len, a->conf.cookie_name,
+		    a->conf.laravel_cipher, a->secrets, a->nsecrets, sid);
 		break;
 	default:
 		rc = lbx_sid_raw(v, len, sid);

@@ -41,7 +41,8 @@ enum vtype {
 	V_ORIGINS,	/* blank-separated list of scheme://host[:port] */
 	V_URL,		/* http:// or https:// URL, no query or fragment */
 	V_PATHS,	/* blank-separated V_PATH values */
-	V_SIDFMT	/* a word of sidfmts[] */
+	V_SIDFMT,	/* a word of sidfmts[] */
+	V_LVCIPHER	/* a word of lvciphers[] */
 };
 
 static const struct {
@@ -95,6 +96,8 @@ static const struct {
 	    session_format, 0, 0),
 	K(LBX_CONF_SESSION_SECRET_FILES, "session_secret_files", V_PATHS,
 	    session_secrets, 0, 0),
+	K(LBX_CONF_LARAVEL_CIPHER, "laravel_cipher", V_LVCIPHER,
+	    laravel_cipher, 0, 0),
 	K(LBX_CONF_SQL_DRIVER, "sql_driver", V_STR, sql_driver, 0, 0),
 	K(LBX_CONF_SQL_CONNECT_FILE, "sql_connect_file", V_PATH,
 	    sql_connect_file, 0, 0),
@@ -110,7 +113,7 @@ static const struct {
 #undef K
 };
 
-/* The words a V_BOOL, V_BACKEND, V_TOKEN or V_SIDFMT value may be. */
+/* The words a value of each choice type (V_BOOL ... V_LVCIPHER) may be. */
 static const struct lbx_confval_word bools[] = {
 	{ "yes", true }, { "true", true }, { "on", true }, { "1", true },
 	{ "no", false }, { "false", false }, { "off", false }, { "0", false },
@@ -130,6 +133,18 @@ static const struct lbx_confval_word sidfmts[] = {
 	{ "laravel", LBX_SID_LARAVEL },
 	{ NULL, 0 }
 };
+/* As config/app.php writes them (upper case) and as Laravel reads them. */
+static const struct lbx_confval_word lvciphers[] = {
+	{ "AES-256-CBC", LBX_LV_AES_256_CBC },
+	{ "aes-256-cbc", LBX_LV_AES_256_CBC },
+	{ "AES-128-CBC", LBX_LV_AES_128_CBC },
+	{ "aes-128-cbc", LBX_LV_AES_128_CBC },
+	{ "AES-256-GCM", LBX_LV_AES_256_GCM },
+	{ "aes-256-gcm", LBX_LV_AES_256_GCM },
+	{ "AES-128-GCM", LBX_LV_AES_128_GCM },
+	{ "aes-128-gcm", LBX_LV_AES_128_GCM },
+	{ NULL, 0 }
+};
 
 /* Each choice type's words and the reason given for any other value. */
 static const struct {
@@ -140,12 +155,15 @@ static const struct {
 	[V_BACKEND] = { backends, "must be local or liveblocks" },
 	[V_TOKEN] = { tokens, "must be access or id" },
 	[V_SIDFMT] = { sidfmts, "must be raw, express or laravel" },
+	[V_LVCIPHER] = { lvciphers, "must be AES-256-CBC, AES-128-CBC, "
+	    "AES-256-GCM or AES-128-GCM (config/app.php's cipher)" },
 };
 
 /* The enum fields are stored through an int (set_value). */
 _Static_assert(sizeof(enum lbx_backend) == sizeof(int) &&
     sizeof(enum lbx_token) == sizeof(int) &&
-    sizeof(enum lbx_sidfmt) == sizeof(int), "enum fields are int-sized");
+    sizeof(enum lbx_sidfmt) == sizeof(int) &&
+    sizeof(enum lbx_lvcipher) == sizeof(int), "enum fields are int-sized");
 
 /* Returns the config file name of key k. */
 const char *
@@ -225,6 +243,7 @@ set_value(struct lbauth_conf *c, enum lbx_conf_key k, const char *v,
 	case V_BACKEND:
 	case V_TOKEN:
 	case V_SIDFMT:
+	case V_LVCIPHER:
 		if ((w = lbx_confval_word(choices[keys[k].type].words, v, n)) ==
 		    -1)
 			return choices[keys[k].type].why;

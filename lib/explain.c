@@ -100,8 +100,12 @@ source(struct lbx_buf *b, const struct lbauth_app *a, bool cmdline)
 		lbx_buf_puts(b, "the command line (--user)");
 	else if (a->sql_identity)
 		lbx_buf_printf(b, "identity_query (sql_driver = %s, "
-		    "session_format = %s, cookie %s)", a->sql.drv->name,
-		    fmt[a->conf.session_format], a->conf.cookie_name);
+		    "session_format = %s%s%s, cookie %s)", a->sql.drv->name,
+		    fmt[a->conf.session_format], a->conf.session_format ==
+		    LBX_SID_LARAVEL ? ", laravel_cipher = " : "",
+		    a->conf.session_format == LBX_SID_LARAVEL ?
+		    lbx_lvcipher_name(a->conf.laravel_cipher) : "",
+		    a->conf.cookie_name);
 	else if (a->cookie_key.alg == LBX_ALG_HS256)
 		lbx_buf_printf(b, "the session cookie %s, a JWT (HS256, "
 		    "cookie_secret_file)", a->conf.cookie_name);

@@ -200,6 +200,7 @@ enum lbx_conf_key {
 	/* Sessions and room access from SQL (sql.c, sid.c). */
 	LBX_CONF_SESSION_FORMAT,
 	LBX_CONF_SESSION_SECRET_FILES,
+	LBX_CONF_LARAVEL_CIPHER,
 	LBX_CONF_SQL_DRIVER,
 	LBX_CONF_SQL_CONNECT_FILE,
 	LBX_CONF_SQL_TIMEOUT_MS,
@@ -243,6 +244,7 @@ struct lbauth_conf {
 	bool		 sandbox;
 	/* Sessions and room access from SQL. */
 	int		 session_format;	/* enum lbx_sidfmt */
+	int		 laravel_cipher;	/* enum lbx_lvcipher */
 	char		**session_secrets;	/* NULL-terminated paths */
 	size_t		 nsession_secrets;
 	char		*sql_driver;
@@ -639,19 +641,30 @@ enum lbx_sidfmt {
 	LBX_SID_LARAVEL
 };
 
+/* laravel_cipher: the 'cipher' of Laravel's config/app.php. */
+enum lbx_lvcipher {
+	LBX_LV_AES_256_CBC = 0,	/* Laravel's default */
+	LBX_LV_AES_128_CBC,
+	LBX_LV_AES_256_GCM,
+	LBX_LV_AES_128_GCM
+};
+
 enum lbauth_err lbx_sid_raw(const char *, size_t, char *) LBAUTH_WUR;
 enum lbauth_err lbx_sid_express(const char *, size_t,
 		    const struct lbx_secret *, size_t, char *) LBAUTH_WUR;
 enum lbauth_err lbx_sid_laravel(const char *, size_t, const char *,
-		    const struct lbx_secret *, size_t, char *) LBAUTH_WUR;
+		    enum lbx_lvcipher, const struct lbx_secret *, size_t,
+		    char *) LBAUTH_WUR;
+size_t	lbx_lvcipher_keylen(enum lbx_lvcipher);
+const char *lbx_lvcipher_name(enum lbx_lvcipher);
 enum lbauth_err lbx_ossl_load(char *, size_t) LBAUTH_WUR;
-int	lbx_ossl_aes256cbc_decrypt(const unsigned char *,
+int	lbx_ossl_decrypt(enum lbx_lvcipher, const unsigned char *,
 		    const unsigned char *, const unsigned char *, size_t,
-		    unsigned char *, size_t *);
+		    const unsigned char *, unsigned char *, size_t *);
 int	lbx_ossl_hmac_sha1(const unsigned char *, size_t, const void *,
 		    size_t, unsigned char[20]);
 enum lbauth_err lbx_keyfile_session_secret(const char *, enum lbx_sidfmt,
-		    struct lbx_secret *, char *, size_t) LBAUTH_WUR;
+		    size_t, struct lbx_secret *, char *, size_t) LBAUTH_WUR;
 void	lbx_keyfile_secret_clear(struct lbx_secret *);
 
 /* ---------------------------------------------------------------------

@@ -171,8 +171,9 @@ lbx_keyfile_secret_clear(struct lbx_secret *s)
  * format fmt into s (release with lbx_keyfile_secret_clear()):
  *  - express: the secret string given to express-session, one trailing
  *    newline removed;
- *  - laravel: APP_KEY as .env holds it, "base64:" and the base64 of 32
- *    bytes, or the 32 bytes themselves;
+ *  - laravel: APP_KEY as .env holds it, "base64:" and the base64 of
+ *    keylen bytes (32, or 16 for laravel_cipher's AES-128 ciphers), or
+ *    the keylen bytes themselves (when they do not begin "base64:");
  *  - sql connect strings (fmt LBX_SID_RAW): the text, trailing newlines
  *    removed, without NUL bytes.
  * Returns LBAUTH_OK; LBAUTH_EKEYFILE with "path: reason" in err;
@@ -180,7 +181,7 @@ lbx_keyfile_secret_clear(struct lbx_secret *s)
  */
 enum lbauth_err
 lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
-    struct lbx_secret *s, char *err, size_t errsz)
+    size_t keylen, struct lbx_secret *s, char *err, size_t errsz)
 {
 	unsigned char	*buf, *key;
 	size_t		 len, klen;
@@ -194,7 +195,12 @@ lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
 			snprintf(err, errsz, "%s: out of memory", path);
 		return rc;
 	}
-	if (fmt == LBX_SID_LARAVEL && len == 32) {
+	/*
+	 * Raw bytes, unless it reads as APP_KEY's text: an AES-128
+	 * "base64:..." line and its newline are 32 bytes too.
+	 */
+	if (fmt == LBX_SID_LARAVEL && len == keylen &&
+	    memcmp(buf, "base64:", 7) != 0) {
 		s->p = buf;
 		s->len = len;
 		return LBAUTH_OK;
@@ -219,17 +225,20 @@ lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
 	if (len < 8 || memcmp(buf, "base64:", 7) != 0 ||
 	    (key = sodium_malloc(33)) == NULL ||
 	    sodium_base642bin(key, 33, (const char *)buf + 7, len - 7, NULL,
-	    &klen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || klen != 32) {
+	    &klen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    klen != keylen) {
 		if (key != NULL)
 			sodium_free(key);
 		snprintf(err, errsz, "%s: must hold Laravel's APP_KEY as .env "
-		    "has it (base64: and 32 bytes in base64) for "
-		    "aes-256-cbc", path);
+		    "has it (base64: and %zu bytes in base64) for "
+		    "laravel_cipher %s", path, keylen, keylen == 16 ?
+		    "aes-128-cbc or aes-128-gcm" : "aes-256-cbc or "
+		    "aes-256-gcm");
 		sodium_free(buf);
 		return LBAUTH_EKEYFILE;
 	}
 	sodium_free(buf);
 	s->p = key;
-	s->len = 32;
+	s->len = keylen;
 	return LBAUTH_OK;
 }

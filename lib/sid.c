@@ -11,11 +11,14 @@
  *		each secret in turn (rotation);
  *	laravel	Laravel's EncryptCookies (Illuminate 8's Encrypter and
  *		CookieValuePrefix): URL-encoded base64 of the JSON
- *		{"iv","value","mac","tag"}; mac is the hex HMAC-SHA256 of the
- *		base64 iv followed by the base64 value under APP_KEY; value
- *		is AES-256-CBC (PKCS#7) of "<hex HMAC-SHA1(APP_KEY, cookie
- *		name + "v2")>|<session id>".  Each key (APP_KEY first, then
- *		previous ones) is tried in turn.
+ *		{"iv","value","mac","tag"}; value is "<hex HMAC-SHA1(APP_KEY,
+ *		cookie name + "v2")>|<session id>" encrypted with the app's
+ *		cipher (laravel_cipher): AES-256-CBC (Laravel's default) or
+ *		AES-128-CBC, PKCS#7, where mac is the hex HMAC-SHA256 of the
+ *		base64 iv followed by the base64 value under APP_KEY; or
+ *		AES-256-GCM or AES-128-GCM, where the 16-byte tag
+ *		authenticates it and mac is empty.  Each key (APP_KEY first,
+ *		then previous ones) is tried in turn.
  *
  * The functions are pure: bytes and keys in, an id out; no I/O, no
  * globals (libcrypto, for laravel, is loaded by ossl.c before).  MACs
@@ -245,68 +248,52 @@ b64_strict(const char *in, size_t len, unsigned char *out, size_t outsz)
 	return (size_t)-1;
 }
 
-/*
- * The laravel format: v (len bytes) is the cookie value as sent, name
- * the cookie's name, keys the n 32-byte keys (APP_KEY first).  On
- * success copies the session id into sid (LBX_SID_MAX + 1 bytes) and
- * returns LBAUTH_OK; else LBAUTH_ESID.  libcrypto must be loaded
- * (lbx_ossl_load()).  Pure otherwise.
- *
- * As Encrypter::decrypt() with the cipher aes-256-cbc: the payload is
- * an object with iv, value and mac set; iv decodes (strictly) to 16
- * bytes; a non-empty tag is refused (no AEAD with CBC); mac equals
- * hash_hmac('sha256', iv . value, key) as compared by hash_equals();
- * then EncryptCookies' prefix check.
- */
-enum lbauth_err
-lbx_sid_laravel(const char *v, size_t len, const char *name,
-    const struct lbx_secret *keys, size_t n, char *sid)
+/* Each laravel_cipher's key and iv length, and its name in Laravel. */
+static const struct {
+	const char	*name;
+	size_t		 keylen, ivlen;
+	bool		 aead;
+} lvciphers[] = {
+	[LBX_LV_AES_256_CBC] = { "aes-256-cbc", 32, 16, false },
+	[LBX_LV_AES_128_CBC] = { "aes-128-cbc", 16, 16, false },
+	[LBX_LV_AES_256_GCM] = { "aes-256-gcm", 32, 12, true },
+	[LBX_LV_AES_128_GCM] = { "aes-128-gcm", 16, 12, true },
+};
+
+/* The key length of cipher c in bytes (APP_KEY's, decoded). */
+size_t
+lbx_lvcipher_keylen(enum lbx_lvcipher c)
 {
-	char			 buf[LBX_COOKIE_TOKEN_MAX];
-	unsigned char		 json[LBX_COOKIE_TOKEN_MAX];
-	unsigned char		 ct[LBX_COOKIE_TOKEN_MAX];
-	unsigned char		 pt[LBX_COOKIE_TOKEN_MAX];
-	unsigned char		 iv[16], ivbuf[64];
+
+	return lvciphers[c].keylen;
+}
+
+/* Cipher c as Laravel's config/app.php names it, in lower case. */
+const char *
+lbx_lvcipher_name(enum lbx_lvcipher c)
+{
+
+	return lvciphers[c].name;
+}
+
+/*
+ * Encrypter::decrypt()'s key for a CBC payload: the first of the n keys
+ * (of c's length) under which mac (maclen bytes, hex) is the HMAC-SHA256
+ * of the base64 iv and value, compared as hash_equals() compares; NULL
+ * if none.
+ */
+static const struct lbx_secret *
+cbc_key(const char *ivs, size_t ivlen, const char *vals, size_t vlen,
+    const char *macs, size_t maclen, const struct lbx_secret *keys, size_t n)
+{
 	unsigned char		 mac[crypto_auth_hmacsha256_BYTES];
-	unsigned char		 mac1[20];
-	char			 hex[2 * sizeof(mac) + 1], prefix[42];
+	char			 hex[2 * sizeof(mac) + 1];
 	crypto_auth_hmacsha256_state st;
-	struct json_object	*o = NULL;
-	const char		*ivs, *vals, *macs, *tag;
-	size_t			 dlen, jlen, ivlen, vlen, maclen, ctlen = 0;
-	size_t			 ptlen = 0, i, nlen = strlen(name);
 	const struct lbx_secret	*key = NULL;
-	char			 pre[LBX_COOKIE_HEADER_MAX];
-	enum lbauth_err		 rc = LBAUTH_ESID;
+	size_t			 i;
 
-	if (len > sizeof(buf) || nlen + 2 > sizeof(pre))
-		return LBAUTH_ESID;
-	dlen = url_decode(v, len, buf, true);
-	jlen = b64_lenient(buf, dlen, json);
-	if (lbx_json_parse((const char *)json, jlen, &o) != LBAUTH_OK)
-		goto out;
-	if (!json_object_is_type(o, json_type_object) ||
-	    (ivs = lbx_json_get_str(o, "iv", &ivlen)) == NULL ||
-	    (vals = lbx_json_get_str(o, "value", &vlen)) == NULL ||
-	    (macs = lbx_json_get_str(o, "mac", &maclen)) == NULL)
-		goto out;
-	/* Into a larger buffer: a longer iv must be seen, not cut. */
-	if (b64_strict(ivs, ivlen, ivbuf, sizeof(ivbuf)) != sizeof(iv))
-		goto out;
-	memcpy(iv, ivbuf, sizeof(iv));
-	if ((tag = lbx_json_get_str(o, "tag", NULL)) != NULL &&
-	    tag[0] != '\0' && strcmp(tag, "0") != 0)
-		goto out;
-	{
-		struct json_object *t;
-
-		/* A tag that is there and not a string is not empty(). */
-		if (json_object_object_get_ex(o, "tag", &t) && t != NULL &&
-		    tag == NULL)
-			goto out;
-	}
 	if (maclen != sizeof(hex) - 1)
-		goto out;
+		return NULL;
 	for (i = 0; i < n && key == NULL; i++) {
 		crypto_auth_hmacsha256_init(&st, keys[i].p, keys[i].len);
 		crypto_auth_hmacsha256_update(&st, (const unsigned char *)ivs,
@@ -318,11 +305,109 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 		if (sodium_memcmp(hex, macs, sizeof(hex) - 1) == 0)
 			key = &keys[i];
 	}
-	if (key == NULL || key->len != 32)
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(mac, sizeof(mac));
+	sodium_memzero(hex, sizeof(hex));
+	return key;
+}
+
+/*
+ * The tag as Encrypter::ensureTagIsValid() wants it for cipher c: for
+ * CBC none (absent, or a value PHP's empty() is true of: "", "0",
+ * null); for GCM a string that base64_decode() (not strict) turns into
+ * exactly 16 bytes, stored in tag.  Returns 0, or -1.  Stricter than
+ * PHP in one way: a tag Laravel never writes (a number, an array) is
+ * refused.
+ */
+static int
+payload_tag(struct json_object *o, enum lbx_lvcipher c, unsigned char *tag)
+{
+	struct json_object	*t = NULL;
+	const char		*s;
+	size_t			 len;
+	unsigned char		 buf[LBX_COOKIE_TOKEN_MAX];
+
+	if (!json_object_object_get_ex(o, "tag", &t) || t == NULL)
+		return lvciphers[c].aead ? -1 : 0;
+	if ((s = lbx_json_get_str(o, "tag", &len)) == NULL)
+		return -1;
+	if (!lvciphers[c].aead)
+		return len == 0 || strcmp(s, "0") == 0 ? 0 : -1;
+	if (len == 0 || strcmp(s, "0") == 0 || len > sizeof(buf) ||
+	    b64_lenient(s, len, buf) != 16)
+		return -1;
+	memcpy(tag, buf, 16);
+	return 0;
+}
+
+/*
+ * The laravel format: v (len bytes) is the cookie value as sent, name
+ * the cookie's name, c the app's cipher, keys the n keys of c's length
+ * (APP_KEY first).  On success copies the session id into sid
+ * (LBX_SID_MAX + 1 bytes) and returns LBAUTH_OK; else LBAUTH_ESID.
+ * libcrypto must be loaded (lbx_ossl_load()).  Pure otherwise.
+ *
+ * As Encrypter::decrypt() with that cipher: the payload is an object
+ * with iv, value and mac strings; iv decodes (strictly) to the
+ * cipher's iv length (16 bytes for CBC, 12 for GCM); the tag is as
+ * payload_tag() says; for CBC, mac equals hash_hmac('sha256', iv .
+ * value, key) and names the key; for GCM, whose mac Laravel leaves
+ * empty and never reads, each key is tried until one authenticates
+ * the value.  Then EncryptCookies' prefix check, under that key.
+ */
+enum lbauth_err
+lbx_sid_laravel(const char *v, size_t len, const char *name,
+    enum lbx_lvcipher c, const struct lbx_secret *keys, size_t n, char *sid)
+{
+	char			 buf[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 json[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 ct[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 pt[LBX_COOKIE_TOKEN_MAX];
+	unsigned char		 iv[16], ivbuf[64], tag[16];
+	unsigned char		 mac1[20];
+	char			 prefix[42];
+	struct json_object	*o = NULL;
+	const char		*ivs, *vals, *macs;
+	size_t			 dlen, jlen, ivlen, vlen, maclen, ctlen = 0;
+	size_t			 ptlen = 0, i, nlen = strlen(name);
+	const struct lbx_secret	*key = NULL;
+	char			 pre[LBX_COOKIE_HEADER_MAX];
+	enum lbauth_err		 rc = LBAUTH_ESID;
+
+	if ((unsigned)c >= sizeof(lvciphers) / sizeof(lvciphers[0]) ||
+	    len > sizeof(buf) || nlen + 2 > sizeof(pre))
+		return LBAUTH_ESID;
+	dlen = url_decode(v, len, buf, true);
+	jlen = b64_lenient(buf, dlen, json);
+	if (lbx_json_parse((const char *)json, jlen, &o) != LBAUTH_OK)
+		goto out;
+	if (!json_object_is_type(o, json_type_object) ||
+	    (ivs = lbx_json_get_str(o, "iv", &ivlen)) == NULL ||
+	    (vals = lbx_json_get_str(o, "value", &vlen)) == NULL ||
+	    (macs = lbx_json_get_str(o, "mac", &maclen)) == NULL)
+		goto out;
+	/* Into a larger buffer: a longer iv must be seen, not cut. */
+	if (b64_strict(ivs, ivlen, ivbuf, sizeof(ivbuf)) != lvciphers[c].ivlen)
+		goto out;
+	memcpy(iv, ivbuf, lvciphers[c].ivlen);
+	if (payload_tag(o, c, tag) == -1)
 		goto out;
 	/* openssl_decrypt() with options 0 takes the value as base64. */
-	if ((ctlen = b64_strict(vals, vlen, ct, sizeof(ct))) == (size_t)-1 ||
-	    lbx_ossl_aes256cbc_decrypt(key->p, iv, ct, ctlen, pt, &ptlen) != 0)
+	if ((ctlen = b64_strict(vals, vlen, ct, sizeof(ct))) == (size_t)-1)
+		goto out;
+	if (!lvciphers[c].aead) {
+		if ((key = cbc_key(ivs, ivlen, vals, vlen, macs, maclen, keys,
+		    n)) == NULL || key->len != lvciphers[c].keylen ||
+		    lbx_ossl_decrypt(c, key->p, iv, ct, ctlen, NULL, pt,
+		    &ptlen) != 0)
+			goto out;
+	} else
+		for (i = 0; i < n && key == NULL; i++)
+			if (keys[i].len == lvciphers[c].keylen &&
+			    lbx_ossl_decrypt(c, keys[i].p, iv, ct, ctlen, tag,
+			    pt, &ptlen) == 0)
+				key = &keys[i];
+	if (key == NULL)
 		goto out;
 	/* CookieValuePrefix::create(name, key): sha1 hex and '|'. */
 	memcpy(pre, name, nlen);
@@ -339,11 +424,8 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 	rc = LBAUTH_OK;
 out:
 	json_object_put(o);
-	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(pt, sizeof(pt));
-	sodium_memzero(mac, sizeof(mac));
 	sodium_memzero(mac1, sizeof(mac1));
-	sodium_memzero(hex, sizeof(hex));
 	sodium_memzero(prefix, sizeof(prefix));
 	return rc;
 }

@@ -60,9 +60,10 @@ function connects(target) {
   });
 }
 
-// A Laravel APP_KEY as "php artisan key:generate" writes it.
-export function laravelKey() {
-  return "base64:" + crypto.randomBytes(32).toString("base64");
+// A Laravel APP_KEY as "php artisan key:generate" writes it: 32 bytes,
+// or 16 for the AES-128 ciphers.
+export function laravelKey(bytes = 32) {
+  return "base64:" + crypto.randomBytes(bytes).toString("base64");
 }
 
 // The Laravel app, copied into a fresh folder (Laravel writes its
@@ -71,10 +72,12 @@ export function laravelKey() {
 //   db: "sqlite" (a file in the folder) or "mariadb" (maria: a server
 //   from dbservers.mjs, database: a database made there; the app
 //   connects as root over the server's socket).
+//   cipher: config/app.php's cipher (APP_CIPHER), Laravel's default
+//   AES-256-CBC unless given; appKey must be of its length.
 // Returns { dir, appKey, sqlite (the file, for sqlite), fpmSock,
 // nginxLocation (a location block for startNginx's extra), artisan(),
 // stop() }.
-export async function startLaravel({ db = "sqlite", maria, database = "laravel", appKey = laravelKey(), appName = "Laravel" } = {}) {
+export async function startLaravel({ db = "sqlite", maria, database = "laravel", cipher = "AES-256-CBC", appKey = laravelKey(/128/.test(cipher) ? 16 : 32), appName = "Laravel" } = {}) {
   const dir = tmpdir("lbauth-laravel-");
   const app = path.join(dir, "app");
   fs.cpSync(LARAVEL_SRC, app, { recursive: true });
@@ -86,6 +89,7 @@ export async function startLaravel({ db = "sqlite", maria, database = "laravel",
     APP_ENV: "production",
     APP_DEBUG: "false",
     APP_KEY: appKey,
+    APP_CIPHER: cipher,
     APP_URL: "http://127.0.0.1",
     SESSION_DRIVER: "database",
     BCRYPT_ROUNDS: "4",

@@ -21,7 +21,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { ROOT, startFcgi, startNginx, stopAll } from "./harness.mjs";
+import { ROOT, startFcgi, startNginx, stopAll, tmpdir } from "./harness.mjs";
 import { startMariadb } from "./dbservers.mjs";
 import { startLaravel, laravelKey, sqlSetup, readmeConf, Browser } from "./apps.mjs";
 
@@ -276,3 +276,115 @@ for (const db of ["sqlite", "mariadb"]) {
     });
   });
 }
+
+// The other ciphers of Laravel's Encrypter (config/app.php's cipher):
+// the app runs with each, and lbauth reads its cookies with
+// laravel_cipher set to the same, and with no other cipher.
+for (const cipher of ["AES-128-CBC", "AES-256-GCM", "AES-128-GCM"]) {
+  describe(`Laravel 8.83 with cipher ${cipher}, database sessions on SQLite`, () => {
+    const D = DBS.sqlite;
+    const gcm = cipher.endsWith("GCM");
+    let lv, setup, fcgi, nginx, base, auth, jwks;
+    const files = () => ({ "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv) });
+
+    before(async () => {
+      lv = await startLaravel({ db: "sqlite", cipher });
+      setup = sqlSetup({ files: files(), conf: [...laravelConf(D.driver, D), `laravel_cipher = ${cipher}`] });
+      fcgi = await startFcgi(setup);
+      nginx = await startNginx(setup, fcgi, { extra: lv.nginxLocation });
+      base = `http://127.0.0.1:${nginx.port}`;
+      auth = `${base}/api/liveblocks-auth`;
+      jwks = createLocalJWKSet(setup.jwks());
+    });
+
+    after(async () => {
+      await lv?.stop();
+    });
+
+    test(`Laravel's cookie is ${cipher}'s: ${gcm ? "a 12-byte iv, a 16-byte tag, no MAC" : "a 16-byte iv, a MAC, no tag"}`, async () => {
+      const b = new Browser(base);
+      await b.fetch("/login");
+      const json = JSON.parse(Buffer.from(decodeURIComponent(b.jar.get("laravel_session")), "base64").toString());
+      assert.equal(Buffer.from(json.iv, "base64").length, gcm ? 12 : 16);
+      assert.equal(Buffer.from(json.tag, "base64").length, gcm ? 16 : 0);
+      assert.equal(json.mac.length, gcm ? 0 : 64);
+      assert.equal(Buffer.from(lv.appKey.slice(7), "base64").length, cipher.includes("128") ? 16 : 32);
+    });
+
+    test("sign in through Laravel: lbauth gets ada's token; sign out and the same cookie gets 401", async () => {
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "ada@example.com", "analytical engine")).status, 302);
+      const me = await b.fetch("/");
+      assert.equal(me.status, 200, me.body);
+      const t = await b.fetch(auth, { method: "POST", json: { room: "acme:doc" } });
+      assert.equal(t.status, 200, t.body + fcgi.log());
+      const { payload } = await jwtVerify(t.json.token, jwks, { algorithms: ["EdDSA"] });
+      assert.equal(payload.uid, String(me.json.id));
+      assert.deepEqual(payload.perms, { "acme:doc": ["*:write"] });
+      const old = b.jar.get("laravel_session");
+      const ex = spawnSync(path.join(ROOT, "lbauthctl"), ["explain", "-c", setup.conf, "--cookie", old], { encoding: "utf8" });
+      assert.equal(ex.status, 0, ex.stderr);
+      assert.match(ex.stdout, new RegExp(`^ {2}source: identity_query \\(.*session_format = laravel, laravel_cipher = ${cipher.toLowerCase()}, cookie laravel_session\\)$`, "m"));
+      assert.equal((await xsrfPost(b, "/logout")).status, 302);
+      const replay = await fetch(auth, { method: "POST", headers: { cookie: `laravel_session=${old}`, "content-type": "application/json" }, body: "{}" });
+      assert.equal(replay.status, 401);
+      assert.equal((await replay.json()).error, "invalid_session");
+    });
+
+    test(`a cookie whose ${gcm ? "tag" : "ciphertext"} was changed gets 401, and the real one still works`, async () => {
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "bob@example.com", "tcp/ip")).status, 302);
+      const json = JSON.parse(Buffer.from(decodeURIComponent(b.jar.get("laravel_session")), "base64").toString());
+      const field = gcm ? "tag" : "value";
+      const bytes = Buffer.from(json[field], "base64");
+      bytes[bytes.length - 1] ^= 0x80;
+      const forged = Buffer.from(JSON.stringify({ ...json, [field]: bytes.toString("base64") })).toString("base64");
+      const r = await fetch(auth, { method: "POST", headers: { cookie: `laravel_session=${encodeURIComponent(forged)}`, "content-type": "application/json" }, body: "{}" });
+      assert.equal(r.status, 401);
+      assert.equal((await b.fetch(auth, { method: "POST", json: {} })).status, 200);
+    });
+
+    test("the cipher is pinned: lbauth set for another cipher does not read the cookie", async () => {
+      const b = new Browser(base);
+      assert.equal((await signIn(b, "ada@example.com", "analytical engine")).status, 302);
+      const cookie = `laravel_session=${b.jar.get("laravel_session")}`;
+      // Another cipher with a key of the same length: it starts, and
+      // the cookie gets 401.  With a key of the other length it does not
+      // start, and says why.
+      const same = { "AES-128-CBC": "AES-128-GCM", "AES-256-GCM": "AES-256-CBC", "AES-128-GCM": "AES-128-CBC" }[cipher];
+      const other = sqlSetup({ files: files(), conf: [...laravelConf(D.driver, D), `laravel_cipher = ${same}`] });
+      const f = await startFcgi(other);
+      const n = await startNginx(other, f, { extra: lv.nginxLocation });
+      const r = await fetch(n.url, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: '{"room":"acme:doc"}' });
+      assert.equal(r.status, 401);
+      n.stop();
+      f.stop();
+      const wrongLen = cipher.includes("128") ? "AES-256-CBC" : "AES-128-CBC";
+      const bad = sqlSetup({ files: files(), conf: [...laravelConf(D.driver, D), `laravel_cipher = ${wrongLen}`] });
+      const c = bad.check();
+      assert.notEqual(c.status, 0, c.out);
+      assert.match(c.out, new RegExp(`app\\.key: must hold Laravel's APP_KEY .*\\(base64: and ${cipher.includes("128") ? 32 : 16} bytes in base64\\)`));
+      assert.equal(c.out.includes(lv.appKey.slice(7)), false, "the key is not shown");
+    });
+  });
+}
+
+test("laravel_cipher: a cipher Laravel does not have, or the key with another session_format, stops start-up naming the line", () => {
+  const dir = tmpdir("lbauth-lvconf-");
+  const db = path.join(dir, "app.sqlite");
+  execFileSync("sqlite3", [db, "CREATE TABLE sessions (id TEXT, user_id TEXT);"]);
+  const conf = (lines) => sqlSetup({ files: { "app.key": laravelKey() + "\n", "sql.connect": db + "\n" },
+    conf: ["cookie_name = laravel_session", "session_secret_files = app.key", "sql_driver = sqlite", "sql_connect_file = sql.connect",
+      "identity_query = SELECT user_id AS id FROM sessions WHERE id = :session", "policy = org", ...lines] });
+  // 4 lines before conf's own: backend, signing_key_file, project_id.
+  let c = conf(["session_format = laravel", "laravel_cipher = AES-256-CFB"]).check();
+  assert.equal(c.status, 1, c.out);
+  assert.match(c.out, /lbauth\.conf:11: laravel_cipher must be AES-256-CBC, AES-128-CBC, AES-256-GCM or AES-128-GCM/);
+  c = conf(["session_format = express", "laravel_cipher = aes-256-gcm"]).check();
+  assert.equal(c.status, 1, c.out);
+  assert.match(c.out, /lbauth\.conf:11: laravel_cipher: is only used with identity_query and session_format = laravel/);
+  for (const ok of ["AES-256-GCM", "aes-256-gcm", "AES-256-CBC"]) {
+    c = conf(["session_format = laravel", `laravel_cipher = ${ok}`]).check();
+    assert.equal(c.status, 0, ok + ": " + c.out);
+  }
+});

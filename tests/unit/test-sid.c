@@ -91,29 +91,55 @@ test_express(void)
 	}
 }
 
+/* The cipher of a laravel vector row, by config/app.php's name. */
+static enum lbx_lvcipher
+row_cipher(const char *name)
+{
+	static const char *const names[] = { "AES-256-CBC", "AES-128-CBC",
+	    "AES-256-GCM", "AES-128-GCM" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (enum lbx_lvcipher)i;
+	abort();
+}
+
 static void
 test_laravel(void)
 {
-	unsigned char		 k1[32], k2[32];
-	struct lbx_secret	 s[2];
+	static const char *const b64[] = { LARAVEL_KEY1, LARAVEL_KEY2,
+	    LARAVEL_KEY1_16, LARAVEL_KEY2_16 };
+	unsigned char		 k[4][32];
+	struct lbx_secret	 s32[2], s16[2];
+	const struct lbx_secret	*s;
 	char			 sid[LBX_SID_MAX + 1], err[256];
 	size_t			 i, n;
+	int			 c, other;
 
 	test_assert(lbx_ossl_load(err, sizeof(err)) == LBAUTH_OK);
-	test_assert(sodium_base642bin(k1, sizeof(k1), LARAVEL_KEY1,
-	    strlen(LARAVEL_KEY1), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32);
-	test_assert(sodium_base642bin(k2, sizeof(k2), LARAVEL_KEY2,
-	    strlen(LARAVEL_KEY2), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) == 0 && n == 32);
-	s[0] = secret(k1, 32);
-	s[1] = secret(k2, 32);
+	for (i = 0; i < 4; i++)
+		test_assert_idx(sodium_base642bin(k[i], sizeof(k[i]), b64[i],
+		    strlen(b64[i]), NULL, &n, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) == 0 && n == (i < 2 ? 32 :
+		    16), i);
+	s32[0] = secret(k[0], 32);
+	s32[1] = secret(k[1], 32);
+	s16[0] = secret(k[2], 16);
+	s16[1] = secret(k[3], 16);
+	test_assert(lbx_lvcipher_keylen(LBX_LV_AES_256_CBC) == 32 &&
+	    lbx_lvcipher_keylen(LBX_LV_AES_128_CBC) == 16 &&
+	    lbx_lvcipher_keylen(LBX_LV_AES_256_GCM) == 32 &&
+	    lbx_lvcipher_keylen(LBX_LV_AES_128_GCM) == 16);
 	for (i = 0; i < sizeof(laravel_vectors) / sizeof(laravel_vectors[0]);
 	    i++) {
 		const char *v = laravel_vectors[i].value;
-		enum lbauth_err rc = lbx_sid_laravel(v, strlen(v),
-		    LARAVEL_COOKIE, s, 2, sid);
+		enum lbauth_err rc;
 
+		c = row_cipher(laravel_vectors[i].cipher);
+		s = lbx_lvcipher_keylen(c) == 32 ? s32 : s16;
+		rc = lbx_sid_laravel(v, strlen(v), LARAVEL_COOKIE, c, s, 2,
+		    sid);
 		if (laravel_vectors[i].sid == NULL) {
 			test_assert_idx(rc == LBAUTH_ESID, i);
 			continue;
@@ -122,10 +148,17 @@ test_laravel(void)
 		    strcmp(sid, laravel_vectors[i].sid) == 0, i);
 		/* The prefix binds the value to the cookie's name. */
 		test_assert_idx(lbx_sid_laravel(v, strlen(v), "other_cookie",
-		    s, 2, sid) == LBAUTH_ESID, i);
+		    c, s, 2, sid) == LBAUTH_ESID, i);
 		if (strstr(laravel_vectors[i].comment, "previous") != NULL)
 			test_assert_idx(lbx_sid_laravel(v, strlen(v),
-			    LARAVEL_COOKIE, s, 1, sid) == LBAUTH_ESID, i);
+			    LARAVEL_COOKIE, c, s, 1, sid) == LBAUTH_ESID, i);
+		/* The cipher is pinned: no other one reads the cookie. */
+		for (other = 0; other <= LBX_LV_AES_128_GCM; other++)
+			if (other != c)
+				test_assert_idx(lbx_sid_laravel(v, strlen(v),
+				    LARAVEL_COOKIE, other,
+				    lbx_lvcipher_keylen(other) == 32 ? s32 :
+				    s16, 2, sid) == LBAUTH_ESID, i);
 	}
 }
 
@@ -148,24 +181,32 @@ test_secret_files(void)
 {
 	static const struct {
 		enum lbx_sidfmt	 fmt;
+		size_t		 keylen;	/* laravel's */
 		const char	*text;
 		size_t		 len;	/* 0: strlen */
 		mode_t		 mode;
 		size_t		 want;	/* secret length; 0: refused */
 	} rows[] = {
-		{ LBX_SID_EXPRESS, "keyboard cat\n", 0, 0600, 12 },
+		{ LBX_SID_EXPRESS, 0, "keyboard cat\n", 0, 0600, 12 },
 		/* Only one newline goes: the secret may end in blanks. */
-		{ LBX_SID_EXPRESS, "cat \n\n", 0, 0600, 5 },
-		{ LBX_SID_EXPRESS, "keyboard cat", 0, 0644, 0 },
-		{ LBX_SID_EXPRESS, "\n", 0, 0600, 0 },
-		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1 "\n", 0, 0600, 32 },
-		{ LBX_SID_LARAVEL, "base64:" LARAVEL_KEY1, 0, 0600, 32 },
-		{ LBX_SID_LARAVEL, "0123456789abcdef0123456789abcdef", 0, 0600,
+		{ LBX_SID_EXPRESS, 0, "cat \n\n", 0, 0600, 5 },
+		{ LBX_SID_EXPRESS, 0, "keyboard cat", 0, 0644, 0 },
+		{ LBX_SID_EXPRESS, 0, "\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, 32, "base64:" LARAVEL_KEY1 "\n", 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, 32, "base64:" LARAVEL_KEY1, 0, 0600, 32 },
+		{ LBX_SID_LARAVEL, 32, "0123456789abcdef0123456789abcdef", 0, 0600,
 		    32 },
-		{ LBX_SID_LARAVEL, "base64:AAAA\n", 0, 0600, 0 },
-		{ LBX_SID_LARAVEL, "not a key\n", 0, 0600, 0 },
-		{ LBX_SID_RAW, "host=h password=p\n\n", 0, 0600, 17 },
-		{ LBX_SID_RAW, "a\0b\n", 4, 0600, 0 },
+		{ LBX_SID_LARAVEL, 32, "base64:AAAA\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, 32, "not a key\n", 0, 0600, 0 },
+		/* AES-128: 16 bytes, and a 32-byte key is not one. */
+		{ LBX_SID_LARAVEL, 16, "base64:" LARAVEL_KEY1_16 "\n", 0, 0600,
+		    16 },
+		{ LBX_SID_LARAVEL, 16, "0123456789abcdef", 0, 0600, 16 },
+		{ LBX_SID_LARAVEL, 16, "base64:" LARAVEL_KEY1 "\n", 0, 0600, 0 },
+		{ LBX_SID_LARAVEL, 32, "base64:" LARAVEL_KEY1_16 "\n", 0, 0600,
+		    0 },
+		{ LBX_SID_RAW, 0, "host=h password=p\n\n", 0, 0600, 17 },
+		{ LBX_SID_RAW, 0, "a\0b\n", 4, 0600, 0 },
 	};
 	struct lbx_secret	 s;
 	char			 dir[] = "/tmp/test-sid-XXXXXX", path[64];
@@ -179,8 +220,8 @@ test_secret_files(void)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		put(path, rows[i].text, rows[i].len != 0 ? rows[i].len :
 		    strlen(rows[i].text), rows[i].mode);
-		rc = lbx_keyfile_session_secret(path, rows[i].fmt, &s, err,
-		    sizeof(err));
+		rc = lbx_keyfile_session_secret(path, rows[i].fmt,
+		    rows[i].keylen, &s, err, sizeof(err));
 		if (rows[i].want == 0) {
 			test_assert_idx(rc == LBAUTH_EKEYFILE, i);
 			test_assert_idx(strstr(err, path) != NULL, i);

@@ -2,8 +2,11 @@
 // laravel.php: laravel session-cookie vectors for tests/unit/test-sid.c,
 // made by the real Illuminate Encrypter and CookieValuePrefix (Debian's
 // php-laravel-framework) exactly as EncryptCookies encrypts a cookie
-// (no serialization, the v2 prefix, aes-256-cbc), then rawurlencode()d
-// as Symfony's Cookie writes the header.
+// (no serialization, the v2 prefix), under each of the four ciphers the
+// Encrypter supports (config/app.php's 'cipher', lbauth's
+// laravel_cipher), then rawurlencode()d as Symfony's Cookie writes the
+// header.  Each row's expected id is what the Encrypter itself returns
+// when it reads the cookie back under that cipher (NULL: it refused).
 //
 //	php tests/vectors/sid/laravel.php > tests/vectors/sid/laravel.h
 require '/usr/share/php/Illuminate/Encryption/autoload.php';
@@ -11,56 +14,94 @@ require '/usr/share/php/Illuminate/Cookie/autoload.php';
 use Illuminate\Encryption\Encrypter;
 use Illuminate\Cookie\CookieValuePrefix;
 
-$k1 = str_repeat("\x01", 16) . "lbauth-laravel-1";	// 32 bytes
-$k2 = "lbauth-laravel-previous-key-2!!!";
+$keys = [
+	32 => [str_repeat("\x01", 16) . "lbauth-laravel-1", "lbauth-laravel-previous-key-2!!!"],
+	16 => ["lbauth-laravel-1", "lbauth-prev-k2!!"],
+];
+$ciphers = ['AES-256-CBC' => 32, 'AES-128-CBC' => 16, 'AES-256-GCM' => 32, 'AES-128-GCM' => 16];
 $name = 'laravel_session';
 $sid = 'J2Hk7oXx0bq9LrYz3sWd1uVfA4cTn6eQm8pGiE5y';
 
-function make($key, $name, $plain) {
-	$e = new Encrypter($key, 'AES-256-CBC');
+function make($cipher, $key, $plain) {
+	$e = new Encrypter($key, $cipher);
 	return rawurlencode($e->encrypt($plain, false));
 }
-function check($key, $name, $cookie) {
+function check($cipher, $key, $name, $cookie) {
 	// PHP fills $_COOKIE with urldecode() ('+' is a blank), then
 	// EncryptCookies::decrypt() does this.
 	try {
-		$e = new Encrypter($key, 'AES-256-CBC');
+		$e = new Encrypter($key, $cipher);
 		$v = $e->decrypt(urldecode($cookie), false);
 	} catch (Exception $x) {
 		return null;
 	}
 	return strpos($v, CookieValuePrefix::create($name, $key)) === 0 ? CookieValuePrefix::remove($v) : null;
 }
+// The payload of cookie c with fields changed by f, encoded again.
+function edit($c, $f) {
+	$j = json_decode(base64_decode(rawurldecode($c)), true);
+	$j = $f($j);
+	return rawurlencode(base64_encode(json_encode($j, JSON_UNESCAPED_SLASHES)));
+}
 $rows = [];
-$good = make($k1, $name, CookieValuePrefix::create($name, $k1) . $sid);
-$rows[] = ['APP_KEY encrypts', $good, check($k1, $name, $good)];
-$prev = make($k2, $name, CookieValuePrefix::create($name, $k2) . $sid);
-$rows[] = ['a previous key encrypts', $prev, check($k2, $name, $prev)];
-$other = make($k1, 'XSRF-TOKEN', CookieValuePrefix::create('XSRF-TOKEN', $k1) . $sid);
-$rows[] = ['another cookie\'s value (prefix for XSRF-TOKEN)', $other, check($k1, $name, $other)];
-$nopre = make($k1, $name, $sid);
-$rows[] = ['no prefix (Laravel before 8.37)', $nopre, check($k1, $name, $nopre)];
-$j = json_decode(base64_decode(rawurldecode($good)), true);
-$j2 = $j; $j2['mac'] = str_repeat('0', 64);
-$bad = rawurlencode(base64_encode(json_encode($j2, JSON_UNESCAPED_SLASHES)));
-$rows[] = ['MAC replaced', $bad, check($k1, $name, $bad)];
-$j3 = $j; $j3['tag'] = base64_encode('0123456789abcdef');
-$tag = rawurlencode(base64_encode(json_encode($j3, JSON_UNESCAPED_SLASHES)));
-$rows[] = ['a tag with CBC', $tag, check($k1, $name, $tag)];
-$j4 = $j; $j4['iv'] = base64_encode('short');
-$j4['mac'] = hash_hmac('sha256', $j4['iv'] . $j4['value'], $k1);
-$iv = rawurlencode(base64_encode(json_encode($j4, JSON_UNESCAPED_SLASHES)));
-$rows[] = ['a 5-byte iv, MAC fixed up', $iv, check($k1, $name, $iv)];
-$raw = rawurldecode($good);
-$rows[] = ['not URL-encoded (' . (strpos($raw, '+') !== false ? "a '+' PHP reads as a blank" : "no '+' in it") . ')', $raw, check($k1, $name, $raw)];
-$rows[] = ['truncated', substr($good, 0, 40), null];
+foreach ($ciphers as $cipher => $size) {
+	[$k1, $k2] = $keys[$size];
+	$aead = substr($cipher, -3) === 'GCM';
+	$row = function ($comment, $cookie) use (&$rows, $cipher, $k1, $name) {
+		$rows[] = [$cipher, $comment, $cookie, check($cipher, $k1, $name, $cookie)];
+	};
+	$good = make($cipher, $k1, CookieValuePrefix::create($name, $k1) . $sid);
+	$row('APP_KEY encrypts', $good);
+	// Read with APP_KEY by check(), so refused; test-sid.c also reads
+	// it with both keys, the previous one second.
+	$prev = make($cipher, $k2, CookieValuePrefix::create($name, $k2) . $sid);
+	$rows[] = [$cipher, 'a previous key encrypts', $prev, check($cipher, $k2, $name, $prev)];
+	$row('another cookie\'s value (prefix for XSRF-TOKEN)', make($cipher, $k1, CookieValuePrefix::create('XSRF-TOKEN', $k1) . $sid));
+	$row('no prefix (Laravel before 8.37)', make($cipher, $k1, $sid));
+	// One bit of the ciphertext flipped.
+	$row('ciphertext changed', edit($good, function ($j) {
+		$ct = base64_decode($j['value']);
+		$ct[0] = chr(ord($ct[0]) ^ 1);
+		$j['value'] = base64_encode($ct);
+		return $j;
+	}));
+	if ($aead) {
+		$row('tag changed', edit($good, function ($j) {
+			$t = base64_decode($j['tag']);
+			$t[15] = chr(ord($t[15]) ^ 0x80);
+			$j['tag'] = base64_encode($t);
+			return $j;
+		}));
+		$row('tag empty', edit($good, function ($j) { $j['tag'] = ''; return $j; }));
+		$row('no tag', edit($good, function ($j) { unset($j['tag']); return $j; }));
+		$row('a 12-byte tag (its first bytes)', edit($good, function ($j) {
+			$j['tag'] = base64_encode(substr(base64_decode($j['tag']), 0, 12));
+			return $j;
+		}));
+		$row('a 16-byte iv', edit($good, function ($j) { $j['iv'] = base64_encode(str_repeat("\0", 16)); return $j; }));
+		$row('a MAC that is not empty (GCM never reads it)', edit($good, function ($j) { $j['mac'] = str_repeat('0', 64); return $j; }));
+	} else {
+		$row('MAC replaced', edit($good, function ($j) { $j['mac'] = str_repeat('0', 64); return $j; }));
+		$row('a tag with CBC', edit($good, function ($j) { $j['tag'] = base64_encode('0123456789abcdef'); return $j; }));
+		$row('a 5-byte iv, MAC fixed up', edit($good, function ($j) use ($k1) {
+			$j['iv'] = base64_encode('short');
+			$j['mac'] = hash_hmac('sha256', $j['iv'] . $j['value'], $k1);
+			return $j;
+		}));
+	}
+	$raw = rawurldecode($good);
+	$row('not URL-encoded (' . (strpos($raw, '+') !== false ? "a '+' PHP reads as a blank" : "no '+' in it") . ')', $raw);
+	$rows[] = [$cipher, 'truncated', substr($good, 0, 40), null];
+}
 
 $c = function ($s) { return $s === null ? 'NULL' : json_encode($s, JSON_UNESCAPED_SLASHES); };
 echo "/* Made by tests/vectors/sid/laravel.php with Illuminate's Encrypter. */\n";
-echo "#define LARAVEL_KEY1 \"" . base64_encode($k1) . "\"\n";
-echo "#define LARAVEL_KEY2 \"" . base64_encode($k2) . "\"\n";
+echo "#define LARAVEL_KEY1 \"" . base64_encode($keys[32][0]) . "\"\n";
+echo "#define LARAVEL_KEY2 \"" . base64_encode($keys[32][1]) . "\"\n";
+echo "#define LARAVEL_KEY1_16 \"" . base64_encode($keys[16][0]) . "\"\n";
+echo "#define LARAVEL_KEY2_16 \"" . base64_encode($keys[16][1]) . "\"\n";
 echo "#define LARAVEL_COOKIE " . $c($name) . "\n";
-echo "static const struct { const char *comment, *value, *sid; } laravel_vectors[] = {\n";
+echo "static const struct { const char *cipher, *comment, *value, *sid; } laravel_vectors[] = {\n";
 foreach ($rows as $r)
-	echo "\t{ " . $c($r[0]) . ", " . $c($r[1]) . ", " . $c($r[2]) . " },\n";
+	echo "\t{ " . $c($r[0]) . ", " . $c($r[1]) . ", " . $c($r[2]) . ", " . $c($r[3]) . " },\n";
 echo "};\n";

@@ -9,9 +9,11 @@ return [
     'locale' => 'en',
     'fallback_locale' => 'en',
 
-    // php artisan key:generate writes APP_KEY=base64:<32 random bytes>.
+    // php artisan key:generate writes APP_KEY=base64:<32 random bytes>
+    // (16 for the AES-128 ciphers).  The tests set APP_CIPHER to run the
+    // app with each cipher Laravel's Encrypter has.
     'key' => env('APP_KEY'),
-    'cipher' => 'AES-256-CBC',
+    'cipher' => env('APP_CIPHER', 'AES-256-CBC'),
 
     'providers' => [
         Illuminate\Auth\AuthServiceProvider::class,
