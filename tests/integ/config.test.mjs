@@ -207,10 +207,12 @@ describe("documentation", () => {
   test("the config table has keys", () => assert.ok(keys.length >= 17, keys.join(",")));
   const sample = fs.readFileSync(path.join(ROOT, "nginx/lbauth.conf"), "utf8");
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const man = fs.readFileSync(path.join(ROOT, "man/lbauth.conf.5"), "utf8");
   for (const k of keys) {
-    test(`${k} is in the sample config and README`, () => {
+    test(`${k} is in the sample config, README and lbauth.conf(5)`, () => {
       assert.match(sample, new RegExp(`^#?${k} = `, "m"));
       assert.ok(readme.includes("| `" + k + "` |"), `README config table lacks ${k}`);
+      assert.match(man, new RegExp(`^\\.It Cm ${k} Li = `, "m"), `lbauth.conf(5) lacks ${k}`);
     });
   }
   test("the sample config is valid as shipped", () => {
