@@ -148,6 +148,9 @@ function wrk(t, secs) {
     { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: '{"room":"acme:doc-1"}' } });
   const num = (re) => { const m = re.exec(r.stdout); return m ? Number(m[1]) : NaN; };
   const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(r.stdout); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
+  // wrk takes whole seconds only ("-d 4.5s" is an error): a run that
+  // printed no figures stops the bench rather than print a row of "-".
+  if (r.status !== 0 || !/Requests\/sec:/.test(r.stdout)) throw new Error(`wrk ${t.name.trim()}: exit ${r.status}: ${r.stderr || r.stdout}`);
   const sockErrs = (/Socket errors: (.*)/.exec(r.stdout)?.[1].match(/\d+/g) ?? []).reduce((a, n) => a + Number(n), 0);
   const wrkUs = (childTicks() - c0) * TICK_US;
   return { wrkUs, requests: num(/(\d+) requests in/), rps: num(/Requests\/sec:\s+([\d.]+)/), p50: lat(50), p99: lat(99), errors: (num(/Non-2xx or 3xx responses: (\d+)/) || 0) + sockErrs };
@@ -193,7 +196,7 @@ for (let k = 0; k < ROUNDS; k++) {
 }
 // The far rows: one run each, of half a main row's whole time (at least 3 s).
 for (const t of far) {
-  t.res = measured(t, Math.max(3, SECS / 2));
+  t.res = measured(t, Math.max(3, Math.round(SECS / 2)));
   for (const g of Object.keys(t.res.cpu)) t.res.cpu[g] /= t.res.requests;
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
