@@ -76,6 +76,17 @@ function xsrfPost(b, p) {
   return b.fetch(p, { method: "POST", headers: { "x-xsrf-token": decodeURIComponent(b.jar.get("XSRF-TOKEN")) } });
 }
 
+// lbauth (files, conf) under spawn-fcgi behind an nginx that also
+// serves the Laravel app lv: the setup, the processes, the app's base
+// URL, lbauth's URL and the JWKS its tokens verify with.
+async function beside(lv, files, conf) {
+  const setup = sqlSetup({ files, conf });
+  const fcgi = await startFcgi(setup);
+  const nginx = await startNginx(setup, fcgi, { extra: lv.nginxLocation });
+  const base = `http://127.0.0.1:${nginx.port}`;
+  return { setup, fcgi, nginx, base, auth: `${base}/api/liveblocks-auth`, jwks: createLocalJWKSet(setup.jwks()) };
+}
+
 for (const db of ["sqlite", "mariadb"]) {
   describe(`Laravel 8.83, database sessions on ${db === "sqlite" ? "SQLite" : "MariaDB"}`, () => {
     const D = DBS[db];
@@ -94,15 +105,8 @@ for (const db of ["sqlite", "mariadb"]) {
         maria.sql(`GRANT SELECT ON laravel.sessions TO 'lbauth'@'localhost';
           GRANT SELECT ON laravel.users TO 'lbauth'@'localhost';
           GRANT SELECT ON laravel.room_user TO 'lbauth'@'localhost';`);
-      setup = sqlSetup({
-        files: { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) },
-        conf: laravelConf(D.driver, D),
-      });
-      fcgi = await startFcgi(setup);
-      nginx = await startNginx(setup, fcgi, { extra: lv.nginxLocation });
-      base = `http://127.0.0.1:${nginx.port}`;
-      auth = `${base}/api/liveblocks-auth`;
-      jwks = createLocalJWKSet(setup.jwks());
+      ({ setup, fcgi, nginx, base, auth, jwks } = await beside(lv,
+        { "app.key": lv.appKey + "\n", "sql.connect": D.connect(lv, maria) }, laravelConf(D.driver, D)));
     });
 
     after(async () => {
@@ -289,12 +293,7 @@ for (const cipher of ["AES-128-CBC", "AES-256-GCM", "AES-128-GCM"]) {
 
     before(async () => {
       lv = await startLaravel({ db: "sqlite", cipher });
-      setup = sqlSetup({ files: files(), conf: [...laravelConf(D.driver, D), `laravel_cipher = ${cipher}`] });
-      fcgi = await startFcgi(setup);
-      nginx = await startNginx(setup, fcgi, { extra: lv.nginxLocation });
-      base = `http://127.0.0.1:${nginx.port}`;
-      auth = `${base}/api/liveblocks-auth`;
-      jwks = createLocalJWKSet(setup.jwks());
+      ({ setup, fcgi, nginx, base, auth, jwks } = await beside(lv, files(), [...laravelConf(D.driver, D), `laravel_cipher = ${cipher}`]));
     });
 
     after(async () => {
