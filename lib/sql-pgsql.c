@@ -271,6 +271,56 @@ bad:
 }
 
 /*
+ * Sends what libpq has queued, waiting for the socket until d.  Returns
+ * OK, TIMEOUT (or the wait failed) or DOWN.
+ */
+static enum lbx_sql_rc
+flush_out(PGconn *c, const struct timespec *d)
+{
+	int	 n;
+
+	while ((n = f.flush(c)) == 1)
+		if (wait_fd(f.socket(c), true, d) <= 0)
+			return LBX_SQL_TIMEOUT;
+	return n == -1 ? LBX_SQL_DOWN : LBX_SQL_OK;
+}
+
+/*
+ * Reads from the server until libpq holds a whole result (or knows
+ * there is none), waiting until d.  Returns OK, TIMEOUT or DOWN.
+ */
+static enum lbx_sql_rc
+read_in(PGconn *c, const struct timespec *d)
+{
+	int	 n;
+
+	while (f.is_busy(c)) {
+		if ((n = wait_fd(f.socket(c), false, d)) == 0)
+			return LBX_SQL_TIMEOUT;
+		if (n == -1 || f.consume_input(c) == 0)
+			return LBX_SQL_DOWN;
+	}
+	return LBX_SQL_OK;
+}
+
+/*
+ * The sentence for rc, TIMEOUT or DOWN, from flush_out() or read_in()
+ * into err; clears *res (NULL allowed) and returns rc.
+ */
+static enum lbx_sql_rc
+lost(PGconn *c, enum lbx_sql_rc rc, PGresult *res, char *err, size_t errsz)
+{
+
+	if (res != NULL)
+		f.clear(res);
+	if (rc == LBX_SQL_TIMEOUT)
+		snprintf(err, errsz, "query timed out");
+	else
+		message(err, errsz, "query", f.error_message(c));
+	return rc;
+}
+
+/*
  * Sends what is queued and collects the results until libpq has no
  * more, keeping the last one in *res_r (PQclear it).  Returns OK, DOWN
  * or TIMEOUT.
@@ -279,43 +329,25 @@ static enum lbx_sql_rc
 collect(PGconn *c, const struct timespec *d, PGresult **res_r, char *err,
     size_t errsz)
 {
-	PGresult	*r;
-	int		 n;
+	PGresult	*r, *res = NULL;
+	enum lbx_sql_rc	 rc;
 
 	*res_r = NULL;
-	while ((n = f.flush(c)) == 1)
-		if (wait_fd(f.socket(c), true, d) <= 0)
-			goto timeout;
-	if (n == -1)
-		goto down;
+	if ((rc = flush_out(c, d)) != LBX_SQL_OK)
+		return lost(c, rc, NULL, err, errsz);
 	for (;;) {
-		while (f.is_busy(c)) {
-			if ((n = wait_fd(f.socket(c), false, d)) == 0)
-				goto timeout;
-			if (n == -1 || f.consume_input(c) == 0)
-				goto down;
-		}
+		if ((rc = read_in(c, d)) != LBX_SQL_OK)
+			return lost(c, rc, res, err, errsz);
 		if ((r = f.get_result(c)) == NULL)
 			break;
-		if (*res_r != NULL)
-			f.clear(*res_r);
-		*res_r = r;
+		if (res != NULL)
+			f.clear(res);
+		res = r;
 	}
-	if (*res_r == NULL)
-		goto down;
+	if (res == NULL)
+		return lost(c, LBX_SQL_DOWN, NULL, err, errsz);
+	*res_r = res;
 	return LBX_SQL_OK;
-timeout:
-	snprintf(err, errsz, "query timed out");
-	if (*res_r != NULL)
-		f.clear(*res_r);
-	*res_r = NULL;
-	return LBX_SQL_TIMEOUT;
-down:
-	message(err, errsz, "query", f.error_message(c));
-	if (*res_r != NULL)
-		f.clear(*res_r);
-	*res_r = NULL;
-	return LBX_SQL_DOWN;
 }
 
 /* The outcome of a failed result: a lost server is DOWN, else FAIL. */
@@ -469,7 +501,7 @@ pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
 	PGconn		*c = w->pg;
 	PGresult	*r, *res = NULL;
 	struct timespec	 d;
-	int		 n;
+	enum lbx_sql_rc	 rc;
 	bool		 last, ended = false;
 
 	if (w->pending == 0) {
@@ -479,33 +511,26 @@ pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
 	deadline_in(&d, timeout_ms);
 	if (w->unsynced) {
 		if (f.pipeline_sync(c) == 0)
-			goto down;
+			return lost(c, LBX_SQL_DOWN, NULL, err, errsz);
 		w->unsynced = false;
 	}
-	while ((n = f.flush(c)) == 1)
-		if (wait_fd(f.socket(c), true, &d) <= 0)
-			goto timeout;
-	if (n == -1)
-		goto down;
+	if ((rc = flush_out(c, &d)) != LBX_SQL_OK)
+		return lost(c, rc, NULL, err, errsz);
 	/* The query's results and a NULL; after the last, the Sync's. */
 	last = w->pending == 1;
 	for (;;) {
-		while (f.is_busy(c)) {
-			if ((n = wait_fd(f.socket(c), false, &d)) == 0)
-				goto timeout;
-			if (n == -1 || f.consume_input(c) == 0)
-				goto down;
-		}
+		if ((rc = read_in(c, &d)) != LBX_SQL_OK)
+			return lost(c, rc, res, err, errsz);
 		r = f.get_result(c);
 		/* A query without a result, or no Sync after it: lost. */
 		if (r == NULL && (res == NULL || ended))
-			goto down;
+			return lost(c, LBX_SQL_DOWN, res, err, errsz);
 		if (r == NULL && !last)
 			break;
 		if (r != NULL && f.result_status(r) == PGRES_PIPELINE_SYNC) {
 			f.clear(r);
 			if (res == NULL)
-				goto down;
+				return lost(c, LBX_SQL_DOWN, NULL, err, errsz);
 			break;
 		}
 		if ((ended = r == NULL))
@@ -515,7 +540,7 @@ pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
 		res = r;
 	}
 	if (--w->pending == 0 && f.exit_pipeline(c) == 0)
-		goto down;
+		return lost(c, LBX_SQL_DOWN, res, err, errsz);
 	if (fn != NULL && f.result_status(res) == PGRES_PIPELINE_ABORTED) {
 		f.clear(res);
 		snprintf(err, errsz, "query: not run: the query before it "
@@ -523,16 +548,6 @@ pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
 		return LBX_SQL_FAIL;
 	}
 	return rows(c, res, fn, fnarg, err, errsz);
-timeout:
-	if (res != NULL)
-		f.clear(res);
-	snprintf(err, errsz, "query timed out");
-	return LBX_SQL_TIMEOUT;
-down:
-	if (res != NULL)
-		f.clear(res);
-	message(err, errsz, "query", f.error_message(c));
-	return LBX_SQL_DOWN;
 }
 
 /* Drops the rows of what was sent and never read: -1 if it could not. */
