@@ -146,8 +146,8 @@ row(void *arg, size_t ncols, const char *const *names,
  * Grants on sess what the room query (room not NULL) or the room-less
  * query says for user, whose session id is sid (NULL: none, as for
  * REMOTE_USER or a JWT cookie).  Returns LBAUTH_OK when something was
- * granted; LBAUTH_EDENIED for no rows (or no roomless_query); the error of the
- * first row allow() refuses (LBAUTH_EPATTERN, LBAUTH_ESCOPE,
+ * granted; LBAUTH_EDENIED for no rows (or no roomless_query); the error
+ * of the first row allow() refuses (LBAUTH_EPATTERN, LBAUTH_ESCOPE,
  * LBAUTH_EEMPTY, LBAUTH_ETOOMANY) with a sentence in why;
  * LBAUTH_EPOLDOWN when the database is down or slow; LBAUTH_ESQL.
  */
