@@ -18,7 +18,7 @@ import net from "node:net";
 import path from "node:path";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, verify as edVerify } from "node:crypto";
-import { ROOT, LBAUTH, makeSetup, startDevServer, freePort, tmpdir, stopAll } from "../integ/harness.mjs";
+import { ROOT, LBAUTH, makeSetup, startDevServer, freePort, tmpdir, stopAll, children } from "../integ/harness.mjs";
 import { measureInsns, writeInsns } from "./insns.mjs";
 
 const SECS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -58,7 +58,6 @@ function start(cmd, args, opts = {}) {
   procs.push(c);
   return c;
 }
-const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
 const cpuTicks = (pid) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
 const rssKiB = (pid) => { try { return Number(/VmRSS:\s*(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return NaN; } };
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));

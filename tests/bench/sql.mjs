@@ -19,7 +19,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { LBAUTH, makeSetup, ctl, tmpdir, freePort, stopAll } from "../integ/harness.mjs";
+import { LBAUTH, makeSetup, ctl, tmpdir, freePort, stopAll, children } from "../integ/harness.mjs";
 import { startPostgres, HAVE_POSTGRES } from "../integ/dbservers.mjs";
 
 const SECS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -129,9 +129,8 @@ for (let i = 0; i < 250; i++) {
   await sleep(20);
 }
 
-// CPU ticks (utime + stime) of a process, and its children's pids.
+// CPU ticks (utime + stime) of a process (its children: harness.mjs).
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
-const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
 const cpuTicks = (pid) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
 // Ticks per pid of a process and its children (lbauth's master and
 // workers, nginx's, the postmaster and its backends).

@@ -210,10 +210,6 @@ function alive(pid) {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-// The open-source Liveblocks dev server (npm "liveblocks", run with
-// npm "bun") on a free loopback port.  It accepts only the secret
-// sk_localdev.  --host 127.0.0.1: its default, "localhost", does not
-// resolve on a machine without /etc/hosts (a debootstrap minbase).
 // The pids of process pid's children ([] once it is gone).
 export function children(pid) {
   try {
@@ -249,6 +245,10 @@ export async function startMaster(setup, workers, { timeoutMs = 10000 } = {}) {
   return m;
 }
 
+// The open-source Liveblocks dev server (npm "liveblocks", run with
+// npm "bun") on a free loopback port.  It accepts only the secret
+// sk_localdev.  --host 127.0.0.1: its default, "localhost", does not
+// resolve on a machine without /etc/hosts (a debootstrap minbase).
 export async function startDevServer() {
   const port = await freePort();
   const dir = tmpdir("lbauth-dev-");
