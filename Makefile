@@ -155,17 +155,20 @@ lbauth: $(LBAUTH_OBJS) liblbauth.a cgi/lbauth.dynlist
 # do (lib/sql-sqlite.c).  -u takes each listed function from the archive.
 # Its math functions come from lib/sql-sqlite-libm.c, which loads libm
 # only when a query calls one: no -lm, and -z defs proves nothing else
-# is missing.  That file is built plainly, without the sanitizers, as
-# the archive is.
+# is missing.  lib/sql-sqlite-omit.c, linked before the archive, leaves
+# out the full-text, R*Tree, dbstat and sqlite_stmt extensions, which
+# every open would set up.  Those two files are built plainly, without
+# the sanitizers, as the archive is.
 SQLITE_MOD_SYMS = $(shell sed -n 's/^\t\(sqlite3_[a-z0-9_]*\);$$/\1/p' lib/sql-sqlite.map)
-lib/sql-sqlite-libm.o: lib/sql-sqlite-libm.c
+SQLITE_MOD_OBJS = lib/sql-sqlite-libm.o lib/sql-sqlite-omit.o
+$(SQLITE_MOD_OBJS): lib/sql-sqlite-%.o: lib/sql-sqlite-%.c
 	$(CC) -O2 -g -std=c11 $(WARN) -fPIC -fvisibility=hidden \
-	    -fstack-protector-strong -c -o $@ lib/sql-sqlite-libm.c
-lbauth-sqlite.so: lib/sql-sqlite.map lib/sql-sqlite-libm.o
+	    -fstack-protector-strong -c -o $@ $<
+lbauth-sqlite.so: lib/sql-sqlite.map $(SQLITE_MOD_OBJS)
 	$(CC) -shared -o $@ $(foreach f,$(SQLITE_MOD_SYMS),-Wl,-u,$(f)) \
 	    -Wl,--version-script=lib/sql-sqlite.map -Wl,-Bsymbolic \
 	    -Wl,-z,now -Wl,-z,relro -Wl,-z,defs -Wl,--gc-sections \
-	    lib/sql-sqlite-libm.o \
+	    $(SQLITE_MOD_OBJS) \
 	    -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic -ldl -lpthread
 	chmod 0644 $@
 

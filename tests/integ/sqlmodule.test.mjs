@@ -4,8 +4,10 @@
 // it from its own folder (or the install's lib/lbauth), else the
 // system's libsqlite3.so.0, and refuses one that others may write.
 // The module loads libm only when a query calls a math function
-// (lib/sql-sqlite-libm.c).  Seen through the dynamic linker's own log
-// (LD_DEBUG=files) of a CGI run, which names every file it loads.
+// (lib/sql-sqlite-libm.c), and leaves out the full-text and R*Tree
+// extensions (lib/sql-sqlite-omit.c).  Seen through the dynamic
+// linker's own log (LD_DEBUG=files) of a CGI run, which names every
+// file it loads.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,20 +22,21 @@ const noModule = !fs.existsSync(MODULE) && "no lbauth-sqlite.so: built with STAT
 const noCli = !fs.existsSync("/usr/bin/sqlite3") && "the sqlite3 CLI (Debian sqlite3) is not installed";
 
 // A SQLite database with ann's session, and a config that reads it.
-function setup({ identity = "SELECT user_id AS id FROM sessions WHERE id = :session" } = {}) {
+const ROOM = "SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room";
+function setup({ identity = "SELECT user_id AS id FROM sessions WHERE id = :session", room = ROOM, sql = "" } = {}) {
   const dir = tmpdir("lbauth-sqlmod-");
   const db = path.join(dir, "app.db");
   execFileSync("sqlite3", ["-batch", "-bail", db], { input: `
 CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT);
 CREATE TABLE room_members (user_id TEXT, room TEXT, access TEXT);
 INSERT INTO sessions VALUES ('s-ann', 'ann');
-INSERT INTO room_members VALUES ('ann', 'acme:doc', 'full');` });
+INSERT INTO room_members VALUES ('ann', 'acme:doc', 'full');${sql}` });
   ctl(["keygen", "-o", path.join(dir, "sign.key")]);
   fs.writeFileSync(path.join(dir, "db.conn"), db + "\n", { mode: 0o600 });
   const conf = path.join(dir, "lbauth.conf");
   fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "cookie_name = sid", "sql_driver = sqlite",
     "sql_connect_file = db.conn", `identity_query = ${identity}`, "policy = sql",
-    "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room", ""].join("\n"));
+    `room_query = ${room}`, ""].join("\n"));
   return { dir, conf };
 }
 
@@ -120,4 +123,33 @@ test("the module loads libm only for a query that calls a math function, under t
   assert.equal(r.status, 403, r.stderr);
   assert.match(viaCli, /^3\.82773934395795/);
   assert.ok(r.stderr.includes(`user="${viaCli}"`), `${viaCli}: ${r.stderr.split("\n").filter((l) => l.startsWith("lbauth:")).join(" ")}`);
+});
+
+test("the module leaves out FTS and R*Tree: their tables are harmless, a query that reads one is refused at start", { skip: noModule || noCli }, async (t) => {
+  // The app's database has a full-text table and an R*Tree, made by the
+  // sqlite3 CLI, which has both.
+  const sql = `
+CREATE VIRTUAL TABLE docs USING fts5(title);
+INSERT INTO docs VALUES ('plans');
+CREATE VIRTUAL TABLE boxes USING rtree(id, x0, x1);
+INSERT INTO boxes VALUES (1, 0, 1);`;
+  let r = await ask(setup({ sql }));
+  assert.equal(r.status, 200, r.stderr);
+  assert.ok(loaded(r.stderr).includes(MODULE), `loaded: ${loaded(r.stderr).join(" ")}`);
+  for (const [table, mod] of [["docs", "fts5"], ["boxes", "rtree"]]) {
+    const s = setup({ sql, room: `${ROOM} AND EXISTS (SELECT 1 FROM ${table})` });
+    const line = fs.readFileSync(s.conf, "utf8").split("\n").findIndex((l) => l.startsWith("room_query")) + 1;
+    r = await ask(s);
+    assert.equal(r.status, 500, r.stderr);
+    assert.equal(r.json.error, "misconfigured");
+    assert.match(r.stderr, new RegExp(`lbauth\\.conf:${line}: room_query: .*no such module: ${mod}`));
+    // The system's libsqlite3 has the extension: the same config serves.
+    const sys = await ask(s, copyOfLbauth(false));
+    if (!fs.existsSync(INSTALLED)) assert.equal(sys.status, 200, sys.stderr);
+  }
+  if (fs.existsSync(INSTALLED)) t.diagnostic(`${INSTALLED} is installed: a copy of lbauth loads it, so the system's libsqlite3 was not tried`);
+  // The module's code has none of them.
+  const syms = execFileSync("nm", [MODULE], { encoding: "utf8" });
+  for (const f of ["fts5ApiQueryPhrase", "sqlite3Fts3UpdateMethod", "rtreeFilter", "statFilter"]) assert.doesNotMatch(syms, new RegExp(`\\b${f}\\b`));
+  assert.match(syms, /\bsqlite3VdbeExec\b/);
 });
