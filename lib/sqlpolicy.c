@@ -110,16 +110,17 @@ row(void *arg, size_t ncols, const char *const *names,
 	const char		*list[SCOPES_MAX + 1];
 	const char *const	*l;
 	const char		*pattern = NULL, *access = NULL;
-	size_t			 i, alen = 0;
+	size_t			 i, plen = 0, alen = 0;
 	enum lbauth_err		 rc;
 
 	g->n++;
 	if (g->err != LBAUTH_OK)
 		return 0;	/* keep counting: the log gives the total */
 	for (i = 0; i < ncols; i++) {
-		if (strcasecmp(names[i], "pattern") == 0)
+		if (strcasecmp(names[i], "pattern") == 0) {
 			pattern = vals[i];
-		else if (strcasecmp(names[i], "access") == 0) {
+			plen = lens[i];
+		} else if (strcasecmp(names[i], "access") == 0) {
 			access = vals[i];
 			alen = lens[i];
 		}
@@ -128,7 +129,14 @@ row(void *arg, size_t ncols, const char *const *names,
 		rc = pattern == NULL ? LBAUTH_EPATTERN : LBAUTH_EEMPTY;
 		g->why = "a row lacks its pattern or access column (or it "
 		    "is NULL)";
-	} else if (lbx_utf8_has_ctl(pattern, strlen(pattern))) {
+	} else if (memchr(pattern, '\0', plen) != NULL) {
+		/*
+		 * Read up to the NUL, "team-*\0x" would be the wildcard
+		 * "team-*" (a BLOB or VARBINARY column can hold one).
+		 */
+		rc = LBAUTH_EPATTERN;
+		g->why = "a pattern holds a NUL byte";
+	} else if (lbx_utf8_has_ctl(pattern, plen)) {
 		/* allow() takes them; a room id never has one (req.c). */
 		rc = LBAUTH_EPATTERN;
 		g->why = "a pattern holds a control character";

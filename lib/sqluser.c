@@ -28,6 +28,21 @@ struct rows {
 
 static const char *const strcols[] = { "org", "name", "avatar" };
 
+/* Whether lbauth reads the column called name. */
+static bool
+used(const char *name)
+{
+	size_t	 k;
+
+	if (strcasecmp(name, "id") == 0 || strcasecmp(name, "info") == 0 ||
+	    strcasecmp(name, "groups") == 0)
+		return true;
+	for (k = 0; k < sizeof(strcols) / sizeof(strcols[0]); k++)
+		if (strcasecmp(name, strcols[k]) == 0)
+			return true;
+	return false;
+}
+
 static int
 row(void *arg, size_t ncols, const char *const *names,
     const char *const *vals, const size_t *lens)
@@ -46,6 +61,14 @@ row(void *arg, size_t ncols, const char *const *names,
 	for (i = 0; i < ncols; i++) {
 		if (vals[i] == NULL)
 			continue;
+		/*
+		 * A NUL would cut the value short: "ann\0x" is not "ann".
+		 * A column lbauth does not read may hold anything.
+		 */
+		if (memchr(vals[i], '\0', lens[i]) != NULL && used(names[i])) {
+			r->bad = "a column holds a NUL byte";
+			continue;
+		}
 		if (strcasecmp(names[i], "id") == 0) {
 			json_object_object_add(o, "sub",
 			    json_object_new_string_len(vals[i], (int)lens[i]));

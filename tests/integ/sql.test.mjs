@@ -72,6 +72,7 @@ const DRIVERS = [
       return {
         connect: file, now: "CAST(strftime('%s','now') AS INTEGER)", q: '"',
         superuser: file, write: "DELETE FROM sessions WHERE id <> :session RETURNING user_id AS id",
+        nul: (a, b) => `'${a}' || char(0) || '${b}'`,
         sql, counts: () => sql(COUNTS).trim().replaceAll("|", " "),
         slow: null, stop: null,
       };
@@ -114,6 +115,7 @@ const DRIVERS = [
         superuser: `socket=${my.socket} user=root database=app`,
         unix: `socket=${my.socket} user=app password=${PASSWORD} database=app`,
         write: "DELETE FROM sessions WHERE id <> :session",
+        nul: (a, b) => `CONCAT('${a}', CHAR(0), '${b}')`,
         sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
         slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
         sleepy: "SELECT user_id AS id FROM sessions WHERE id = :session AND SLEEP(0.5) = 0",
@@ -307,6 +309,26 @@ for (const drv of DRIVERS) {
       r = await ask("s-many", "big");
       assert.equal(r.status, 500);
       assert.match(fcgi.log(), /room_query row 11 of 12/);
+    });
+    await t.test("a NUL byte in a pattern or the user's id: 500, never read up to the NUL", async (tt) => {
+      // PostgreSQL's text cannot hold one; SQLite's and MariaDB's can.
+      if (!db.nul) return tt.diagnostic("PostgreSQL text cannot hold a NUL byte: nothing to refuse");
+      const [ident, , room] = queries(db.now, db.q);
+      // Read up to the NUL, the pattern would be the wildcard acme:*.
+      let c = await cgi(makeConf(drv, db, { lines: [ident, "policy = sql",
+        `room_query = SELECT ${db.nul("acme:*", "x")} AS pattern, 'full' AS access FROM sessions WHERE id = :session AND :room IS NOT NULL`] }),
+        { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+      assert.equal(c.status, 500, c.body + c.stderr);
+      assert.match(c.stderr, /room_query row 1 of 1: a pattern holds a NUL byte/);
+      // The user "ann\0x" is not ann.
+      c = await cgi(makeConf(drv, db, { lines: [`identity_query = SELECT ${db.nul("ann", "x")} AS id FROM sessions WHERE id = :session`, "policy = sql", room] }),
+        { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+      assert.equal(c.status, 500, c.body + c.stderr);
+      assert.match(c.stderr, /identity_query: a column holds a NUL byte/);
+      // A column lbauth does not read may hold one.
+      c = await cgi(makeConf(drv, db, { lines: [`identity_query = SELECT user_id AS id, ${db.nul("a", "b")} AS extra FROM sessions WHERE id = :session`, "policy = sql", room] }),
+        { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+      assert.equal(c.status, 200, c.body + c.stderr);
     });
     await t.test("SQL injection in the cookie and the room gets nothing", async () => {
       const evil = ["s-ann' OR '1'='1", "x'; DROP TABLE sessions; --", "s-ann'--", "s-ann\"/*", "s-ann%00", "s-ann%27%20OR%201=1", "ünï😀", "s-ann;"];
