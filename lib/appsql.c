@@ -203,11 +203,11 @@ prepare_queries(struct lbauth_app *a, const char *const *text, char *err,
 	/*
 	 * Kept for this process's requests (a CGI run would connect twice
 	 * otherwise); a master drops it (lbauth_app_detach()), and a
-	 * forked worker never uses it (sql.c's pid check).
+	 * forked worker never uses it (sql.c's pid check).  A database
+	 * that did not answer leaves its backoff: a CGI run does not wait
+	 * for it a second time before answering 503.
 	 */
 	src = lbx_sql_open(&a->sql, why, sizeof(why));
-	if (src != LBX_SQL_OK)
-		lbx_sql_disconnect(&a->sql);
 	if (src == LBX_SQL_FAIL) {
 		if (a->sql.bad_query >= 0)
 			lbx_app_key_error(a, qs[a->sql.bad_query].key, why, err, errsz);

@@ -770,6 +770,7 @@ struct lbx_sql_slot {
 	pid_t			 pid;		/* the process conn is for */
 	struct timespec		 retry_at;	/* no connect before */
 	long			 backoff_ms;	/* 0: none */
+	char			 why[160];	/* the failure behind it */
 };
 
 struct lbx_sql {

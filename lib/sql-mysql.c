@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -121,9 +122,36 @@ outcome(unsigned int e)
 	if (e == ER_STATEMENT_TIMEOUT || e == 3024 /* MySQL */ ||
 	    e == ER_QUERY_INTERRUPTED)
 		return LBX_SQL_TIMEOUT;
-	if (e == CR_SERVER_LOST)	/* also the client's read timeout */
-		return LBX_SQL_TIMEOUT;
+	/*
+	 * A statement the server no longer runs as prepared (a migration
+	 * changed its result's columns, 2057 CR_NEW_STMT_METADATA, or its
+	 * tables, 1615 ER_NEED_REPREPARE): DOWN closes the connection, and
+	 * the next try prepares the queries afresh, at once (sql.c).
+	 */
+	if (e == 2057 || e == 1615)
+		return LBX_SQL_DOWN;
 	return is_down(e) ? LBX_SQL_DOWN : LBX_SQL_FAIL;
+}
+
+/*
+ * outcome() for error e of a query begun at t0: CR_SERVER_LOST is also
+ * what the client's read timeout gives, so it is TIMEOUT once
+ * timeout_ms has passed (no retry on a fresh connection, which would
+ * wait as long again), and DOWN before, a server restarted or a
+ * connection killed (the next try reconnects at once).
+ */
+static enum lbx_sql_rc
+outcome_since(unsigned int e, const struct timespec *t0, long timeout_ms)
+{
+	struct timespec	 now;
+	long		 ms;
+
+	if (e != CR_SERVER_LOST)
+		return outcome(e);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms >= timeout_ms ? LBX_SQL_TIMEOUT : LBX_SQL_DOWN;
 }
 
 /*
@@ -288,8 +316,8 @@ my_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 		    LBX_SQL_FAIL : LBX_SQL_DOWN;
 	}
 	if (f.stmt_param_count(c->st[id]) != nparams) {
-		snprintf(err, errsz, "has a '?' of its own; name parameters "
-		    "(:session, :user, :org, :room)");
+		snprintf(err, errsz, "has a placeholder of its own: name its "
+		    "values with :session, :user, :org or :room");
 		return LBX_SQL_FAIL;
 	}
 	return LBX_SQL_OK;
@@ -310,9 +338,10 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	MYSQL_RES	*meta = NULL;
 	MYSQL_FIELD	*fields;
 	enum lbx_sql_rc	 rc = LBX_SQL_OK;
+	struct timespec	 t0;
 	int		 r;
 
-	(void)timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(in, 0, sizeof(in));
 	for (i = 0; i < n; i++) {
 		innull[i] = vals[i] == NULL;
@@ -327,7 +356,7 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	    f.stmt_execute(st) != 0) {
 		snprintf(err, errsz, "%.300s (error %u)", f.stmt_error(st),
 		    f.stmt_errno(st));
-		rc = outcome(f.stmt_errno(st));
+		rc = outcome_since(f.stmt_errno(st), &t0, timeout_ms);
 		goto out;
 	}
 	if ((meta = f.stmt_result_metadata(st)) == NULL) {
@@ -387,7 +416,7 @@ my_exec(void *arg, size_t id, const char *const *vals, size_t n,
 			m = f.error(c->my);
 		}
 		snprintf(err, errsz, "%.300s (error %u)", m, e);
-		rc = e == 0 ? LBX_SQL_DOWN : outcome(e);
+		rc = e == 0 ? LBX_SQL_DOWN : outcome_since(e, &t0, timeout_ms);
 	}
 out:
 	if (meta != NULL)

@@ -65,6 +65,8 @@ static struct {
 	int	 (*enter_pipeline)(PGconn *);
 	int	 (*exit_pipeline)(PGconn *);
 	int	 (*pipeline_sync)(PGconn *);
+	int	 (*send_describe_prepared)(PGconn *, const char *);
+	int	 (*nparams)(const PGresult *);
 } f;
 
 /* A connection, and how many queries sent in pipeline mode are unread. */
@@ -116,6 +118,9 @@ load(char *err, size_t errsz)
 		{ "PQenterPipelineMode", (void **)&f.enter_pipeline },
 		{ "PQexitPipelineMode", (void **)&f.exit_pipeline },
 		{ "PQpipelineSync", (void **)&f.pipeline_sync },
+		{ "PQsendDescribePrepared",
+		    (void **)&f.send_describe_prepared },
+		{ "PQnparams", (void **)&f.nparams },
 	};
 
 	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
@@ -359,11 +364,27 @@ failed(PGconn *c, PGresult *r, char *err, size_t errsz)
 	message(err, errsz, "query", f.result_error_message(r));
 	if (f.status(c) == CONNECTION_BAD)
 		return LBX_SQL_DOWN;
-	/* 57014 query_canceled (statement_timeout); 08 connection; 57P admin */
-	if (state != NULL && strcmp(state, "57014") == 0)
+	if (state == NULL)
+		return LBX_SQL_FAIL;
+	/* 57014 query_canceled (statement_timeout) */
+	if (strcmp(state, "57014") == 0)
 		return LBX_SQL_TIMEOUT;
-	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
-	    strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0))
+	/*
+	 * A statement the server no longer runs as prepared: 0A000 "cached
+	 * plan must not change result type" after a migration changed a
+	 * column's type, 26000 no such statement (a pooler gave another
+	 * session).  DOWN closes the connection, and the next try prepares
+	 * the queries afresh, at once (sql.c).
+	 */
+	if (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0)
+		return LBX_SQL_DOWN;
+	/*
+	 * 08 connection exceptions, 57P operator intervention, 53
+	 * insufficient resources; but 08P01, a protocol violation on a live
+	 * connection, is the query's (the server refusing its values).
+	 */
+	if ((strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0)
 		return LBX_SQL_DOWN;
 	return LBX_SQL_FAIL;
 }
@@ -379,7 +400,7 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 	enum lbx_sql_rc	 rc;
 
 	name = stmt_name(id);
-	deadline_in(&d, 10000);
+	deadline_in(&d, ((struct conn *)arg)->timeout_ms);
 	if (f.send_prepare(c, name, sql, (int)nparams, NULL) == 0) {
 		message(err, errsz, "prepare", f.error_message(c));
 		return LBX_SQL_DOWN;
@@ -388,6 +409,26 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 		return rc;
 	if (f.result_status(r) != PGRES_COMMAND_OK)
 		rc = failed(c, r, err, errsz);
+	f.clear(r);
+	if (rc != LBX_SQL_OK)
+		return rc;
+	/*
+	 * A $n of its own would prepare (the server infers its type) and
+	 * then fail every request for want of a value.
+	 */
+	if (f.send_describe_prepared(c, name) == 0) {
+		message(err, errsz, "prepare", f.error_message(c));
+		return LBX_SQL_DOWN;
+	}
+	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	if (f.result_status(r) != PGRES_COMMAND_OK)
+		rc = failed(c, r, err, errsz);
+	else if ((size_t)f.nparams(r) != nparams) {
+		snprintf(err, errsz, "has a placeholder of its own: name its "
+		    "values with :session, :user, :org or :room");
+		rc = LBX_SQL_FAIL;
+	}
 	f.clear(r);
 	return rc;
 }

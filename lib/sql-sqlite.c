@@ -58,6 +58,7 @@ static struct {
 	int	(*bind_text)(sqlite3_stmt *, int, const char *, int,
 		    void (*)(void *));
 	int	(*bind_null)(sqlite3_stmt *, int);
+	int	(*bind_parameter_count)(sqlite3_stmt *);
 	int	(*step)(sqlite3_stmt *);
 	int	(*column_count)(sqlite3_stmt *);
 	const char *(*column_name)(sqlite3_stmt *, int);
@@ -85,8 +86,55 @@ struct conn {
 	sqlite3_stmt	*st[LBX_SQLQ__MAX];
 	sqlite3_stmt	*begin, *commit;	/* a request's read transaction */
 	struct timespec	 deadline;
+	long		 timeout_ms;		/* sql_timeout_ms */
 	bool		 timed_out;
 };
+
+/* Sets c's deadline for the progress handler ms from now. */
+static void
+deadline_in(struct conn *c, long ms)
+{
+
+	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+	c->deadline.tv_sec += ms / 1000;
+	c->deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (c->deadline.tv_nsec >= 1000000000L) {
+		c->deadline.tv_sec++;
+		c->deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * The outcome of SQLite's result code r for a prepare or a step: the
+ * file locked by a writer past sql_timeout_ms (busy_timeout) or the
+ * query stopped by the progress handler is TIMEOUT; a file that cannot
+ * be read as it is now is DOWN: an I/O error, a corrupt or missing
+ * file, and READONLY, which a read-only connection gets only for a hot
+ * journal (a writer that crashed mid-transaction, until it is rolled
+ * back) since no statement here writes.  Both are transient: 503, and
+ * the connection is opened again.  Anything else (bad SQL) is FAIL.
+ */
+static enum lbx_sql_rc
+outcome(int r)
+{
+
+	switch (r & 0xff) {
+	case SQLITE_INTERRUPT:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return LBX_SQL_TIMEOUT;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+	case SQLITE_SCHEMA:
+	case SQLITE_READONLY:
+	case SQLITE_NOMEM:
+		return LBX_SQL_DOWN;
+	default:
+		return LBX_SQL_FAIL;
+	}
+}
 
 /*
  * Loads libsqlite3 once per process, lbauth's module first (see the top
@@ -117,6 +165,8 @@ load(char *err, size_t errsz)
 		{ "sqlite3_clear_bindings", (void **)&f.clear_bindings },
 		{ "sqlite3_bind_text", (void **)&f.bind_text },
 		{ "sqlite3_bind_null", (void **)&f.bind_null },
+		{ "sqlite3_bind_parameter_count",
+		    (void **)&f.bind_parameter_count },
 		{ "sqlite3_step", (void **)&f.step },
 		{ "sqlite3_column_count", (void **)&f.column_count },
 		{ "sqlite3_column_name", (void **)&f.column_name },
@@ -202,11 +252,11 @@ sqlite_connect(void **conn_r, const char *path, long timeout_ms, char *err,
 		sqlite_close(c);
 		return LBX_SQL_DOWN;
 	}
+	c->timeout_ms = timeout_ms;
 	f.busy_timeout(c->db, (int)timeout_ms);
 	f.progress_handler(c->db, 1000, progress, c);
 	/* A second guard: no statement on this connection may write. */
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += timeout_ms / 1000 + 1;
+	deadline_in(c, timeout_ms + 1000);
 	/*
 	 * Pages read through a shared read-only mapping rather than a
 	 * pread() each (64 MiB of address space, not of memory).
@@ -231,13 +281,23 @@ sqlite_prepare(void *arg, size_t id, const char *sql, size_t nparams,
 {
 	struct conn	*c = arg;
 	const char	*tail = NULL;
+	int		 r;
 
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += 10;
-	if (f.prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
-	    &tail) != SQLITE_OK || c->st[id] == NULL) {
-		snprintf(err, errsz, "%s", c->st[id] == NULL &&
-		    f.errmsg(c->db) == NULL ? "empty query" : f.errmsg(c->db));
+	/*
+	 * Preparing reads the schema: a writer may hold the file (busy
+	 * timeout), and it is bounded as a query is.
+	 */
+	deadline_in(c, c->timeout_ms);
+	c->timed_out = false;
+	r = f.prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
+	    &tail);
+	if (r != SQLITE_OK) {
+		snprintf(err, errsz, "%s", c->timed_out ? "query timed out" :
+		    f.errmsg(c->db));
+		return outcome(r);
+	}
+	if (c->st[id] == NULL) {
+		snprintf(err, errsz, "empty query");
 		return LBX_SQL_FAIL;
 	}
 	while (tail != NULL && (*tail == ' ' || *tail == '\t' ||
@@ -251,7 +311,12 @@ sqlite_prepare(void *arg, size_t id, const char *sql, size_t nparams,
 		snprintf(err, errsz, "is not a read-only query (use SELECT)");
 		return LBX_SQL_FAIL;
 	}
-	(void)nparams;
+	/* A ?, ?NNN, $x or @x of its own would be bound to nothing: NULL. */
+	if ((size_t)f.bind_parameter_count(c->st[id]) != nparams) {
+		snprintf(err, errsz, "has a placeholder of its own: name its "
+		    "values with :session, :user, :org or :room");
+		return LBX_SQL_FAIL;
+	}
 	return LBX_SQL_OK;
 }
 
@@ -267,13 +332,7 @@ sqlite_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	enum lbx_sql_rc		 rc = LBX_SQL_OK;
 	int			 i, ncols, r;
 
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += timeout_ms / 1000;
-	c->deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (c->deadline.tv_nsec >= 1000000000L) {
-		c->deadline.tv_sec++;
-		c->deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(c, timeout_ms);
 	c->timed_out = false;
 	f.reset(st);
 	f.clear_bindings(st);
@@ -284,13 +343,23 @@ sqlite_exec(void *arg, size_t id, const char *const *vals, size_t n,
 			snprintf(err, errsz, "bind: %s", f.errmsg(c->db));
 			return LBX_SQL_FAIL;
 		}
-	if ((ncols = f.column_count(st)) > LBX_SQL_COLS_MAX) {
-		snprintf(err, errsz, "more than %d columns", LBX_SQL_COLS_MAX);
-		return LBX_SQL_FAIL;
-	}
-	for (i = 0; i < ncols; i++)
-		names[i] = f.column_name(st, i);
-	while ((r = f.step(st)) == SQLITE_ROW) {
+	/*
+	 * The columns are read after the first step: a schema change since
+	 * the statement was prepared makes that step prepare it again, and
+	 * the old names are then freed (a migration that added a column to
+	 * a "SELECT *").
+	 */
+	for (ncols = -1; (r = f.step(st)) == SQLITE_ROW; ) {
+		if (ncols == -1) {
+			if ((ncols = f.column_count(st)) > LBX_SQL_COLS_MAX) {
+				snprintf(err, errsz, "more than %d columns",
+				    LBX_SQL_COLS_MAX);
+				rc = LBX_SQL_FAIL;
+				goto out;
+			}
+			for (i = 0; i < ncols; i++)
+				names[i] = f.column_name(st, i);
+		}
 		for (i = 0; i < ncols; i++) {
 			if (f.column_type(st, i) == SQLITE_NULL) {
 				v[i] = NULL;
@@ -314,22 +383,7 @@ sqlite_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	if (r != SQLITE_DONE) {
 		snprintf(err, errsz, "%s", c->timed_out ? "query timed out" :
 		    f.errmsg(c->db));
-		switch (r & 0xff) {
-		case SQLITE_INTERRUPT:
-		case SQLITE_BUSY:
-		case SQLITE_LOCKED:
-			rc = LBX_SQL_TIMEOUT;
-			break;
-		case SQLITE_IOERR:
-		case SQLITE_CORRUPT:
-		case SQLITE_CANTOPEN:
-		case SQLITE_NOTADB:
-		case SQLITE_SCHEMA:
-			rc = LBX_SQL_DOWN;
-			break;
-		default:
-			rc = LBX_SQL_FAIL;
-		}
+		rc = outcome(r);
 	}
 out:
 	f.reset(st);

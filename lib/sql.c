@@ -363,8 +363,8 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 	 */
 	t->conn = NULL;
 	if (t->backoff_ms != 0 && ms_until(&t->retry_at) > 0) {
-		snprintf(err, errsz, "waiting %ld ms before reconnecting",
-		    ms_until(&t->retry_at));
+		snprintf(err, errsz, "waiting %ld ms before reconnecting "
+		    "(%s)", ms_until(&t->retry_at), t->why);
 		return LBX_SQL_DOWN;
 	}
 	rc = s->drv->connect(&t->conn, (const char *)s->connstr.p,
@@ -383,8 +383,10 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 		t->backoff_ms = 0;
 	else if (rc == LBX_SQL_FAIL)
 		slot_close(s, t);
-	else
+	else {
 		backoff(s, t);
+		snprintf(t->why, sizeof(t->why), "%s", err);
+	}
 	return rc;
 }
 

@@ -72,7 +72,7 @@ const DRIVERS = [
       return {
         connect: file, now: "CAST(strftime('%s','now') AS INTEGER)", q: '"',
         superuser: file, write: "DELETE FROM sessions WHERE id <> :session RETURNING user_id AS id",
-        nul: (a, b) => `'${a}' || char(0) || '${b}'`,
+        nul: (a, b) => `'${a}' || char(0) || '${b}'`, raw: "?",
         sql, counts: () => sql(COUNTS).trim().replaceAll("|", " "),
         slow: null, stop: null,
       };
@@ -93,6 +93,8 @@ const DRIVERS = [
         unix: `host=${pg.socketDir} port=${pg.port} dbname=app user=app`,
         write: "WITH d AS (DELETE FROM sessions WHERE id <> :session RETURNING user_id) SELECT user_id AS id FROM d",
         sql: (t) => pg.sql(t, "app"), counts: () => pg.sql(COUNTS, "app").trim().replaceAll("|", " "),
+        raw: "$2",
+        kill: () => pg.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'app'"),
         slow: "SELECT 'ann' AS id FROM pg_sleep(5) WHERE :session::text IS NOT NULL",
         // A lookup that takes 0.5 s, and how many run at this moment.
         sleepy: "SELECT s.user_id AS id FROM sessions s, pg_sleep(0.5) WHERE s.id = :session",
@@ -115,7 +117,8 @@ const DRIVERS = [
         superuser: `socket=${my.socket} user=root database=app`,
         unix: `socket=${my.socket} user=app password=${PASSWORD} database=app`,
         write: "DELETE FROM sessions WHERE id <> :session",
-        nul: (a, b) => `CONCAT('${a}', CHAR(0), '${b}')`,
+        nul: (a, b) => `CONCAT('${a}', CHAR(0), '${b}')`, raw: "?",
+        kill: () => my.sql("KILL USER 'app'"),
         sql: (t) => my.sql(t, "app"), counts: () => my.sql(COUNTS, "app").trim().replaceAll("\t", " "),
         slow: "SELECT 'ann' AS id FROM DUAL WHERE SLEEP(5) = 0 AND :session IS NOT NULL",
         sleepy: "SELECT user_id AS id FROM sessions WHERE id = :session AND SLEEP(0.5) = 0",
@@ -401,6 +404,92 @@ for (const drv of DRIVERS) {
     } else {
       await t.test("a slow query: 503 within sql_timeout_ms", { skip: "SQLite has no sleep(); its timeout is a progress handler" }, () => {});
     }
+    if (db.kill) {
+      await t.test("the server drops the connection between requests: the next one is served at once", async () => {
+        assert.equal((await ask("s-ann", "acme:doc")).status, 200);
+        db.kill();
+        const t0 = Date.now();
+        const r = await ask("s-ann", "acme:doc");
+        assert.equal(r.status, 200, r.body + fcgi.log().split("\n").slice(-3).join("\n"));
+        assert.ok(Date.now() - t0 < 1500, `${Date.now() - t0} ms`);
+      });
+    }
+    await t.test("a migration changes a query's columns: served on, prepared afresh", async () => {
+      // SELECT u.*: the result gains a column.  PostgreSQL refuses the
+      // old plan ("cached plan must not change result type"), MariaDB
+      // the old metadata; SQLite prepares again by itself.
+      const [ident, ...rest] = queries(db.now, db.q);
+      const c = makeConf(drv, db, { lines: [ident.replace(/SELECT .* FROM sessions/, "SELECT u.* FROM sessions"), ...rest] });
+      const f = await startFcgi(c);
+      const n = await startNginx(c, f);
+      const q = () => post(n.url, { cookie: "sid=s-ann", body: '{"room":"acme:doc"}' });
+      try {
+        assert.equal((await q()).status, 200);
+        db.sql("ALTER TABLE users ADD COLUMN extra INTEGER;");
+        let r = await q();
+        assert.equal(r.status, 200, r.body + f.log());
+        db.sql("ALTER TABLE users DROP COLUMN extra;");
+        r = await q();
+        assert.equal(r.status, 200, r.body + f.log());
+      } finally { f.stop(); n.stop(); }
+    });
+    if (db.port) {
+      await t.test("a server that never answers: a CGI run waits sql_timeout_ms once, then 503", async () => {
+        // A black hole: it accepts and says nothing, so the connect
+        // itself times out.  MariaDB's client rounds 800 ms up to 1 s.
+        const socks = new Set();
+        const hole = net.createServer((c) => socks.add(c));
+        await new Promise((r) => hole.listen(0, "127.0.0.1", r));
+        try {
+          const c = makeConf(drv, { ...db, connect: db.connect.replace(`port=${db.port}`, `port=${hole.address().port}`) }, { timeout: 800 });
+          const t0 = Date.now();
+          const r = await cgi(c, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+          const ms = Date.now() - t0;
+          assert.equal(r.status, 503, r.body + r.stderr);
+          assert.ok(r.headers["retry-after"]);
+          // Once, not twice: well under two waits.
+          const wait = drv.name === "mysql" ? 1000 : 800;
+          assert.ok(ms >= 750 && ms < wait * 1.6, `answered after ${ms} ms (one wait: ${wait} ms)`);
+        } finally {
+          for (const x of socks) x.destroy();
+          hole.close();
+        }
+      });
+    }
+    if (drv.name === "sqlite") {
+      await t.test("a writer holding the file past sql_timeout_ms: 503 with Retry-After, then served", async () => {
+        // The app's own write (a migration, a long transaction): a CGI
+        // run prepares its queries, a worker runs them, and neither is
+        // a config error.
+        const { spawn } = await import("node:child_process");
+        const w = spawn("sqlite3", [db.connect], { stdio: ["pipe", "ignore", "inherit"] });
+        w.stdin.write("BEGIN EXCLUSIVE;\n");
+        const slow = makeConf(drv, db, { timeout: 300 });
+        try {
+          let c;
+          for (let i = 0; i < 50; i++) {
+            c = await cgi(slow, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+            if (c.status !== 200) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          assert.equal(c.status, 503, c.body + c.stderr);
+          assert.equal(c.json.error, "identity_unavailable");
+          assert.match(c.headers["retry-after"] ?? "", /^[1-9][0-9]*$/);
+          assert.doesNotMatch(c.stderr, /misconfigured|lbauth\.conf:\d+: identity_query/);
+          // The long-lived worker, its queries prepared before.
+          const r = await ask("s-ann", "acme:doc");
+          assert.equal(r.status, 503, r.body);
+        } finally {
+          w.stdin.end("COMMIT;\n");
+          await new Promise((r) => w.on("close", r));
+        }
+        const c = await cgi(slow, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+        assert.equal(c.status, 200, c.body + c.stderr);
+        let r;
+        for (let i = 0; i < 20 && (r = await ask("s-ann", "acme:doc")).status !== 200; i++) await new Promise((res) => setTimeout(res, 100));
+        assert.equal(r.status, 200, r.body);
+      });
+    }
     if (db.sleepy) {
       // backend = local with a network database: one worker runs
       // request_threads requests at once, each on its own connection,
@@ -442,6 +531,11 @@ for (const drv of DRIVERS) {
       const r2 = ctlResult(["check", "-c", typo.conf]);
       assert.equal(r2.status, 1);
       assert.match(r2.stderr, /room_query: uses an unknown parameter/);
+      // A placeholder of the database's own would be bound to nothing.
+      const raw = makeConf(drv, db, { lines: [`identity_query = SELECT user_id AS id FROM sessions WHERE id = :session AND user_id <> ${db.raw}`, ...queries(db.now, db.q).slice(1)] });
+      const r3 = ctlResult(["check", "-c", raw.conf]);
+      assert.equal(r3.status, 1, r3.stderr);
+      assert.match(r3.stderr, /lbauth\.conf:\d+: identity_query: has a placeholder of its own/);
     });
     await t.test("the password never reaches stderr, even with a wrong one", async () => {
       if (drv.name === "sqlite") return;
