@@ -36,6 +36,9 @@
  *
  * Usage: mkfilter > cgi/filter.h
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -63,6 +66,11 @@ static const char *const strict_calls[] = {
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
 	"fstat", "newfstatat", "lseek", "fcntl",
+	/*
+	 * glibc 2.36's qsort() asks sysinfo() for the memory size before
+	 * sorting 1 KiB or more (jsonw.c sorts a cookie's info keys).
+	 */
+	"sysinfo",
 	"exit", "exit_group",
 };
 
@@ -136,6 +144,14 @@ build(enum lbauth_confine profile, scmp_filter_ctx *ctx_r, char *err,
 		for (i = 0; rc == 0 && i < sizeof(strict_calls) /
 		    sizeof(strict_calls[0]); i++)
 			rc = add(ctx, SCMP_ACT_ALLOW, strict_calls[i]);
+		/*
+		 * libfcgi sets TCP_NODELAY on each connection it accepts from
+		 * a TCP listener (--listen HOST:PORT); that option only.
+		 */
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ,
+			    IPPROTO_TCP), SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY));
 	}
 	if (profile == LBAUTH_CONFINE_FILES) {
 		const scmp_datum_t w = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |

@@ -13,7 +13,7 @@ import { createConnection } from "node:net";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
-import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters } from "./harness.mjs";
+import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters, freePort } from "./harness.mjs";
 
 after(stopAll);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -295,6 +295,38 @@ describe("sandbox (seccomp)", { skip: SANITIZED && "sanitizer build: the sandbox
     const m = await startMaster(s, 2);
     for (const w of m.workers()) assert.ok(await settled(w), `worker ${w} is not confined`);
     assert.ok(!confined(m.pid), "the master is confined");
+  });
+
+  // libfcgi sets TCP_NODELAY on each connection from a TCP listener:
+  // the strict profile allows that setsockopt() and no other.
+  for (const host of ["127.0.0.1", "[::1]"]) {
+    test(`a TCP listener (${host}) under the strict profile: served, no worker killed`, async () => {
+      const s = makeSetup();
+      const port = await freePort();
+      const m = await startMaster(s, 2, { listen: `${host}:${port}` });
+      for (const w of m.workers()) assert.ok(await settled(w), `worker ${w} is not confined`);
+      const n = await startNginx(s, m, { pass: `${host}:${port}` });
+      const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+      for (let i = 0; i < 6; i++) {
+        const r = await fetch(n.url, { method: "POST", headers: { "content-type": "application/json", cookie }, body: '{"room":"acme:doc"}' });
+        assert.equal(r.status, 200, await r.text());
+      }
+      assert.doesNotMatch(m.log(), /killed by signal/);
+    });
+  }
+
+  test("a cookie whose info has 60 keys: served under the strict profile (glibc's qsort asks sysinfo)", async () => {
+    const s = makeSetup();
+    const m = await startMaster(s, 1);
+    const n = await startNginx(s, m);
+    const info = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [String(i), i]));
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme", info })}`;
+    const r = await fetch(n.url, { method: "POST", headers: { "content-type": "application/json", cookie }, body: '{"room":"acme:doc"}' });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    const p = JSON.parse(Buffer.from(JSON.parse(text).token.split(".")[1], "base64url"));
+    assert.equal(Object.keys(p.ui).length, 60);
+    assert.doesNotMatch(m.log(), /killed by signal/);
   });
 
   test("sandbox = no leaves workers unconfined", async () => {

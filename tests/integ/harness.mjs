@@ -220,16 +220,18 @@ export function children(pid) {
 // An lbauth master (--listen on a unix socket in setup.dir, --workers
 // workers), once its workers run.  m.exit settles when it exits (code
 // and signal in m.code, m.signal); stopAll() stops it, by its PID.
-export async function startMaster(setup, workers, { timeoutMs = 10000 } = {}) {
-  const sock = path.join(setup.dir, "master.sock");
+// listen: a HOST:PORT to listen on instead of a unix socket (then
+// m.sock is null and m.pass is what nginx's fastcgi_pass takes).
+export async function startMaster(setup, workers, { timeoutMs = 10000, listen } = {}) {
+  const sock = listen ? null : path.join(setup.dir, "master.sock");
   const logFile = path.join(setup.dir, "master.log");
   const log = fs.openSync(logFile, "a");
-  const child = spawn(LBAUTH, ["--listen", `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
+  const child = spawn(LBAUTH, ["--listen", listen ?? `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf], {
     env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
   });
   fs.closeSync(log);
   const m = {
-    pid: child.pid, sock, child, exited: false,
+    pid: child.pid, sock, child, exited: false, pass: listen ?? `unix:${sock}`,
     log: () => fs.readFileSync(logFile, "utf8"),
     workers: () => children(child.pid),
     stop() { if (!m.exited) try { process.kill(m.pid, "SIGTERM"); } catch {} },
@@ -237,7 +239,7 @@ export async function startMaster(setup, workers, { timeoutMs = 10000 } = {}) {
   m.exit = new Promise((r) => child.on("exit", (code, sig) => { m.exited = true; m.code = code; m.signal = sig; r(); }));
   started.add(m);
   const t0 = Date.now();
-  while (!m.exited && (m.workers().length < workers || !fs.existsSync(sock))) {
+  while (!m.exited && (m.workers().length < workers || (sock && !fs.existsSync(sock)))) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`master did not start: ${m.log()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
