@@ -34,8 +34,9 @@
  * that comes back to wait later sees it at once.
  *
  * One thread of a process waits at a time (accept_mu, as Apache's
- * accept mutex): a connection wakes every thread that polls the
- * listening socket, and all but one then find nothing to accept.  With
+ * accept mutex; held for the wait, not the accept: accept_next()): a
+ * connection wakes every thread that polls the listening socket, and
+ * all but one then find nothing to accept.  With
  * four request threads in each of two workers that was eight wake-ups
  * for one connection, most of lbauth's CPU per request with PostgreSQL
  * on the same two cores (a context switch per wake-up, and a costly
@@ -127,16 +128,15 @@ accept_init(int lfd)
 }
 
 /*
- * accept_next() for the thread that holds accept_mu: waits for the
- * listening socket or a stop, and accepts.
+ * accept_next() for the thread that holds accept_mu: waits until the
+ * listening socket lfd is readable (1) or a stop (0); -1 on an error.
  */
 static int
-wait_accept(FCGX_Request *rq)
+wait_ready(int lfd)
 {
 	struct pollfd	 pfd[2];
-	int		 rc;
 
-	pfd[0].fd = rq->listen_sock;
+	pfd[0].fd = lfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = stopfd;
 	pfd[1].events = POLLIN;
@@ -151,12 +151,39 @@ wait_accept(FCGX_Request *rq)
 		}
 		if (atomic_load(&stopping) || pfd[1].revents != 0)
 			return 0;
+		if (pfd[0].revents != 0)
+			return 1;
+	}
+}
+
+/*
+ * See accept.h.  accept_mu is held for the wait only.  FCGX_Accept_r()
+ * reads the new connection's first records with blocking reads (and
+ * waits up to 2 s for a unix connection's first byte), so a peer that
+ * connects and stalls holds the thread that accepted it: had that
+ * thread kept accept_mu, every other thread of the worker would have
+ * waited behind it, and no thread would have been left in ppoll() to
+ * take a stop signal.  The cost: the next thread may find the socket
+ * still readable before this one has accepted, and then try once for
+ * nothing (EAGAIN) and wait again.
+ */
+int
+accept_next(FCGX_Request *rq)
+{
+	int	 rc;
+
+	for (;;) {
+		pthread_mutex_lock(&accept_mu);
+		rc = wait_ready(rq->listen_sock);
+		pthread_mutex_unlock(&accept_mu);
+		if (rc != 1)
+			return rc;
 		if ((rc = FCGX_Accept_r(rq)) >= 0)
 			return 1;
 		/*
-		 * Another worker took the connection, or it was gone
-		 * (libfcgi also drops a unix connection that sends nothing
-		 * for 2 s): wait again.
+		 * Another thread or worker took the connection, or it was
+		 * gone (libfcgi also drops a unix connection that sends
+		 * nothing for 2 s): wait again.
 		 */
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
 		    rc == -ECONNABORTED)
@@ -164,16 +191,4 @@ wait_accept(FCGX_Request *rq)
 		errno = rc > -4096 ? -rc : EIO;	/* -9999: no errno */
 		return -1;
 	}
-}
-
-/* See accept.h. */
-int
-accept_next(FCGX_Request *rq)
-{
-	int	 rc;
-
-	pthread_mutex_lock(&accept_mu);
-	rc = wait_accept(rq);
-	pthread_mutex_unlock(&accept_mu);
-	return rc;
 }

@@ -105,6 +105,29 @@ describe("one worker process, a 300 ms API", () => {
   });
 });
 
+describe("a peer that connects and stalls", () => {
+  // libfcgi reads a new connection's first records with blocking reads:
+  // the thread that accepted it waits, the worker's others serve on.
+  test("holds the one thread that accepted it, not the worker", async () => {
+    const dev = await startDevServer();
+    const { s, m, n } = await stack({ delayMs: 20, dev });
+    const { createConnection } = await import("node:net");
+    const peer = createConnection(m.sock);
+    await new Promise((r, j) => { peer.on("connect", r); peer.on("error", j); });
+    peer.write(Buffer.from([1]));	// the first byte of a record header
+    await sleep(300);
+    try {
+      const asks = Promise.all(Array.from({ length: 6 }, (_, i) =>
+        post(n.url, { body: body(`acme:d${i}`), cookie: `session=${s.cookie({ sub: `u${i}`, org: "acme" })}` })));
+      const rs = await Promise.race([asks, sleep(8000).then(() => null)]);
+      assert.ok(rs !== null, "no answer within 8 s: the stalled peer holds the worker");
+      for (const r of rs) assert.equal(r.status, 200, r.body);
+    } finally {
+      peer.destroy();
+    }
+  });
+});
+
 describe("overload", () => {
   let dev;
   before(async () => { dev = await startDevServer(); });
