@@ -54,7 +54,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -157,6 +159,30 @@ wait_ready(int lfd)
 }
 
 /*
+ * Logs accept()'s error e (at most once every 10 s, from any thread)
+ * and sleeps 100 ms, or less if a stop comes.
+ */
+static void
+pause_after(int e)
+{
+	static atomic_long	 last;
+	struct pollfd		 pfd;
+	struct timespec		 now;
+	long			 prev;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	prev = atomic_load(&last);
+	if ((prev == 0 || now.tv_sec - prev >= 10) &&
+	    atomic_compare_exchange_strong(&last, &prev, (long)now.tv_sec))
+		fprintf(stderr, "lbauth: accept: %s: waiting for requests in "
+		    "flight to end\n", strerror(e));
+	pfd.fd = stopfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	(void)ppoll(&pfd, 1, &(struct timespec){ 0, 100000000L }, &waitmask);
+}
+
+/*
  * See accept.h.  accept_mu is held for the wait only.  FCGX_Accept_r()
  * reads the new connection's first records with blocking reads (and
  * waits up to 2 s for a unix connection's first byte), so a peer that
@@ -188,6 +214,17 @@ accept_next(FCGX_Request *rq)
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
 		    rc == -ECONNABORTED)
 			continue;
+		/*
+		 * Out of descriptors or memory for now (each request in
+		 * flight holds some): the connection waits in the backlog
+		 * while requests end.  Not a reason to stop the worker, nor
+		 * to try again at once at full CPU.
+		 */
+		if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS ||
+		    rc == -ENOMEM) {
+			pause_after(-rc);
+			continue;
+		}
 		errno = rc > -4096 ? -rc : EIO;	/* -9999: no errno */
 		return -1;
 	}

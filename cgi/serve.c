@@ -20,6 +20,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,8 @@ job_done(void *arg, enum lbauth_err rc)
 	job_free(j);
 }
 
+static atomic_bool	 accept_failed;	/* a request thread stopped the worker */
+
 /* A request thread: accepts and starts requests until told to stop. */
 static void *
 request_thread(void *arg)
@@ -249,6 +253,7 @@ request_thread(void *arg)
 			if (rc == -1) {
 				fprintf(stderr, "lbauth: accept: %s\n",
 				    strerror(errno));
+				atomic_store(&accept_failed, true);
 				accept_stop();	/* the whole worker */
 			}
 			job_free(j);
@@ -298,7 +303,7 @@ serve_threads(struct lbauth_app *app)
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	lbauth_app_worker_stop(app);
-	return 0;
+	return atomic_load(&accept_failed) ? 1 : 0;
 }
 
 /* A worker: FastCGI on fd 0 until told to stop; the exit status. */

@@ -45,11 +45,11 @@ function threads(pid) {
 
 // lbauth --listen unix:... --workers n; stopped after the file.
 // A liveblocks-backend setup behind a delay proxy in front of the dev server.
-async function stack({ delayMs, workers = 1, conf = [], dev }) {
+async function stack({ delayMs, workers = 1, conf = [], dev, wrap }) {
   const proxy = await startDelayProxy({ target: dev.url, delayMs });
   proxies.push(proxy);
   const s = makeSetup({ backend: "liveblocks", baseUrl: proxy.url, conf });
-  const m = await startMaster(s, workers);
+  const m = await startMaster(s, workers, { wrap });
   masters.push(m);
   const n = await startNginx(s, m);
   return { proxy, s, m, n };
@@ -125,6 +125,29 @@ describe("a peer that connects and stalls", () => {
     } finally {
       peer.destroy();
     }
+  });
+});
+
+describe("out of file descriptors", () => {
+  // Each request in flight holds descriptors (its FastCGI connection,
+  // its API connection): with 48 at most, 60 at once run out.  accept()
+  // fails with EMFILE; the worker waits for requests to end, and serves
+  // the rest from the backlog.
+  test("the worker waits and serves on; it never exits", { skip: !fs.existsSync("/usr/bin/prlimit") && "no prlimit (util-linux)" }, async () => {
+    const dev = await startDevServer();
+    const { s, m, n } = await stack({ delayMs: 1000, dev, wrap: ["prlimit", "--nofile=48", "--"] });
+    const [worker] = m.workers();
+    const rs = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      post(n.url, { body: body(`acme:f${i}`), cookie: `session=${s.cookie({ sub: `u${i}`, org: "acme" })}` })));
+    // A request whose API call found no descriptor either gets the
+    // transient 503 with Retry-After; none is lost.
+    for (const r of rs) {
+      assert.ok(r.status === 200 || (r.status === 503 && r.headers["retry-after"]), `${r.status} ${r.body}`);
+    }
+    assert.ok(rs.filter((r) => r.status === 200).length >= 40, rs.map((r) => r.status).join(" "));
+    assert.match(m.log(), /accept: Too many open files: waiting for requests in flight to end/);
+    assert.doesNotMatch(m.log(), /starting another/);
+    assert.deepEqual(m.workers(), [worker]);
   });
 });
 
