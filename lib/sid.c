@@ -61,49 +61,31 @@ hexval(char c)
 }
 
 /*
- * Percent-decodes len bytes at in into out (at least len bytes), with
- * '+' as a blank when plus is set (PHP's urldecode(), which fills
- * $_COOKIE) or kept (decodeURIComponent(), which npm cookie uses).  A
- * malformed escape leaves the value as it is, as both do (npm cookie's
- * tryDecode).  Returns the decoded length.
+ * Percent-decodes len bytes at in into out (at least len bytes): as
+ * PHP fills $_COOKIE when php is set (php_raw_url_decode(): '+' is kept,
+ * a malformed escape is left as it is and the rest decoded), else as npm
+ * cookie's decodeURIComponent() (its tryDecode: a malformed escape
+ * leaves the whole value as it is).  Returns the decoded length.
  */
 static size_t
-url_decode(const char *in, size_t len, char *out, bool plus)
+url_decode(const char *in, size_t len, char *out, bool php)
 {
 	size_t	 i, n = 0;
 	int	 hi, lo;
 
 	for (i = 0; i < len; i++) {
-		if (in[i] == '%') {
-			if (i + 2 >= len)
-				goto raw;
-			if ((hi = hexval(in[i + 1])) < 0 ||
-			    (lo = hexval(in[i + 2])) < 0)
-				goto raw;
+		if (in[i] == '%' && i + 2 < len &&
+		    (hi = hexval(in[i + 1])) >= 0 &&
+		    (lo = hexval(in[i + 2])) >= 0) {
 			out[n++] = (char)(hi << 4 | lo);
 			i += 2;
-		} else if (plus && in[i] == '+')
-			out[n++] = ' ';
-		else
+		} else if (in[i] == '%' && !php) {
+			memcpy(out, in, len);
+			return len;
+		} else
 			out[n++] = in[i];
 	}
 	return n;
-raw:
-	if (plus) {
-		/* PHP leaves a bad escape as is but still decodes the rest. */
-		for (n = 0, i = 0; i < len; i++) {
-			if (in[i] == '%' && i + 2 < len &&
-			    (hi = hexval(in[i + 1])) >= 0 &&
-			    (lo = hexval(in[i + 2])) >= 0) {
-				out[n++] = (char)(hi << 4 | lo);
-				i += 2;
-			} else
-				out[n++] = in[i] == '+' ? ' ' : in[i];
-		}
-		return n;
-	}
-	memcpy(out, in, len);
-	return len;
 }
 
 /*
@@ -205,9 +187,10 @@ b64val(unsigned char c)
 }
 
 /*
- * PHP's non-strict base64_decode(): characters outside the alphabet are
- * skipped, decoding stops at the first '='.  Decodes len bytes at in
- * into out (at least len bytes); returns the decoded length.
+ * PHP's non-strict base64_decode(): characters outside the alphabet,
+ * '=' among them, are skipped, and what follows a '=' is decoded too
+ * (so bytes after the padding are not dropped unread).  Decodes len
+ * bytes at in into out (at least len bytes); returns the decoded length.
  */
 static size_t
 b64_lenient(const char *in, size_t len, unsigned char *out)
@@ -216,7 +199,7 @@ b64_lenient(const char *in, size_t len, unsigned char *out)
 	size_t		 i, n = 0;
 	int		 d;
 
-	for (i = 0; i < len && in[i] != '='; i++) {
+	for (i = 0; i < len; i++) {
 		if ((d = b64val((unsigned char)in[i])) < 0)
 			continue;
 		acc = (acc << 6) | (unsigned)d;
@@ -331,9 +314,10 @@ payload_tag(struct json_object *o, enum lbx_lvcipher c, unsigned char *tag)
 		return lvciphers[c].aead ? -1 : 0;
 	if ((s = lbx_json_get_str(o, "tag", &len)) == NULL)
 		return -1;
+	/* PHP's empty(): "" and "0", not "0\0x". */
 	if (!lvciphers[c].aead)
-		return len == 0 || strcmp(s, "0") == 0 ? 0 : -1;
-	if (len == 0 || strcmp(s, "0") == 0 || len > sizeof(buf) ||
+		return len == 0 || (len == 1 && s[0] == '0') ? 0 : -1;
+	if (len == 0 || (len == 1 && s[0] == '0') || len > sizeof(buf) ||
 	    b64_lenient(s, len, buf) != 16)
 		return -1;
 	memcpy(tag, buf, 16);
@@ -377,7 +361,7 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 	if ((unsigned)c >= sizeof(lvciphers) / sizeof(lvciphers[0]) ||
 	    len > sizeof(buf) || nlen + 2 > sizeof(pre))
 		return LBAUTH_ESID;
-	dlen = url_decode(v, len, buf, true);
+	dlen = url_decode(v, len, buf, true);	/* as PHP reads it */
 	jlen = b64_lenient(buf, dlen, json);
 	if (lbx_json_parse((const char *)json, jlen, &o) != LBAUTH_OK)
 		goto out;
@@ -424,6 +408,13 @@ lbx_sid_laravel(const char *v, size_t len, const char *name,
 	rc = LBAUTH_OK;
 out:
 	json_object_put(o);
+	/* The cookie is a bearer credential too, in every decoded form. */
+	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(json, sizeof(json));
+	sodium_memzero(ct, sizeof(ct));
+	sodium_memzero(iv, sizeof(iv));
+	sodium_memzero(ivbuf, sizeof(ivbuf));
+	sodium_memzero(tag, sizeof(tag));
 	sodium_memzero(pt, sizeof(pt));
 	sodium_memzero(mac1, sizeof(mac1));
 	sodium_memzero(prefix, sizeof(prefix));

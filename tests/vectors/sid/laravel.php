@@ -27,11 +27,12 @@ function make($cipher, $key, $plain) {
 	return rawurlencode($e->encrypt($plain, false));
 }
 function check($cipher, $key, $name, $cookie) {
-	// PHP fills $_COOKIE with urldecode() ('+' is a blank), then
-	// EncryptCookies::decrypt() does this.
+	// PHP fills $_COOKIE with rawurldecode() ('+' is kept: PHP 8's
+	// php_raw_url_decode for cookies), then EncryptCookies::decrypt()
+	// does this.
 	try {
 		$e = new Encrypter($key, $cipher);
-		$v = $e->decrypt(urldecode($cookie), false);
+		$v = $e->decrypt(rawurldecode($cookie), false);
 	} catch (Exception $x) {
 		return null;
 	}
@@ -90,7 +91,16 @@ foreach ($ciphers as $cipher => $size) {
 		}));
 	}
 	$raw = rawurldecode($good);
-	$row('not URL-encoded (' . (strpos($raw, '+') !== false ? "a '+' PHP reads as a blank" : "no '+' in it") . ')', $raw);
+	$row('not URL-encoded (' . (strpos($raw, '+') !== false ? "a '+' PHP keeps" : "no '+' in it") . ')', $raw);
+	// What PHP's lenient base64_decode() still reads: bytes after the
+	// padding, and a '+' PHP keeps, are data, not dropped.
+	$row("a literal '+' after it", $good . '+');
+	$row('bytes after the padding', rawurlencode($raw . 'QUJD'));
+	if ($aead) {
+		$row("bytes after the tag's padding", edit($good, function ($j) { $j['tag'] .= 'AAAA'; return $j; }));
+		$row("a '=' inside the tag (PHP skips it)", edit($good, function ($j) { $j['tag'] = substr($j['tag'], 0, 4) . '=' . substr($j['tag'], 4); return $j; }));
+	} else
+		$row('a tag of "0", a NUL and more (not empty to PHP)', edit($good, function ($j) { $j['tag'] = "0\0x"; return $j; }));
 	$rows[] = [$cipher, 'truncated', substr($good, 0, 40), null];
 }
 
