@@ -289,33 +289,87 @@ backoff(struct lbx_sql *s, struct lbx_sql_slot *t)
 	}
 }
 
+/* Whether c is a blank of a connect string. */
+static bool
+blank(char c)
+{
+
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /*
- * Replaces every copy of the connect string's password in the
+ * Scrubs from msg the password value that starts at v in a connect
+ * string: single-quoted with backslash escapes (libpq) or up to a blank
+ * (also '&' in a URI's query).  Both the value as written and as
+ * unquoted are scrubbed.
+ */
+static void
+scrub_value(char *msg, const char *v)
+{
+	char	 buf[512];
+	size_t	 n = 0;
+	const char *e;
+
+	if (*v == '\'' || *v == '"') {
+		for (e = v + 1; *e != '\0' && *e != *v; e++) {
+			if (*e == '\\' && e[1] != '\0')
+				e++;
+			if (n < sizeof(buf))
+				buf[n++] = *e;
+		}
+		lbx_sql_scrub_str(msg, v + 1, (size_t)(e - v - 1));
+		lbx_sql_scrub_str(msg, buf, n < sizeof(buf) ? n : 0);
+		sodium_memzero(buf, sizeof(buf));
+		return;
+	}
+	for (e = v; *e != '\0' && !blank(*e) && *e != '&'; e++)
+		continue;
+	lbx_sql_scrub_str(msg, v, (size_t)(e - v));
+}
+
+/*
+ * Replaces every copy of the connect string's passwords in the
  * NUL-terminated message msg with "***" (a driver's error may quote
- * what it was given).  The password is the value of "password=" (up to
- * a blank; quotes removed) or the ":pass@" of a URI.
+ * what it was given).  Every value of a key that ends in "password"
+ * (password, sslpassword), with or without blanks around its '=',
+ * quoted or not, also in a URI's query; and a URI's ":pass@" up to the
+ * authority's last '@', with each '@'-separated piece of it, since
+ * libpq splits a password holding an unescaped '@' at the first one
+ * and may quote the rest as the host.
  */
 void
 lbx_sql_scrub(const struct lbx_sql *s, char *msg)
 {
-	const char	*c = (const char *)s->connstr.p, *p, *e;
+	const char	*c = (const char *)s->connstr.p, *p, *q, *a, *at, *e;
 
 	if (c == NULL || msg[0] == '\0')	/* the usual case: no error */
 		return;
-	if ((p = strstr(c, "password=")) != NULL) {
-		p += 9;
-		if (*p == '\'' || *p == '"')
-			p++;
-		for (e = p; *e != '\0' && *e != ' ' && *e != '\t' &&
-		    *e != '\'' && *e != '"' && *e != '\n' && *e != '&'; e++)
+	for (p = c; (p = strstr(p, "password")) != NULL; p += 8) {
+		for (q = p + 8; blank(*q); q++)
 			continue;
-	} else if ((p = strstr(c, "://")) != NULL &&
-	    (e = strchr(p + 3, '@')) != NULL &&
-	    (p = memchr(p + 3, ':', (size_t)(e - p - 3))) != NULL)
-		p++;
-	else
+		if (*q != '=')
+			continue;
+		for (q++; blank(*q); q++)
+			continue;
+		scrub_value(msg, q);
+	}
+	if ((a = strstr(c, "://")) == NULL)
 		return;
-	lbx_sql_scrub_str(msg, p, (size_t)(e - p));
+	a += 3;
+	for (e = a; *e != '\0' && *e != '/' && *e != '?' && !blank(*e); e++)
+		continue;
+	for (at = NULL, q = a; q < e; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL || (p = memchr(a, ':', (size_t)(at - a))) == NULL)
+		return;
+	p++;
+	lbx_sql_scrub_str(msg, p, (size_t)(at - p));
+	for (q = p; q <= at; q++)
+		if (q == at || *q == '@') {
+			lbx_sql_scrub_str(msg, p, (size_t)(q - p));
+			p = q + 1;
+		}
 }
 
 /*

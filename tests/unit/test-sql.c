@@ -74,6 +74,43 @@ test_translate(void)
 	}
 }
 
+/*
+ * Connect strings that hide a password in other ways (found in review:
+ * each was quoted back before), and a message quoting the parts.
+ */
+static void
+scrub_rows(void)
+{
+	static const struct {
+		const char *cs, *msg, *want;
+	} rows[] = {
+		{ "host=h password = hunter22 user=u", "x hunter22 y",
+		    "x *** y" },
+		{ "sslpassword=keypass password=hunter22",
+		    "keypass hunter22", "*** ***" },
+		{ "password='a b\\'c' host=h", "got a b'c and a b\\'c",
+		    "got *** and ***" },
+		{ "password=\"qq1\" host=h", "qq1", "***" },
+		{ "postgresql://u:pa@ss9@h/db", "invalid port \"ss9@h\" pa@ss9",
+		    "invalid port \"***@h\" ***" },
+		{ "postgresql://h/db?user=u&password=hunter22&sslmode=x",
+		    "hunter22", "***" },
+		{ "host=h user=password", "password", "password" },
+	};
+	struct lbx_sql	 s;
+	char		 cs[128], msg[128];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		snprintf(cs, sizeof(cs), "%s", rows[i].cs);
+		s.connstr.p = (unsigned char *)cs;
+		snprintf(msg, sizeof(msg), "%s", rows[i].msg);
+		lbx_sql_scrub(&s, msg);
+		test_assert_idx(strcmp(msg, rows[i].want) == 0, i);
+	}
+}
+
 static void
 test_scrub(void)
 {
@@ -94,6 +131,7 @@ test_scrub(void)
 	snprintf(msg, sizeof(msg), "aXa");
 	lbx_sql_scrub_str(msg, "X", 1);
 	test_assert(strcmp(msg, "a*a") == 0);
+	scrub_rows();
 }
 
 static void
