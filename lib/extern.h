@@ -694,7 +694,9 @@ enum lbx_sql_rc {
 	LBX_SQL_OK = 0,
 	LBX_SQL_DOWN,		/* connection refused or lost: reconnect */
 	LBX_SQL_TIMEOUT,	/* sql_timeout_ms passed: reconnect */
-	LBX_SQL_FAIL		/* the query failed (bad SQL, bad result) */
+	LBX_SQL_FAIL,		/* the query failed (bad SQL, bad result) */
+	LBX_SQL_NOMATCH		/* a value given is not of its column's type
+				   (a session id on a uuid column): no row */
 };
 
 enum lbx_placeholder {

@@ -370,6 +370,17 @@ failed(PGconn *c, PGresult *r, char *err, size_t errsz)
 	if (strcmp(state, "57014") == 0)
 		return LBX_SQL_TIMEOUT;
 	/*
+	 * A value given that its column's type cannot hold: a session id
+	 * compared with a uuid or integer column (22P02, 22003), a date
+	 * (22007, 22008), bytes the encoding lacks (22021).  The client
+	 * chose the value, and no row can match it: NOMATCH (401, 403),
+	 * not a server error.
+	 */
+	if (strcmp(state, "22P02") == 0 || strcmp(state, "22003") == 0 ||
+	    strcmp(state, "22007") == 0 || strcmp(state, "22008") == 0 ||
+	    strcmp(state, "22021") == 0)
+		return LBX_SQL_NOMATCH;
+	/*
 	 * A statement the server no longer runs as prepared: 0A000 "cached
 	 * plan must not change result type" after a migration changed a
 	 * column's type, 26000 no such statement (a pooler gave another

@@ -569,7 +569,8 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 			    err, errsz) : s->drv->exec(t->conn, qid, v,
 			    q->nparams, s->timeout_ms, fn, arg, err, errsz);
 		lbx_sql_scrub(s, err);
-		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL)
+		if (rc == LBX_SQL_OK || rc == LBX_SQL_FAIL ||
+		    rc == LBX_SQL_NOMATCH)
 			break;
 		/* The connection is closed: its transaction with it. */
 		held.begun = false;

@@ -182,6 +182,8 @@ lbx_sqlpolicy_decide(struct lbauth_session *sess, struct lbx_sql *sql,
 	vals[LBX_SQLP_ROOM] = room;
 	vals[LBX_SQLP_SESSION] = sid;
 	rc = lbx_sql_run(sql, qid, vals, row, &g, why, whysz);
+	if (rc == LBX_SQL_NOMATCH)
+		return LBAUTH_EDENIED;	/* why says what */
 	if (rc != LBX_SQL_OK)
 		return rc == LBX_SQL_FAIL ? LBAUTH_ESQL : LBAUTH_EPOLDOWN;
 	if (g.err != LBAUTH_OK) {

@@ -119,6 +119,8 @@ lbx_sqluser_lookup(struct lbauth_user *u, struct lbx_sql *sql,
 	rc = lbx_sql_run(sql, LBX_SQLQ_IDENTITY, vals, row, &r, why, whysz);
 	if (rc != LBX_SQL_OK) {
 		json_object_put(r.claims);
+		if (rc == LBX_SQL_NOMATCH)
+			return LBAUTH_ENOUSER;	/* why says what */
 		return rc == LBX_SQL_FAIL ? LBAUTH_ESQL : LBAUTH_EIDDOWN;
 	}
 	if (r.n == 0)

@@ -333,6 +333,25 @@ for (const drv of DRIVERS) {
         { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
       assert.equal(c.status, 200, c.body + c.stderr);
     });
+    if (drv.name === "pgsql") {
+      await t.test("a session id or room not of its column's type: 401 and 403, not 500", async () => {
+        // PostgreSQL refuses to compare 's-ann' with a uuid (22P02): the
+        // client chose the value, and no row can match it.
+        const [ident, , room] = queries(db.now, db.q);
+        const c = makeConf(drv, db, { lines: [`${ident} AND :session::uuid IS NOT NULL`, "policy = sql",
+          `${room} AND length(:room) > 0`, "roomless_query = SELECT 'x' AS pattern, 'full' AS access WHERE :user::int > 0"] });
+        let r = await cgi(c, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+        assert.equal(r.status, 401, r.body + r.stderr);
+        assert.equal(r.json.error, "invalid_session");
+        assert.match(r.stderr, /invalid input syntax for type uuid/);
+        assert.ok(!r.stderr.includes("s-ann"), r.stderr);
+        // The user 'ann' is no integer: the room-less query finds nothing.
+        const c2 = makeConf(drv, db, { lines: [ident, "policy = sql", room, "roomless_query = SELECT 'x' AS pattern, 'full' AS access WHERE :user::int > 0"] });
+        r = await cgi(c2, { body: "{}", cookie: "sid=s-ann" });
+        assert.equal(r.status, 403, r.body + r.stderr);
+        assert.equal(r.json.error, "forbidden");
+      });
+    }
     await t.test("SQL injection in the cookie and the room gets nothing", async () => {
       const evil = ["s-ann' OR '1'='1", "x'; DROP TABLE sessions; --", "s-ann'--", "s-ann\"/*", "s-ann%00", "s-ann%27%20OR%201=1", "ünï😀", "s-ann;"];
       for (const e of evil) {
