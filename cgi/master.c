@@ -108,15 +108,38 @@ alive(void)
 }
 
 /*
- * Reaps dead workers.  A worker of the current generation that died
- * while we are not stopping is replaced.  Returns how many were
- * replaced.
+ * Forks workers of generation gen into free slots until n of them run
+ * (fewer if a fork fails; the next reap tries again).  A reload forks
+ * the new generation while the old one still holds its slots: with
+ * --workers near MAX_WORKERS, the rest come as old workers exit.
+ */
+static void
+top_up(int gen, int n, struct lbauth_app *app, master_worker_fn run)
+{
+	int	 i, have = 0;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		have += workers[i].pid > 0 && workers[i].gen == gen;
+	for (i = 0; i < MAX_WORKERS && have < n; i++) {
+		if (workers[i].pid != 0)
+			continue;
+		spawn(i, gen, app, run);
+		if (workers[i].pid == 0)
+			break;		/* fork failed: not now */
+		have++;
+	}
+}
+
+/*
+ * Reaps dead workers; unless stopping, brings generation gen back to n
+ * workers.  Returns how many of gen died.
  */
 static int
-reap(int gen, bool stopping, struct lbauth_app *app, master_worker_fn run)
+reap(int gen, int n, bool stopping, struct lbauth_app *app,
+    master_worker_fn run)
 {
 	pid_t	 pid;
-	int	 st, i, n = 0;
+	int	 st, i, died = 0;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (i = 0; i < MAX_WORKERS && workers[i].pid != pid; i++)
@@ -134,12 +157,13 @@ reap(int gen, bool stopping, struct lbauth_app *app, master_worker_fn run)
 			fprintf(stderr, "lbauth: worker %ld exited with %d; "
 			    "starting another\n", (long)pid, WEXITSTATUS(st));
 		/* Dying within a second of its start: pause, no spin. */
-		if (time(NULL) - workers[i].started < 1)
+		if (died == 0 && time(NULL) - workers[i].started < 1)
 			sleep(1);
-		spawn(i, gen, app, run);
-		n++;
+		died++;
 	}
-	return n;
+	if (!stopping)
+		top_up(gen, n, app, run);
+	return died;
 }
 
 /* See master.h. */
@@ -151,7 +175,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 	struct lbauth_app	*next;
 	sigset_t		 block, old;
 	char			 err[1024];
-	int			 i, gen = 0, n = o->workers;
+	int			 gen = 0, n = o->workers;
 	time_t			 deadline;
 
 	if (n < 1 || n > MAX_WORKERS) {
@@ -174,8 +198,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
-	for (i = 0; i < n; i++)
-		spawn(i, gen, app, run);
+	top_up(gen, n, app, run);
 	fprintf(stderr, "lbauth: master %ld serving with %d workers\n",
 	    (long)getpid(), n);
 
@@ -188,7 +211,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 			 * A SIGTERM to the whole process group reaches the
 			 * workers too: do not replace them when it is ours.
 			 */
-			reap(gen, got_term != 0, app, run);
+			reap(gen, n, got_term != 0, app, run);
 		}
 		if (got_hup) {
 			got_hup = 0;
@@ -202,18 +225,11 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 			/*
 			 * The new generation starts before the old one is
 			 * told to stop, so someone always accepts.  Slots of
-			 * the old generation are reused once they are reaped.
+			 * the old generation are reused once they are reaped
+			 * (reap() tops the new one up to n).
 			 */
 			gen++;
-			for (i = 0; i < n; i++) {
-				int s;
-
-				for (s = 0; s < MAX_WORKERS &&
-				    workers[s].pid != 0; s++)
-					continue;
-				if (s < MAX_WORKERS)
-					spawn(s, gen, next, run);
-			}
+			top_up(gen, n, next, run);
 			signal_gen(gen - 1, SIGTERM);
 			lbauth_app_free(app);
 			app = next;
@@ -227,7 +243,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 	deadline = time(NULL) + (time_t)lbauth_app_stop_grace(app);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	while (alive() > 0) {
-		reap(gen, true, app, run);
+		reap(gen, n, true, app, run);
 		if (alive() == 0)
 			break;
 		if (time(NULL) >= deadline) {

@@ -142,6 +142,28 @@ describe("--workers master behind nginx with fastcgi_keep_conn", () => {
     await jwtVerify(last, set, { algorithms: ["EdDSA"] });
   });
 
+  test("SIGHUP with --workers 200: the new generation is whole once the old one has gone", async () => {
+    // The new generation is forked while the old one holds its slots
+    // (at most 256): the rest come as old workers exit.
+    const s = makeSetup();
+    const m = await startMaster(s, 200, { timeoutMs: 30000 });
+    const old = new Set(m.workers());
+    assert.equal(old.size, 200);
+    process.kill(m.pid, "SIGHUP");
+    const t0 = Date.now();
+    let now = [];
+    while (Date.now() - t0 < 30000) {
+      now = m.workers();
+      if (now.length === 200 && now.every((w) => !old.has(w))) break;
+      await sleep(100);
+    }
+    assert.equal(now.length, 200, m.log().split("\n").slice(-3).join("\n"));
+    assert.ok(now.every((w) => !old.has(w)), "old workers left");
+    const n = await startNginx(s, m);
+    const r = await fetch(n.url, { method: "POST", headers: { "content-type": "application/json", cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` }, body: '{"room":"acme:doc"}' });
+    assert.equal(r.status, 200);
+  });
+
   test("a bad config on SIGHUP is refused and the old workers keep serving", async () => {
     const s = makeSetup();
     const m = await startMaster(s, 2);
