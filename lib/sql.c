@@ -38,6 +38,7 @@
  * :session, not by :user or :org, together with the identity query
  * (lbx_sql_ahead): one wait for the database instead of two.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,18 +475,25 @@ static _Thread_local struct {
 	int			 sent;	/* sent, its rows not read yet, -1 */
 } held;
 
-/* Locks and returns a free slot, else waits for this thread's. */
+/*
+ * Locks and returns a free slot, else waits for this thread's own: one
+ * dealt round to each thread at its first wait (pthread_self() values
+ * are aligned addresses, and would all pick one slot).
+ */
 static struct lbx_sql_slot *
 slot_get(struct lbx_sql *s)
 {
-	size_t	 i;
+	static atomic_uint		 dealt;
+	static _Thread_local int	 mine = -1;
+	size_t				 i;
 
 	for (i = 0; i < LBX_SQL_SLOTS; i++)
 		if (pthread_mutex_trylock(&s->slots[i].mu) == 0)
 			return &s->slots[i];
-	i = (size_t)pthread_self() % LBX_SQL_SLOTS;
-	pthread_mutex_lock(&s->slots[i].mu);
-	return &s->slots[i];
+	if (mine == -1)
+		mine = (int)(atomic_fetch_add(&dealt, 1) % LBX_SQL_SLOTS);
+	pthread_mutex_lock(&s->slots[mine].mu);
+	return &s->slots[mine];
 }
 
 /*
