@@ -216,7 +216,12 @@ lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
 		sodium_free(buf);
 		return LBAUTH_EKEYFILE;
 	}
-	if (fmt != LBX_SID_LARAVEL) {
+	/*
+	 * Laravel also takes an APP_KEY that is the key itself, not
+	 * "base64:": such a line and its newline (echo "$APP_KEY" > file).
+	 */
+	if (fmt != LBX_SID_LARAVEL || (len == keylen &&
+	    memcmp(buf, "base64:", 7) != 0)) {
 		s->p = buf;
 		s->len = len;
 		return LBAUTH_OK;
@@ -230,8 +235,9 @@ lbx_keyfile_session_secret(const char *path, enum lbx_sidfmt fmt,
 		if (key != NULL)
 			sodium_free(key);
 		snprintf(err, errsz, "%s: must hold Laravel's APP_KEY as .env "
-		    "has it (base64: and %zu bytes in base64) for "
-		    "laravel_cipher %s", path, keylen, keylen == 16 ?
+		    "has it (base64: and %zu bytes in base64, or the %zu "
+		    "bytes themselves) for laravel_cipher %s", path, keylen,
+		    keylen, keylen == 16 ?
 		    "aes-128-cbc or aes-128-gcm" : "aes-256-cbc or "
 		    "aes-256-gcm");
 		sodium_free(buf);

@@ -362,7 +362,8 @@ for (const cipher of ["AES-128-CBC", "AES-256-GCM", "AES-128-GCM"]) {
       const bad = sqlSetup({ files: files(), conf: [...laravelConf(D.driver, D), `laravel_cipher = ${wrongLen}`] });
       const c = bad.check();
       assert.notEqual(c.status, 0, c.out);
-      assert.match(c.out, new RegExp(`app\\.key: must hold Laravel's APP_KEY .*\\(base64: and ${cipher.includes("128") ? 32 : 16} bytes in base64\\)`));
+      const want = cipher.includes("128") ? 32 : 16;
+      assert.match(c.out, new RegExp(`app\\.key: must hold Laravel's APP_KEY .*\\(base64: and ${want} bytes in base64, or the ${want} bytes themselves\\)`));
       assert.equal(c.out.includes(lv.appKey.slice(7)), false, "the key is not shown");
     });
   });

@@ -196,6 +196,12 @@ test_secret_files(void)
 		{ LBX_SID_LARAVEL, 32, "base64:" LARAVEL_KEY1, 0, 0600, 32 },
 		{ LBX_SID_LARAVEL, 32, "0123456789abcdef0123456789abcdef", 0, 0600,
 		    32 },
+		/* The key itself and its newline (echo "$APP_KEY" > file). */
+		{ LBX_SID_LARAVEL, 32, "0123456789abcdef0123456789abcdef\n", 0,
+		    0600, 32 },
+		{ LBX_SID_LARAVEL, 32, "0123456789abcdef0123456789abcd\n", 0,
+		    0600, 0 },
+		{ LBX_SID_LARAVEL, 16, "0123456789abcdef\n", 0, 0600, 16 },
 		{ LBX_SID_LARAVEL, 32, "base64:AAAA\n", 0, 0600, 0 },
 		{ LBX_SID_LARAVEL, 32, "not a key\n", 0, 0600, 0 },
 		/* AES-128: 16 bytes, and a 32-byte key is not one. */
