@@ -400,6 +400,31 @@ failed(PGconn *c, PGresult *r, char *err, size_t errsz)
 	return LBX_SQL_FAIL;
 }
 
+/*
+ * The result of a command libpq took (sent: its PQsend*()'s return) and
+ * the server ran, into *r_r (PQclear it) until d.  Returns OK, or as
+ * collect() and failed() do, with *r_r NULL.
+ */
+static enum lbx_sql_rc
+answer(PGconn *c, int sent, const struct timespec *d, PGresult **r_r,
+    char *err, size_t errsz)
+{
+	enum lbx_sql_rc	 rc;
+
+	if (sent == 0) {
+		message(err, errsz, "prepare", f.error_message(c));
+		return LBX_SQL_DOWN;
+	}
+	if ((rc = collect(c, d, r_r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	if (f.result_status(*r_r) != PGRES_COMMAND_OK) {
+		rc = failed(c, *r_r, err, errsz);
+		f.clear(*r_r);
+		*r_r = NULL;
+	}
+	return rc;
+}
+
 static enum lbx_sql_rc
 pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
     size_t errsz)
@@ -412,30 +437,18 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 
 	name = stmt_name(id);
 	deadline_in(&d, ((struct conn *)arg)->timeout_ms);
-	if (f.send_prepare(c, name, sql, (int)nparams, NULL) == 0) {
-		message(err, errsz, "prepare", f.error_message(c));
-		return LBX_SQL_DOWN;
-	}
-	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+	if ((rc = answer(c, f.send_prepare(c, name, sql, (int)nparams, NULL),
+	    &d, &r, err, errsz)) != LBX_SQL_OK)
 		return rc;
-	if (f.result_status(r) != PGRES_COMMAND_OK)
-		rc = failed(c, r, err, errsz);
 	f.clear(r);
-	if (rc != LBX_SQL_OK)
-		return rc;
 	/*
 	 * A $n of its own would prepare (the server infers its type) and
 	 * then fail every request for want of a value.
 	 */
-	if (f.send_describe_prepared(c, name) == 0) {
-		message(err, errsz, "prepare", f.error_message(c));
-		return LBX_SQL_DOWN;
-	}
-	if ((rc = collect(c, &d, &r, err, errsz)) != LBX_SQL_OK)
+	if ((rc = answer(c, f.send_describe_prepared(c, name), &d, &r, err,
+	    errsz)) != LBX_SQL_OK)
 		return rc;
-	if (f.result_status(r) != PGRES_COMMAND_OK)
-		rc = failed(c, r, err, errsz);
-	else if ((size_t)f.nparams(r) != nparams) {
+	if ((size_t)f.nparams(r) != nparams) {
 		snprintf(err, errsz, "has a placeholder of its own: name its "
 		    "values with :session, :user, :org or :room");
 		rc = LBX_SQL_FAIL;
