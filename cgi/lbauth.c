@@ -240,7 +240,8 @@ take_socket(struct opts *o)
 
 	if (o->mo.listen != NULL) {
 		listen_ids(o->user, o->group, &uid, &gid);
-		if ((lfd = listen_bind(o->mo.listen, o->mode, uid, gid)) == -1)
+		if ((lfd = listen_bind(o->mo.listen, o->mode, uid, gid,
+		    &o->mo.lid)) == -1)
 			return -1;
 	} else
 		lfd = listen_systemd();

@@ -31,15 +31,76 @@
 #define LISTEN_BACKLOG	65535
 
 /*
+ * Clears the way for binding the unix socket sun (path addr): a socket
+ * left there by a process that is gone (connect(2) refused) is removed;
+ * one that a live server answers on is not, for binding over it would
+ * leave that server running but unreachable, its clients silently sent
+ * to us.  Anything that is not a socket stays too (bind then fails with
+ * EADDRINUSE).  Returns 0, or -1 after printing why.
+ */
+static int
+stale_unlink(const char *addr, const struct sockaddr_un *sun)
+{
+	struct stat	 st;
+	int		 fd, rc, e;
+
+	if (lstat(addr, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		fprintf(stderr, "lbauth: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	close(fd);
+	if (rc == -1 && (e == ECONNREFUSED || e == ENOENT)) {
+		if (unlink(addr) == -1 && errno != ENOENT) {
+			fprintf(stderr, "lbauth: --listen unix:%s: stale "
+			    "socket: %s\n", addr, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	/* Accepted, or its queue is full (EAGAIN): someone serves there. */
+	fprintf(stderr, "lbauth: --listen unix:%s: a running server is "
+	    "listening on it; stop it first, or choose another path\n", addr);
+	return -1;
+}
+
+/*
+ * Removes the unix socket addr ("unix:/path") at stop, if it is still
+ * the one listen_bind() made (id): a later lbauth may have replaced it
+ * after ours was removed by hand, and its socket is not ours to remove.
+ */
+void
+listen_unlink(const char *addr, const struct listen_id *id)
+{
+	struct stat	 st;
+
+	if (addr == NULL || strncmp(addr, "unix:", 5) != 0)
+		return;
+	addr += 5;
+	if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == id->dev && st.st_ino == id->ino)
+		unlink(addr);
+}
+
+/*
  * Binds addr ("unix:/path" or "host:port", "[v6]:port") and listens.
  * A unix socket gets mode and, when given, owner uid/gid (so that the
  * web server's user can connect: a socket it cannot write is nginx's
- * "502 Bad Gateway").  Returns the socket, or -1 after printing why.
+ * "502 Bad Gateway"), and its device and inode go to *id (unless NULL)
+ * for listen_unlink(); a socket already there is replaced only if no
+ * one listens on it (stale_unlink()).  Returns the socket, or -1 after
+ * printing why.
  */
 int
-listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
+listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid,
+    struct listen_id *id)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 st;
 	struct addrinfo		 hints, *res = NULL, *ai;
 	char			 host[256], *port;
 	int			 fd = -1, one = 1, rc;
@@ -57,12 +118,9 @@ listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
 		    -1)
 			goto syserr;
-		/* A socket left by a dead lbauth; anything else stays. */
-		{
-			struct stat st;
-
-			if (lstat(addr, &st) == 0 && S_ISSOCK(st.st_mode))
-				unlink(addr);
+		if (stale_unlink(addr, &sun) == -1) {
+			close(fd);
+			return -1;
 		}
 		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 		    chmod(addr, mode) == -1 ||
@@ -70,6 +128,10 @@ listen_bind(const char *addr, mode_t mode, uid_t uid, gid_t gid)
 		    chown(addr, uid, gid) == -1) ||
 		    listen(fd, LISTEN_BACKLOG) == -1)
 			goto syserr;
+		if (id != NULL && lstat(addr, &st) == 0) {
+			id->dev = st.st_dev;
+			id->ino = st.st_ino;
+		}
 		return fd;
 	}
 	if (strlen(addr) >= sizeof(host))

@@ -252,8 +252,7 @@ master_run(const struct master_opts *o, struct lbauth_app *app,
 		}
 		usleep(20000);
 	}
-	if (o->listen != NULL && strncmp(o->listen, "unix:", 5) == 0)
-		unlink(o->listen + 5);
+	listen_unlink(o->listen, &o->lid);
 	lbauth_app_free(app);
 	fprintf(stderr, "lbauth: master %ld stopped\n", (long)getpid());
 	return 0;

@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 #include "../lib/lbauth.h"
+#include "listen.h"
 
 struct master_opts {
 	const char	*listen;	/* --listen, or NULL (socket given) */
+	struct listen_id lid;		/* the unix socket it made */
 	const char	*config;	/* the config file, for reloads */
 	int		 workers;	/* --workers */
 };

@@ -13,7 +13,7 @@ import { createConnection } from "node:net";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
-import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters, freePort } from "./harness.mjs";
+import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters, freePort, post, stopAndWait } from "./harness.mjs";
 
 after(stopAll);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -468,6 +468,50 @@ describe("--listen without --workers", () => {
       }
     });
   }
+});
+
+describe("a unix socket another lbauth serves on", () => {
+  // Binding over a live server's socket would leave it running but
+  // unreachable; removing the path at stop would cut off whoever owns it
+  // now.  Both are refused; a stale socket (its server gone) is reused.
+  const body = JSON.stringify({ room: "acme:doc-1" });
+  test("a second --listen on it is refused and the first keeps serving", async () => {
+    const s = makeSetup();
+    const a = await startMaster(s, 1);
+    try {
+      const r = spawnSync(LBAUTH, ["--listen", `unix:${a.sock}`, "--workers", "1", "--config", s.conf], { encoding: "utf8", timeout: 5000 });
+      assert.notEqual(r.status, 0, "a second lbauth started on a live socket");
+      assert.match(r.stderr, /a running server is listening on it/);
+      const st = fs.lstatSync(a.sock);
+      assert.ok(st.isSocket(), "the first server's socket is gone");
+      const ng = await startNginx(s, a);
+      try {
+        const res = await post(ng.url, { body, cookie: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+        assert.equal(res.status, 200);
+      } finally { ng.stop(); }
+    } finally { await stopAndWait(a); }
+    assert.ok(!fs.existsSync(a.sock), "its own socket is removed at stop");
+  });
+  test("a stale socket is replaced; a stop leaves a socket it did not make", async () => {
+    const s = makeSetup();
+    const a = await startMaster(s, 1);
+    const ws = a.workers();	// a live worker still holds the socket
+    for (const p of [a.pid, ...ws]) process.kill(p, "SIGKILL");
+    await a.exit;
+    for (let t0 = Date.now(); ws.some(alive) && Date.now() - t0 < 5000;) await sleep(20);
+    assert.ok(fs.lstatSync(a.sock).isSocket(), "a SIGKILLed master leaves its socket");
+    const b = await startMaster(s, 1);	// the same path: master.sock
+    const ino = fs.lstatSync(b.sock).ino;
+    // Someone removes b's socket and a third lbauth takes the path.
+    fs.unlinkSync(b.sock);
+    const c = await startMaster(s, 1, { listen: `unix:${b.sock}` });
+    const cino = fs.lstatSync(b.sock).ino;
+    assert.notEqual(cino, ino);
+    await stopAndWait(b);
+    assert.ok(fs.existsSync(b.sock) && fs.lstatSync(b.sock).ino === cino, "stopping b removed c's socket");
+    await stopAndWait(c);
+    assert.ok(!fs.existsSync(b.sock));
+  });
 });
 
 test("--workers without a socket is a usage error, not a CGI run", () => {
