@@ -19,7 +19,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { LBAUTH, makeSetup, ctl, tmpdir, freePort, stopAll, children } from "../integ/harness.mjs";
+import { LBAUTH, ROOT, makeSetup, ctl, tmpdir, freePort, stopAll, children } from "../integ/harness.mjs";
 import { startPostgres, HAVE_POSTGRES } from "../integ/dbservers.mjs";
 
 const SECS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -239,33 +239,79 @@ SELECT room AS pattern, access FROM room_members WHERE user_id = :uid AND room =
   }
 }
 
-// CGI starts: the JWT config against the SQLite one.
+// CGI starts: the JWT config against the SQLite one, and SQLite's own
+// cost in a CGI run (sqlite-floor.c, built with and without its SQLite
+// work): the bound of the CGI goal.
 const bodyFile = path.join(dir, "body");
 fs.writeFileSync(bodyFile, '{"room":"acme:doc-1"}');
-// Both through the same shell (for the stdin redirect), as bench.mjs
-// does: its cost is in both figures.  One Cookie header serves both.
+const floorSrc = path.join(B, "sqlite-floor.c");
+const sqliteLibs = execFileSync("cc", ["-print-file-name=libsqlite3.a"], { encoding: "utf8" }).includes("/")
+  ? ["-Wl,-Bstatic", "-lsqlite3", "-Wl,-Bdynamic", "-lm", "-ldl", "-lpthread"] : ["-lsqlite3"];
+// With the static archive, lib/sql-sqlite-omit.c leaves out the same
+// extensions lbauth-sqlite.so does (Makefile), so the floor does the
+// same SQLite work as the module.
+const omit = sqliteLibs.length > 1 ? [path.join(ROOT, "lib/sql-sqlite-omit.c")] : [];
+execFileSync("cc", ["-O2", "-DFLOOR_SQL", "-o", path.join(dir, "floor-sql"), floorSrc, ...omit, ...sqliteLibs]);
+execFileSync("cc", ["-O2", "-o", path.join(dir, "floor-nosql"), floorSrc]);
+const shq = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+const queryOf = (key) => QUERIES("CAST(strftime('%s','now') AS INTEGER)").find((l) => l.startsWith(key)).replace(/^[a-z_]+ = /, "");
+const floorArgs = [dbFile, queryOf("identity_query"), queryOf("room_query"), "sid-ada", "ada", "acme:doc-1"].map(shq).join(" ");
+for (const f of ["floor-sql", "floor-nosql"])
+  if (spawnSync(path.join(dir, f), [dbFile, queryOf("identity_query"), queryOf("room_query"), "sid-ada", "ada", "acme:doc-1"]).status !== 0)
+    throw new Error(`bench sql: ${f} did not find one row per query`);
+// All through the same shell (for the stdin redirect), as bench.mjs
+// does: its cost is in every figure.  One Cookie header serves both.
 const both = `${targets[0].cookie}; ${targets[1].cookie}`;
-// In ROUNDS rounds of 100 runs each, the two commands' order swapped
-// each round: hyperfine runs one command's runs, then the other's, so a
+// In ROUNDS rounds of 100 runs each, the commands' order reversed each
+// round: hyperfine runs one command's runs, then the next one's, so a
 // burst of load in one long run would land on one side only.
-const cmds = targets.slice(0, 2).map((t) => `LBAUTH_CONFIG=${t.conf} ${LBAUTH} < ${bodyFile}`);
+const cmds = [...targets.slice(0, 2).map((t) => `LBAUTH_CONFIG=${t.conf} ${LBAUTH} < ${bodyFile}`),
+  ...["floor-sql", "floor-nosql"].map((f) => `${path.join(dir, f)} ${floorArgs} < ${bodyFile}`)];
+const NAMES = ["jwt", "sqlite", "floorSql", "floorNoSql"];
 const hfr = [];
 for (let k = 0; k < ROUNDS; k++) {
-  const order = k % 2 ? [1, 0] : [0, 1];
+  const order = k % 2 ? [3, 2, 1, 0] : [0, 1, 2, 3];
   const json = path.join(dir, `cgi${k}.json`);
   const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "100", "--export-json", json, ...order.map((i) => cmds[i])],
     { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
   try {
     const j = JSON.parse(fs.readFileSync(json, "utf8")).results;
-    const [jw, sq] = order[0] === 0 ? [j[0], j[1]] : [j[1], j[0]];
-    hfr.push({ jwt: jw, sqlite: sq });
+    const r = {};
+    order.forEach((c, i) => { r[NAMES[c]] = j[i]; });
+    hfr.push(r);
   } catch { console.error(hf.stderr); break; }
 }
 let cgi = null;
 if (hfr.length === ROUNDS) {
   const avg = (f) => hfr.reduce((a, r) => a + f(r), 0) / hfr.length;
   cgi = { jwtMs: avg((r) => r.jwt.mean) * 1000, sqliteMs: avg((r) => r.sqlite.mean) * 1000, jwtMedianMs: median(hfr.map((r) => r.jwt.median)) * 1000,
-    sqliteMedianMs: median(hfr.map((r) => r.sqlite.median)) * 1000, rounds: hfr.map((r) => r.sqlite.mean / r.jwt.mean) };
+    sqliteMedianMs: median(hfr.map((r) => r.sqlite.median)) * 1000, rounds: hfr.map((r) => r.sqlite.mean / r.jwt.mean),
+    floorSqlMs: avg((r) => r.floorSql.mean) * 1000, floorNoSqlMs: avg((r) => r.floorNoSql.mean) * 1000 };
+  cgi.sqliteOwnMs = cgi.floorSqlMs - cgi.floorNoSqlMs;
+  cgi.bound = (cgi.jwtMs + cgi.sqliteOwnMs) / cgi.jwtMs;
+}
+
+// The same four as instructions, counted by callgrind (deterministic,
+// unlike time): one whole CGI run each.  valgrind's own system calls are
+// outside lbauth's seccomp filter, so these runs use a copy of each
+// config with sandbox = no.
+let cgiInsns = null;
+if (cgi && spawnSync("valgrind", ["--version"]).status === 0) {
+  const count = (cmd) => {
+    const out = path.join(dir, "cg.out");
+    // "LBAUTH_CONFIG=... lbauth < body": the assignment before exec.
+    const [, env, rest] = /^((?:[A-Z_]+=\S+ )*)(.*)$/.exec(cmd);
+    const r = spawnSync("sh", ["-c", `${env}exec valgrind --tool=callgrind --callgrind-out-file=${out} ${rest} > /dev/null`],
+      { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new Error(`bench sql: callgrind of ${cmd}: ${r.stderr}`);
+    return Number(m[1]);
+  };
+  const nosb = (conf) => { const c = conf.replace(/\.conf$/, ".nosandbox.conf"); fs.writeFileSync(c, fs.readFileSync(conf, "utf8") + "\nsandbox = no\n"); return c; };
+  const ci = cmds.map((c, i) => (i < 2 ? c.replace(targets[i].conf, nosb(targets[i].conf)) : c));
+  const [jwtI, sqliteI, floorSqlI, floorNoSqlI] = ci.map(count);
+  cgiInsns = { jwt: jwtI, sqlite: sqliteI, floorSql: floorSqlI, floorNoSql: floorNoSqlI, sqliteOwn: floorSqlI - floorNoSqlI };
+  cgiInsns.bound = (jwtI + cgiInsns.sqliteOwn) / jwtI;
 }
 
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
@@ -292,9 +338,13 @@ if (far.length) {
       fmt(t.res.rps / far[0].res.rps, 2).padStart(7), `x request_threads = 1; CPU us/req lbauth ${fmt(t.res.cpu.lbauth)} postgres ${fmt(t.res.cpu.postgres)}`);
 }
 if (cgi) console.log(`  CGI: SQLite ${fmt(cgi.sqliteMs, 3)} ms, JWT ${fmt(cgi.jwtMs, 3)} ms (means of ${ROUNDS} x 100): ${fmt(cgi.sqliteMs / cgi.jwtMs, 2)}   (target <= 1.3); by round ${cgi.rounds.map((x) => fmt(x, 2)).join(" ")}; medians ${fmt(cgi.sqliteMedianMs, 3)} / ${fmt(cgi.jwtMedianMs, 3)} ms: ${fmt(cgi.sqliteMedianMs / cgi.jwtMedianMs, 2)}`);
+if (cgi) console.log(`  CGI bound: SQLite's own work in a CGI run (sqlite-floor.c: ${fmt(cgi.floorSqlMs, 3)} ms with it, ${fmt(cgi.floorNoSqlMs, 3)} without) ${fmt(cgi.sqliteOwnMs, 3)} ms; ` +
+  `(JWT + that) / JWT = ${fmt(cgi.bound, 2)}, the least any SQLite driver could reach; lbauth's own cost over it ${fmt(cgi.sqliteMs - cgi.jwtMs - cgi.sqliteOwnMs, 3)} ms`);
+if (cgiInsns) console.log(`  CGI in instructions (callgrind, one run each): SQLite ${cgiInsns.sqlite}, JWT ${cgiInsns.jwt}: ${fmt(cgiInsns.sqlite / cgiInsns.jwt, 2)}; ` +
+  `SQLite's own work ${cgiInsns.sqliteOwn} (sqlite-floor.c ${cgiInsns.floorSql} - ${cgiInsns.floorNoSql}): bound ${fmt(cgiInsns.bound, 2)}; lbauth's own over it ${cgiInsns.sqlite - cgiInsns.jwt - cgiInsns.sqliteOwn}`);
 const out = path.join(path.dirname(B), "out");
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi,
+fs.writeFileSync(path.join(out, "bench-sql.json"), JSON.stringify({ rows, pgbench: pgb, cgi, cgiInsns,
   far: far.map((t) => ({ name: t.name.trim(), threads: t.threads, delayMs: FAR_DELAY, ...t.res })) }, null, 1));
 if (pg) await pg.stop();
 process.exit(rows.some((r) => r.errors > 0) || far.some((t) => t.res.errors > 0) ? 1 : 0);
