@@ -45,6 +45,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,7 +393,14 @@ engine(void *arg)
 		}
 		if (stop && running == 0 && q == NULL)
 			break;
-		c->multi_poll(e->multi, NULL, 0, 1000, NULL);
+		/*
+		 * curl_multi_poll() returns at once when it fails (no memory,
+		 * an unrecoverable poll(2) error): without a pause this loop
+		 * would spin a core until it recovers.  Transfers still move
+		 * and time out, at 10 ms steps, through multi_perform().
+		 */
+		if (c->multi_poll(e->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			poll(NULL, 0, 10);
 	}
 	return NULL;
 }
