@@ -196,6 +196,10 @@ tests/plugin/ownjson.so: tests/plugin/ownjson.c lib/lbauth.h
 tests/unit/%: tests/unit/%.c tests/test.h $(wildcard tests/unit/*.h) liblbauth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< liblbauth.a $(LDLIBS)
 
+# The seccomp profiles, installed for real in forked children.
+tests/unit/test-sandbox: tests/unit/test-sandbox.c tests/test.h cgi/sandbox.o liblbauth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< cgi/sandbox.o liblbauth.a $(LDLIBS)
+
 # Installs what building and testing need on Debian (apt, npm), once.
 deps:
 	@sh tests/deps.sh

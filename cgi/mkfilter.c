@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,18 @@ build(enum lbauth_confine profile, scmp_filter_ctx *ctx_r, char *err,
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 			    SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ,
 			    IPPROTO_TCP), SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY));
+		/*
+		 * abort() (an assertion, libsodium's misuse handler) raises
+		 * SIGABRT with tgkill: without this the filter killed it
+		 * with SIGSYS first, and the log, the core and the debugger
+		 * said "sandbox" where the truth was "aborted".  That signal
+		 * only; the target cannot be pinned to ourselves at build
+		 * time, and SIGABRT to another process of ours ends it as a
+		 * crash would.
+		 */
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(tgkill), 1, SCMP_A2(SCMP_CMP_EQ, SIGABRT));
 	}
 	if (profile == LBAUTH_CONFINE_FILES) {
 		const scmp_datum_t w = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC |
