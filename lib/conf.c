@@ -472,17 +472,49 @@ lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
 }
 
 /*
+ * Why c's cookie_name can never match a cookie, or NULL.  A browser
+ * sends a name as an RFC 6265 token: visible ASCII without separators
+ * (a name with a blank, a quote or ';' would never be found, so it is
+ * refused rather than answered 401 forever).  With session_format =
+ * laravel a '.' is refused too: PHP renames "a.b" to "a_b" when it
+ * reads cookies, so Laravel itself never finds its session cookie under
+ * such a name, and neither would the prefix check (sid.c), which uses
+ * the name PHP sees.
+ */
+static const char *
+cookie_name_why(const struct lbauth_conf *c)
+{
+	const unsigned char	*p = (const unsigned char *)c->cookie_name;
+
+	if (p == NULL)
+		return NULL;
+	for (; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
+			return "must be a cookie name: letters, digits and "
+			    "!#$%&'*+-.^_`|~, no blanks, quotes, ';' or '='";
+	if (c->identity_query != NULL &&
+	    c->session_format == LBX_SID_LARAVEL &&
+	    strchr(c->cookie_name, '.') != NULL)
+		return "has a '.', which PHP reads as '_': Laravel never "
+		    "finds a session cookie by that name (use '_')";
+	return NULL;
+}
+
+/*
  * Checks the keys of the loaded config c together: a way to identify
  * users (cookie_secret_file or cookie_public_key_file, not both, or
  * identity_query, or trust_remote_user; a JWT cookie and
  * identity_query exclude each other) and the key file the backend needs
- * (signing_key_file for local, liveblocks_secret_file for liveblocks).
+ * (signing_key_file for local, liveblocks_secret_file for liveblocks),
+ * and a cookie_name a browser can send (cookie_name_why()).
  * Returns LBAUTH_OK, or LBAUTH_ECONFIG with the reason in err.  Opens
  * no file.
  */
 enum lbauth_err
 lbx_conf_check(const struct lbauth_conf *c, char *err, size_t errsz)
 {
+	const char	*why;
 
 	if (c->cookie_secret_file != NULL && c->cookie_public_key_file != NULL) {
 		lbx_conf_error(c, LBX_CONF_COOKIE_PUBLIC_KEY_FILE, "set either "
@@ -503,6 +535,10 @@ lbx_conf_check(const struct lbauth_conf *c, char *err, size_t errsz)
 		    "session cookie (cookie_secret_file, "
 		    "cookie_public_key_file) or identity_query, not both",
 		    err, errsz);
+		return LBAUTH_ECONFIG;
+	}
+	if ((why = cookie_name_why(c)) != NULL) {
+		lbx_conf_error(c, LBX_CONF_COOKIE_NAME, why, err, errsz);
 		return LBAUTH_ECONFIG;
 	}
 	if (c->backend == LBX_BACKEND_LOCAL && c->signing_key_file == NULL) {

@@ -61,6 +61,30 @@ static const struct {
 	{ "cookie_secret_file = /c\n", FILE_ ": liveblocks_secret_file: "
 	  "required with backend = liveblocks: a file holding your "
 	  "project's secret key (sk_...), mode 0600" },
+	/* cookie_name: a token a browser can send; no '.' for PHP. */
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "cookie_name = __Host-s.id!#$%&'*+^`|~\n", NULL },
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "cookie_name = my session\n", FILE_ ":3: cookie_name: must be a "
+	  "cookie name: letters, digits and !#$%&'*+-.^_`|~, no blanks, "
+	  "quotes, ';' or '='" },
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "cookie_name = a;b\n", FILE_ ":3: cookie_name: must be a "
+	  "cookie name: letters, digits and !#$%&'*+-.^_`|~, no blanks, "
+	  "quotes, ';' or '='" },
+	{ "liveblocks_secret_file = /s\ncookie_secret_file = /c\n"
+	  "cookie_name = s[1]\n", FILE_ ":3: cookie_name: must be a "
+	  "cookie name: letters, digits and !#$%&'*+-.^_`|~, no blanks, "
+	  "quotes, ';' or '='" },
+	{ "liveblocks_secret_file = /s\nidentity_query = SELECT 1\n"
+	  "session_format = express\ncookie_name = connect.sid\n", NULL },
+	{ "liveblocks_secret_file = /s\nidentity_query = SELECT 1\n"
+	  "session_format = laravel\ncookie_name = my.app_session\n",
+	  FILE_ ":4: cookie_name: has a '.', which PHP reads as '_': "
+	  "Laravel never finds a session cookie by that name (use '_')" },
+	{ "liveblocks_secret_file = /s\nidentity_query = SELECT 1\n"
+	  "session_format = laravel\ncookie_name = my_app_session\n",
+	  NULL },
 };
 
 /* A config text and the error it must give, on line, containing what. */
