@@ -478,8 +478,8 @@ lbx_conf_error(const struct lbauth_conf *c, enum lbx_conf_key k,
  * refused rather than answered 401 forever).  With session_format =
  * laravel a '.' is refused too: PHP renames "a.b" to "a_b" when it
  * reads cookies, so Laravel itself never finds its session cookie under
- * such a name, and neither would the prefix check (sid.c), which uses
- * the name PHP sees.
+ * such a name (and its value prefix, which sid.c checks against
+ * cookie_name, would be made from the name PHP sees).
  */
 static const char *
 cookie_name_why(const struct lbauth_conf *c)
