@@ -255,13 +255,15 @@ execFileSync("cc", ["-O2", "-DFLOOR_SQL", "-o", path.join(dir, "floor-sql"), flo
 execFileSync("cc", ["-O2", "-o", path.join(dir, "floor-nosql"), floorSrc]);
 const shq = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
 const queryOf = (key) => QUERIES("CAST(strftime('%s','now') AS INTEGER)").find((l) => l.startsWith(key)).replace(/^[a-z_]+ = /, "");
-const floorArgs = [dbFile, queryOf("identity_query"), queryOf("room_query"), "sid-ada", "ada", "acme:doc-1"].map(shq).join(" ");
+const floorArgv = [dbFile, queryOf("identity_query"), queryOf("room_query"), "sid-ada", "ada", "acme:doc-1"];
+const floorArgs = floorArgv.map(shq).join(" ");
 for (const f of ["floor-sql", "floor-nosql"])
-  if (spawnSync(path.join(dir, f), [dbFile, queryOf("identity_query"), queryOf("room_query"), "sid-ada", "ada", "acme:doc-1"]).status !== 0)
+  if (spawnSync(path.join(dir, f), floorArgv).status !== 0)
     throw new Error(`bench sql: ${f} did not find one row per query`);
 // All through the same shell (for the stdin redirect), as bench.mjs
 // does: its cost is in every figure.  One Cookie header serves both.
 const both = `${targets[0].cookie}; ${targets[1].cookie}`;
+const cgiEnv = { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both };
 // In ROUNDS rounds of 100 runs each, the commands' order reversed each
 // round: hyperfine runs one command's runs, then the next one's, so a
 // burst of load in one long run would land on one side only.
@@ -273,7 +275,7 @@ for (let k = 0; k < ROUNDS; k++) {
   const order = k % 2 ? [3, 2, 1, 0] : [0, 1, 2, 3];
   const json = path.join(dir, `cgi${k}.json`);
   const hf = spawnSync("hyperfine", ["--warmup", "20", "--runs", "100", "--export-json", json, ...order.map((i) => cmds[i])],
-    { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+    { encoding: "utf8", env: cgiEnv });
   try {
     const j = JSON.parse(fs.readFileSync(json, "utf8")).results;
     const r = {};
@@ -302,7 +304,7 @@ if (cgi && spawnSync("valgrind", ["--version"]).status === 0) {
     // "LBAUTH_CONFIG=... lbauth < body": the assignment before exec.
     const [, env, rest] = /^((?:[A-Z_]+=\S+ )*)(.*)$/.exec(cmd);
     const r = spawnSync("sh", ["-c", `${env}exec valgrind --tool=callgrind --callgrind-out-file=${out} ${rest} > /dev/null`],
-      { encoding: "utf8", env: { ...process.env, GATEWAY_INTERFACE: "CGI/1.1", REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "21", HTTP_COOKIE: both } });
+      { encoding: "utf8", env: cgiEnv });
     const m = /Collected : (\d+)/.exec(r.stderr);
     if (r.status !== 0 || !m) throw new Error(`bench sql: callgrind of ${cmd}: ${r.stderr}`);
     return Number(m[1]);
