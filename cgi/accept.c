@@ -53,6 +53,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,7 @@
 /* Atomic, not volatile sig_atomic_t: threads other than the signal's read it. */
 static atomic_int		 stopping;
 static sigset_t			 waitmask;	/* mask while in ppoll() */
+static sigset_t			 stopsigs;	/* the stop signals caught */
 static int			 stopfd = -1;	/* eventfd: readable once stopping */
 static pthread_mutex_t		 accept_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -120,6 +122,7 @@ accept_init(int lfd)
 	}
 	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
 		return -1;
+	stopsigs = block;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigismember(&block, sigs[i]))
 			sigdelset(&waitmask, sigs[i]);
@@ -127,6 +130,30 @@ accept_init(int lfd)
 	    fcntl(lfd, F_SETFL, fl | O_NONBLOCK) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * Whether a stop signal is pending.  ppoll() delivers a pending signal
+ * only when nothing is ready: with connections waiting in the backlog
+ * it returns them, and the signal stays pending (blocked again) however
+ * long the backlog lasts.  Under steady load a worker then never saw its
+ * stop until the master killed it; with silent connections waiting, it
+ * took each in turn until its deadline.
+ */
+static bool
+stop_pending(void)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	sigset_t		 p;
+	size_t			 i;
+
+	if (sigpending(&p) == -1)
+		return false;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(&stopsigs, sigs[i]) == 1 &&
+		    sigismember(&p, sigs[i]) == 1)
+			return true;
+	return false;
 }
 
 /*
@@ -153,8 +180,12 @@ wait_ready(int lfd)
 		}
 		if (atomic_load(&stopping) || pfd[1].revents != 0)
 			return 0;
-		if (pfd[0].revents != 0)
-			return 1;
+		if (pfd[0].revents != 0) {
+			if (!stop_pending())
+				return 1;
+			accept_stop();	/* every thread, as the handler would */
+			return 0;
+		}
 	}
 }
 

@@ -64,7 +64,8 @@ static const char *const strict_calls[] = {
 	"futex", "sched_yield", "set_robust_list", "rseq",
 	"clock_gettime", "clock_getres", "gettimeofday", "time",
 	"nanosleep", "clock_nanosleep", "restart_syscall",
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
+	"sigaltstack",
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
 	"fstat", "newfstatat", "lseek", "fcntl",
 	/*

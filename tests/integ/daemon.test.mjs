@@ -13,7 +13,7 @@ import { createConnection } from "node:net";
 import path from "node:path";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { jwtVerify, createLocalJWKSet, decodeProtectedHeader } from "jose";
-import { LBAUTH, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters, freePort, post, stopAndWait } from "./harness.mjs";
+import { LBAUTH, ROOT, makeSetup, startFcgi, startNginx, startMaster, children, ctl, stopAll, ownSeccompFilters, freePort, post, stopAndWait } from "./harness.mjs";
 
 after(stopAll);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -569,6 +569,31 @@ describe("closing FastCGI connections", () => {
   });
 });
 
+// A FastCGI connection to target (a unix socket's path, or { host,
+// port }); ended() resolves once the server has closed it, with what it
+// sent and how long after the connect.
+function fcgiOpen(target) {
+  const c = createConnection(typeof target === "string" ? { path: target, allowHalfOpen: true } : { ...target, allowHalfOpen: true });
+  const chunks = [];
+  const t0 = Date.now();
+  c.on("error", () => {});
+  c.on("data", (d) => chunks.push(d));
+  const closed = new Promise((resolve) => {
+    const done = () => resolve({ ms: Date.now() - t0, data: Buffer.concat(chunks).toString("latin1") });
+    c.once("end", done);
+    c.once("close", done);
+  });
+  c.ended = () => closed;
+  return c;
+}
+async function fcgiAsk(target, bytes) {
+  const c = fcgiOpen(target);
+  c.write(bytes);
+  const r = await c.ended();
+  c.destroy();
+  return r;
+}
+
 describe("stop signals", () => {
   // libfcgi's own stop flag (FCGX_ShutdownPending), set from a signal
   // handler while it waited for an accepted connection's first bytes,
@@ -600,6 +625,39 @@ describe("stop signals", () => {
       assert.equal(f.child.exitCode, 0);
     });
   }
+
+  // ppoll() delivers a pending signal only when no descriptor is ready:
+  // with connections always waiting in the backlog, a worker took them
+  // one after another and never saw its stop.  The lifecycle plugin
+  // takes 10 ms a request, so 16 clients keep a serial worker's backlog
+  // full.
+  test("SIGTERM to a worker under steady overload: it stops within a second, load or not", { timeout: 20000 }, async () => {
+    const s = makeSetup({ conf: [`policy = ${path.join(ROOT, "tests/plugin/lifecycle.so")}`] });
+    const f = await startFcgi(s);	// one serial process
+    const body = JSON.stringify({ room: "acme:doc-1" });
+    const bytes = fcgiRequest({ REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: String(body.length), HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` }, body);
+    let stop = false, answered = 0;
+    const clients = Array.from({ length: 16 }, async () => {
+      while (!stop) {
+        const r = await fcgiAsk(f.sock, bytes);
+        if (/Status: 200 OK/.test(r.data)) answered++;
+        else await sleep(5);	// refused once the worker is gone
+      }
+    });
+    try {
+      for (const t0 = Date.now(); answered < 50 && Date.now() - t0 < 10000;) await sleep(20);
+      assert.ok(answered >= 50, `only ${answered} answers`);
+      process.kill(f.pid, "SIGTERM");
+      const t0 = Date.now();
+      while (!f.exited && Date.now() - t0 < 3000) await sleep(10);
+      assert.ok(f.exited, "the worker kept serving after SIGTERM");
+      assert.ok(Date.now() - t0 < 1000, `it took ${Date.now() - t0} ms`);
+      assert.equal(f.child.exitCode, 0);
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+  });
 
   test("SIGTERM to an idle worker: it exits at once with status 0", async () => {
     const s = makeSetup();
