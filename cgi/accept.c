@@ -44,8 +44,42 @@
  * the mutex, which hands over to one of them; a signal that comes while
  * no thread is in ppoll() stays pending until the next one is, and then
  * ends its wait as before.
+ *
+ * The request deadline.  libfcgi reads a connection's records with
+ * blocking reads: a peer that connects and then sends part of a request
+ * (one byte, or a byte a second) held the thread that accepted it for
+ * as long as it liked, and a serial worker with it; libfcgi's own guard,
+ * 2 s for a unix connection's first byte, ended at that byte, and TCP
+ * had none.  So lbauth accepts the connection itself and gives it
+ * request_timeout_ms, from accept to the end of its input: a POSIX timer
+ * of the accepting thread (SIGEV_THREAD_ID) sends that thread SIGALRM at
+ * the deadline and then every 20 ms until accept_done(); the handler does
+ * nothing and is installed without SA_RESTART, so each blocking read or
+ * poll of the thread fails with EINTR, libfcgi takes that as a broken
+ * connection, and the thread closes it and goes on.  A signal only
+ * interrupts; no descriptor is touched from the handler (one closed and
+ * reused by another thread in between would be the wrong one).  The
+ * accepted descriptor is handed to libfcgi as a kept connection (ipcFd
+ * with keepConnection), and listen_sock is -1 during FCGX_Accept_r(), so
+ * that libfcgi, when the connection fails before its request is read,
+ * cannot accept another one itself (its retry loop would, and that one
+ * would then meet the signals meant for the first): its accept() of -1
+ * fails with EBADF, and accept_next() waits again.  The web server
+ * writes a request at once, so the deadline only ever meets a peer that
+ * stalls.  It ends when the request's input has been read (accept_done(),
+ * from serve.c), not when the answer is written: work that waits on a
+ * database or the API has its own bounds and is never interrupted.
+ *
+ * FCGI_WEB_SERVER_ADDRS: libfcgi's list of the web servers' addresses
+ * that may connect over TCP is kept (its accept no longer runs), and
+ * checked for IPv6 peers too, which libfcgi let through.
  */
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +90,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +103,21 @@ static sigset_t			 waitmask;	/* mask while in ppoll() */
 static sigset_t			 stopsigs;	/* the stop signals caught */
 static int			 stopfd = -1;	/* eventfd: readable once stopping */
 static pthread_mutex_t		 accept_mu = PTHREAD_MUTEX_INITIALIZER;
+static long			 deadline_ms = 5000;	/* accept_init() */
+
+/* FCGI_WEB_SERVER_ADDRS, parsed: IPv6 or IPv4-mapped addresses. */
+static struct in6_addr		*peers;
+static size_t			 npeers;
+
+/* The calling thread's deadline timer (accept_next()). */
+#ifndef sigev_notify_thread_id	/* glibc before 2.41 */
+#define sigev_notify_thread_id	 _sigev_un._tid
+#endif
+#define LATE_EVERY_NS		 20000000L	/* 20 ms after the deadline */
+static _Thread_local timer_t	 timer;
+static _Thread_local int	 timer_state;	/* 0 none, 1 made, -1 failed */
+static _Thread_local bool	 armed;
+static _Thread_local volatile sig_atomic_t late; /* the deadline passed */
 
 /* See accept.h.  Async-signal-safe: the signal handler. */
 void
@@ -92,9 +142,96 @@ on_stop(int sig)
 	accept_stop();
 }
 
+/* SIGALRM from the deadline timer: only there to interrupt (see above). */
+static void
+on_late(int sig)
+{
+
+	(void)sig;
+	late = 1;
+}
+
+/*
+ * Parses FCGI_WEB_SERVER_ADDRS (list: comma-separated IPv4 or IPv6
+ * addresses, blanks around each allowed) into peers; NULL or empty: any
+ * peer.  Returns 0, or -1 after printing the entry that is not an
+ * address (a list that silently let everyone in would be worse than no
+ * start), with errno set.
+ */
+static int
+peers_parse(const char *list)
+{
+	const char	*p, *e;
+	char		 one[INET6_ADDRSTRLEN];
+	struct in_addr	 a4;
+	size_t		 n, len;
+
+	if (list == NULL || *list == '\0')
+		return 0;
+	for (n = 1, p = list; (p = strchr(p, ',')) != NULL; p++)
+		n++;
+	if ((peers = calloc(n, sizeof(*peers))) == NULL)
+		return -1;
+	for (p = list; ; p = e + 1) {
+		p += strspn(p, " \t");
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len >= sizeof(one))
+			len = sizeof(one) - 1;	/* too long: not an address */
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (inet_pton(AF_INET, one, &a4) == 1) {
+			peers[npeers].s6_addr[10] = 0xff;
+			peers[npeers].s6_addr[11] = 0xff;
+			memcpy(&peers[npeers].s6_addr[12], &a4, 4);
+		} else if (inet_pton(AF_INET6, one, &peers[npeers]) != 1) {
+			fprintf(stderr, "lbauth: FCGI_WEB_SERVER_ADDRS: \"%s\" "
+			    "is not an IPv4 or IPv6 address\n", one);
+			errno = EINVAL;
+			return -1;
+		}
+		npeers++;
+		if (e == NULL)
+			return 0;
+	}
+}
+
+/*
+ * Whether a connection from sa may be served: always over a unix socket;
+ * over TCP only from an address in FCGI_WEB_SERVER_ADDRS, when it is set.
+ * Sets TCP_NODELAY on a TCP one (an answer is one write: no reason to
+ * wait), as libfcgi did.
+ */
+static bool
+peer_ok(int fd, const struct sockaddr_storage *sa)
+{
+	struct in6_addr	 a;
+	size_t		 i;
+	int		 one = 1;
+
+	if (sa->ss_family == AF_INET) {
+		memset(&a, 0, sizeof(a));
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12],
+		    &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->ss_family == AF_INET6)
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else
+		return true;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (npeers == 0)
+		return true;
+	for (i = 0; i < npeers; i++)
+		if (memcmp(&a, &peers[i], sizeof(a)) == 0)
+			return true;
+	return false;
+}
+
 /* See accept.h. */
 int
-accept_init(int lfd)
+accept_init(int lfd, long timeout_ms)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
 	struct sigaction	 sa, old;
@@ -104,6 +241,15 @@ accept_init(int lfd)
 
 	if (stopfd == -1 &&
 	    (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		return -1;
+	deadline_ms = timeout_ms;
+	if (peers == NULL && peers_parse(getenv("FCGI_WEB_SERVER_ADDRS")) ==
+	    -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_late;	/* no SA_RESTART: reads fail */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -190,6 +336,23 @@ wait_ready(int lfd)
 }
 
 /*
+ * Whether a message last said at *last (seconds, CLOCK_MONOTONIC; 0:
+ * never) may be said again: at most once every 10 s, from any thread.
+ * If so, *last becomes now.
+ */
+static bool
+now_due(atomic_long *last)
+{
+	struct timespec	 now;
+	long		 prev;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	prev = atomic_load(last);
+	return (prev == 0 || now.tv_sec - prev >= 10) &&
+	    atomic_compare_exchange_strong(last, &prev, (long)now.tv_sec);
+}
+
+/*
  * Logs accept()'s error e (at most once every 10 s, from any thread)
  * and sleeps 100 ms, or less if a stop comes.
  */
@@ -198,13 +361,8 @@ pause_after(int e)
 {
 	static atomic_long	 last;
 	struct pollfd		 pfd;
-	struct timespec		 now;
-	long			 prev;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	prev = atomic_load(&last);
-	if ((prev == 0 || now.tv_sec - prev >= 10) &&
-	    atomic_compare_exchange_strong(&last, &prev, (long)now.tv_sec))
+	if (now_due(&last))
 		fprintf(stderr, "lbauth: accept: %s: waiting for requests in "
 		    "flight to end\n", strerror(e));
 	pfd.fd = stopfd;
@@ -214,49 +372,172 @@ pause_after(int e)
 }
 
 /*
- * See accept.h.  accept_mu is held for the wait only.  FCGX_Accept_r()
- * reads the new connection's first records with blocking reads (and
- * waits up to 2 s for a unix connection's first byte), so a peer that
- * connects and stalls holds the thread that accepted it: had that
- * thread kept accept_mu, every other thread of the worker would have
- * waited behind it, and no thread would have been left in ppoll() to
- * take a stop signal.  The cost: the next thread may find the socket
- * still readable before this one has accepted, and then try once for
- * nothing (EAGAIN) and wait again.
+ * Starts the calling thread's deadline: SIGALRM in deadline_ms, then
+ * every 20 ms.  The timer is made on the thread's first call; when that
+ * fails (the kernel's limit on timers), the thread serves without a
+ * deadline, and says so once.
+ */
+static void
+arm(void)
+{
+	struct sigevent		 sev;
+	struct itimerspec	 its;
+
+	if (timer_state == 0) {
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = SIGALRM;
+		sev.sigev_notify_thread_id = gettid();
+		timer_state = timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0 ?
+		    1 : -1;
+		if (timer_state == -1)
+			fprintf(stderr, "lbauth: timer_create: %s: this thread "
+			    "reads requests without request_timeout_ms\n",
+			    strerror(errno));
+	}
+	late = 0;
+	if (timer_state != 1)
+		return;
+	its.it_value.tv_sec = deadline_ms / 1000;
+	its.it_value.tv_nsec = deadline_ms % 1000 * 1000000L;
+	its.it_interval.tv_sec = 0;
+	its.it_interval.tv_nsec = LATE_EVERY_NS;
+	armed = timer_settime(timer, 0, &its, NULL) == 0;
+}
+
+/*
+ * See accept.h.  A signal the timer sent just before it was stopped is
+ * delivered as timer_settime() returns, so nothing after this sees it.
+ */
+void
+accept_done(void)
+{
+	static const struct itimerspec	 off;
+
+	if (!armed)
+		return;
+	(void)timer_settime(timer, 0, &off, NULL);
+	armed = false;
+}
+
+/* See accept.h. */
+bool
+accept_running(void)
+{
+
+	return armed;
+}
+
+/* See accept.h. */
+bool
+accept_late(void)
+{
+
+	return late != 0;
+}
+
+/*
+ * Logs (at most once every 10 s per process) that a connection was
+ * closed for sending no whole request within the deadline.
+ */
+static void
+log_late(void)
+{
+	static atomic_long	 last;
+
+	if (now_due(&last))
+		fprintf(stderr, "lbauth: a connection sent no whole request "
+		    "within request_timeout_ms (%ld): closed\n", deadline_ms);
+}
+
+/*
+ * Accepts a connection on the non-blocking lfd for the calling thread:
+ * the descriptor (close-on-exec, blocking), or -1 with errno set (EAGAIN:
+ * another thread or worker took it; ECONNABORTED: it was refused here,
+ * not from FCGI_WEB_SERVER_ADDRS).
+ */
+static int
+take(int lfd)
+{
+	struct sockaddr_storage	 sa;
+	socklen_t		 len = sizeof(sa);
+	int			 fd;
+
+	memset(&sa, 0, sizeof(sa));
+	if ((fd = accept4(lfd, (struct sockaddr *)&sa, &len,
+	    SOCK_CLOEXEC)) == -1)
+		return -1;
+	if (!peer_ok(fd, &sa)) {
+		close(fd);
+		errno = ECONNABORTED;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * See accept.h.  accept_mu is held for the wait only: FCGX_Accept_r()
+ * reads the new connection's first records with blocking reads, so a
+ * peer that stalls holds the thread that accepted it (until the
+ * deadline); had that thread kept accept_mu, every other thread of the
+ * worker would have waited behind it, and no thread would have been left
+ * in ppoll() to take a stop signal.  The cost: the next thread may find
+ * the socket still readable before this one has accepted, and then try
+ * once for nothing (EAGAIN) and wait again.
  */
 int
 accept_next(FCGX_Request *rq)
 {
-	int	 rc;
+	int	 fd, rc, lfd = rq->listen_sock;
 
 	for (;;) {
 		pthread_mutex_lock(&accept_mu);
-		rc = wait_ready(rq->listen_sock);
+		rc = wait_ready(lfd);
 		pthread_mutex_unlock(&accept_mu);
 		if (rc != 1)
 			return rc;
-		if ((rc = FCGX_Accept_r(rq)) >= 0)
-			return 1;
-		/*
-		 * Another thread or worker took the connection, or it was
-		 * gone (libfcgi also drops a unix connection that sends
-		 * nothing for 2 s): wait again.
-		 */
-		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
-		    rc == -ECONNABORTED)
-			continue;
-		/*
-		 * Out of descriptors or memory for now (each request in
-		 * flight holds some): the connection waits in the backlog
-		 * while requests end.  Not a reason to stop the worker, nor
-		 * to try again at once at full CPU.
-		 */
-		if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS ||
-		    rc == -ENOMEM) {
-			pause_after(-rc);
-			continue;
+		if ((fd = take(lfd)) == -1) {
+			/*
+			 * Another thread or worker took the connection, or it
+			 * was gone or refused: wait again.
+			 */
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				continue;
+			/*
+			 * Out of descriptors or memory for now (each request
+			 * in flight holds some): the connection waits in the
+			 * backlog while requests end.  Not a reason to stop
+			 * the worker, nor to try again at once at full CPU.
+			 */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				pause_after(errno);
+				continue;
+			}
+			return -1;
 		}
-		errno = rc > -4096 ? -rc : EIO;	/* -9999: no errno */
-		return -1;
+		arm();
+		/* libfcgi reads fd as a connection kept from before. */
+		rq->ipcFd = fd;
+		rq->keepConnection = 1;
+		rq->listen_sock = -1;
+		rc = FCGX_Accept_r(rq);
+		rq->listen_sock = lfd;
+		if (rc >= 0)
+			return 1;	/* the deadline runs on: accept_done() */
+		/*
+		 * No request on fd (a protocol error, the peer gone, or the
+		 * deadline): libfcgi has closed it, then failed to accept
+		 * from -1.
+		 */
+		if (rq->ipcFd >= 0) {
+			close(rq->ipcFd);
+			rq->ipcFd = -1;
+		}
+		if (accept_late())
+			log_late();
+		accept_done();
 	}
 }

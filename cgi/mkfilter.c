@@ -9,7 +9,8 @@
  * The profiles (README "Security"):
  *
  *  - strict, for backend = local with the built-in policy: only what the
- *    accept loop, json-c, libsodium and malloc need.  Anything else --
+ *    accept loop (with its deadline timer), json-c, libsodium and malloc
+ *    need.  Anything else --
  *    open, socket, connect, execve, fork -- kills the process.
  *
  *  - files, for backend = local with sql_driver = sqlite: strict, and
@@ -64,6 +65,8 @@ static const char *const strict_calls[] = {
 	"futex", "sched_yield", "set_robust_list", "rseq",
 	"clock_gettime", "clock_getres", "gettimeofday", "time",
 	"nanosleep", "clock_nanosleep", "restart_syscall",
+	/* The request deadline: a timer per thread (accept.c). */
+	"timer_create", "timer_settime", "timer_delete",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
 	"sigaltstack",
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
@@ -147,8 +150,8 @@ build(enum lbauth_confine profile, scmp_filter_ctx *ctx_r, char *err,
 		    sizeof(strict_calls[0]); i++)
 			rc = add(ctx, SCMP_ACT_ALLOW, strict_calls[i]);
 		/*
-		 * libfcgi sets TCP_NODELAY on each connection it accepts from
-		 * a TCP listener (--listen HOST:PORT); that option only.
+		 * accept.c sets TCP_NODELAY on each connection it accepts
+		 * from a TCP listener (--listen HOST:PORT); that option only.
 		 */
 		if (rc == 0)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,

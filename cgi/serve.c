@@ -34,6 +34,9 @@
 #include "sandbox.h"
 #include "serve.h"
 
+/* request_timeout_ms's default, for a worker whose config is unreadable. */
+#define MISCONFIGURED_TIMEOUT_MS	5000
+
 /* One FastCGI request of a concurrent worker, from accept to finish. */
 struct job {
 	FCGX_Request		 rq;
@@ -48,15 +51,44 @@ fcgi_param(void *arg, const char *name)
 	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
 }
 
+/*
+ * Reads and discards what is left of rq's input, at most DRAIN_MAX
+ * bytes: normally only the empty FCGI_STDIN record that ends it.
+ */
+static void
+drain(FCGX_Request *rq)
+{
+	char	 buf[4096];
+	int	 n, left = DRAIN_MAX;
+
+	while (left > 0 && (n = FCGX_GetStr(buf, sizeof(buf), rq->in)) > 0)
+		left -= n;
+}
+
+/*
+ * The body reader (lbauth_read_fn) of both loops; arg is the
+ * FCGX_Request.  The app asks for exactly what is left of
+ * CONTENT_LENGTH each time, so a read that returns all it asked for ends
+ * the body: the rest of the input is read at once (so that finish(),
+ * maybe on the upstream thread, never waits for the web server), and
+ * the request's deadline ends (accept.c): what follows, the database and
+ * the API, has bounds of its own and must not be interrupted.
+ */
 static long
 fcgi_read(void *arg, char *buf, size_t len)
 {
-	int	 n;
+	FCGX_Request	*rq = arg;
+	int		 n;
 
 	if (len > 65536)
 		len = 65536;
-	n = FCGX_GetStr(buf, (int)len, ((FCGX_Request *)arg)->in);
-	return n < 0 ? -1 : (long)n;
+	if ((n = FCGX_GetStr(buf, (int)len, rq->in)) < 0)
+		return -1;
+	if ((size_t)n == len) {
+		drain(rq);
+		accept_done();
+	}
+	return n;
 }
 
 /* Enters the sandbox the config asks for; -1 if that fails. */
@@ -75,25 +107,27 @@ confine(struct lbauth_app *app)
 
 /*
  * Ends a request and closes its connection at once.  libfcgi's own close
- * lingers: shutdown(), then up to 2 s of poll() until the web server
- * closes its end, so that no unread input makes the close reset the
- * connection (which would lose the answer: see drain_stdin() in
- * lbauth.c).  Reading
- * the request's input to its end first (the empty FCGI_STDIN record;
- * nginx sends nothing after it) gives the same guarantee without the
- * wait, and the worker is free for the next connection.  "detached"
- * is the field libfcgi's FCGX_Free() reads to skip the lingering close.
+ * lingers: shutdown(), then poll() and read until the web server closes
+ * its end or sends nothing for 2 s, so that no unread input makes the
+ * close reset the connection (which would lose the answer: see
+ * drain_stdin() in lbauth.c).  Reading the request's input to its end
+ * first (the empty FCGI_STDIN record; nginx sends nothing after it)
+ * gives the same guarantee without the wait, and the worker is free for
+ * the next connection.  So the close lingers only when input is still
+ * unread (more than DRAIN_MAX after the body), and only on a thread whose
+ * request deadline still runs, which bounds it: a peer that kept sending
+ * would otherwise hold the thread, and on the upstream thread every
+ * request of the process.  An input that failed (the peer gone, or the
+ * deadline) counts as ended.  "detached" is the field libfcgi's
+ * FCGX_Free() reads to skip the lingering close.
  */
 static void
 finish(FCGX_Request *rq)
 {
-	char	 buf[4096];
-	int	 n, left = DRAIN_MAX;
 
-	while (left > 0 && (n = FCGX_GetStr(buf, sizeof(buf), rq->in)) > 0)
-		left -= n;
+	drain(rq);
 	rq->keepConnection = 0;
-	if (left > 0 && FCGX_HasSeenEOF(rq->in) == EOF)
+	if (FCGX_HasSeenEOF(rq->in) == EOF || !accept_running())
 		rq->detached = 1;
 	FCGX_Finish_r(rq);
 	rq->detached = 0;
@@ -171,6 +205,7 @@ serve_serial(struct lbauth_app *app)
 		    STDERR_FILENO);
 		put_answer(&rq, resp);
 		finish(&rq);
+		accept_done();
 	}
 	if (rc == -1)
 		fprintf(stderr, "lbauth: accept: %s\n", strerror(errno));
@@ -188,26 +223,12 @@ job_free(struct job *j)
 	free(j);
 }
 
-/*
- * The body reader of a concurrent worker.  The app asks for exactly
- * what is left of CONTENT_LENGTH each time, so a read that returns all
- * it asked for ends the body: the rest of the input (the empty
- * FCGI_STDIN record) is read at once, in the request thread, so that
- * finish() on the upstream thread never waits for the web server.
- */
+/* The body reader of a concurrent worker: fcgi_read() on j's request. */
 static long
 job_read(void *arg, char *buf, size_t len)
 {
-	struct job	*j = arg;
-	char		 rest[4096];
-	long		 n;
-	int		 m, left = DRAIN_MAX;
 
-	if ((n = fcgi_read(&j->rq, buf, len)) == (long)len)
-		while (left > 0 &&
-		    (m = FCGX_GetStr(rest, sizeof(rest), j->rq.in)) > 0)
-			left -= m;
-	return n;
+	return fcgi_read(&((struct job *)arg)->rq, buf, len);
 }
 
 /*
@@ -265,6 +286,7 @@ request_thread(void *arg)
 			finish(&j->rq);
 			job_free(j);
 		}
+		accept_done();	/* answered, or its input read */
 	}
 	return NULL;
 }
@@ -311,7 +333,8 @@ int
 serve_fcgi(struct lbauth_app *app)
 {
 
-	if (accept_init(0) == -1 || FCGX_Init() != 0) {
+	if (accept_init(0, lbauth_app_request_timeout(app)) == -1 ||
+	    FCGX_Init() != 0) {
 		fprintf(stderr, "lbauth: cannot initialise FastCGI: %s\n",
 		    strerror(errno));
 		return 1;
@@ -330,12 +353,13 @@ serve_misconfigured(void)
 	size_t		 len;
 
 	out = lbauth_resp_fixed_500(LBAUTH_ECONFIG, &len);
-	if (accept_init(0) == -1 || FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&rq, 0, 0) != 0)
+	if (accept_init(0, MISCONFIGURED_TIMEOUT_MS) == -1 ||
+	    FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0)
 		return 1;
 	while (accept_next(&rq) == 1) {
 		FCGX_PutStr(out, (int)len, rq.out);
 		finish(&rq);
+		accept_done();
 	}
 	return 1;
 }

@@ -157,7 +157,7 @@ lbauth_app_confinement(const struct lbauth_app *a)
 unsigned
 lbauth_app_stop_grace(const struct lbauth_app *a)
 {
-	long	 ms = a->conf.upstream_timeout_ms;
+	long	 ms = a->conf.request_timeout_ms + a->conf.upstream_timeout_ms;
 
 	if (a->conf.identity_query != NULL)
 		ms += a->conf.sql_timeout_ms;
@@ -181,6 +181,14 @@ lbauth_app_threads(const struct lbauth_app *a)
 {
 
 	return (unsigned)a->conf.request_threads;
+}
+
+/* See lbauth.h. */
+long
+lbauth_app_request_timeout(const struct lbauth_app *a)
+{
+
+	return a->conf.request_timeout_ms;
 }
 
 /* See lbauth.h. */

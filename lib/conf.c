@@ -110,6 +110,8 @@ static const struct {
 	    0, 0),
 	K(LBX_CONF_REQUEST_THREADS, "request_threads", V_LONG,
 	    request_threads, 1, LBX_REQUEST_THREADS_MAX),
+	K(LBX_CONF_REQUEST_TIMEOUT_MS, "request_timeout_ms", V_LONG,
+	    request_timeout_ms, 100, 60000),
 #undef K
 };
 
@@ -184,6 +186,7 @@ defaults(struct lbauth_conf *c)
 	c->upstream_timeout_ms = 5000;
 	c->max_inflight = 256;
 	c->request_threads = 4;
+	c->request_timeout_ms = 5000;
 	c->clock_skew = 60;
 	c->token_ttl = 3600;
 	c->max_body = 4096;

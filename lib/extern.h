@@ -208,6 +208,7 @@ enum lbx_conf_key {
 	LBX_CONF_ROOM_QUERY,
 	LBX_CONF_ROOMLESS_QUERY,
 	LBX_CONF_REQUEST_THREADS,
+	LBX_CONF_REQUEST_TIMEOUT_MS,
 	LBX_CONF__MAX
 };
 
@@ -237,6 +238,7 @@ struct lbauth_conf {
 	long		 upstream_timeout_ms;
 	long		 max_inflight;	/* requests in flight per process */
 	long		 request_threads; /* per worker that waits (serve.c) */
+	long		 request_timeout_ms; /* to read a request (accept.c) */
 	char		*upstream_ca_file;	/* NULL: the system's CAs */
 	bool		 forward_organization;
 	char		**published;	/* NULL-terminated key file paths */

@@ -330,10 +330,18 @@ LBAUTH_API bool		 lbauth_app_concurrent(const struct lbauth_app *app);
 LBAUTH_API unsigned	 lbauth_app_threads(const struct lbauth_app *app);
 
 /*
+ * How long, in milliseconds, a FastCGI worker of app gives a web server
+ * connection to deliver its whole request, from accept to the end of its
+ * input (request_timeout_ms): >= 100.
+ */
+LBAUTH_API long		 lbauth_app_request_timeout(const struct lbauth_app *app);
+
+/*
  * How long, in seconds, a worker of app may need to answer the requests
  * it holds once told to stop: every request is bounded by its waits
- * (sql_timeout_ms for the user and for the rooms, upstream_timeout_ms
- * for the API), so the longest is their sum; with a margin of 5 s, and
+ * (request_timeout_ms to read it, sql_timeout_ms for the user and for
+ * the rooms, upstream_timeout_ms for the API), so the longest is their
+ * sum; with a margin of 5 s, and
  * never less than 30 s.  The --workers master waits this long before it
  * kills workers that are still running.
  */

@@ -594,6 +594,120 @@ async function fcgiAsk(target, bytes) {
   return r;
 }
 
+describe("a connection that sends its request slowly or never (request_timeout_ms)", () => {
+  // libfcgi reads a connection's records with blocking reads: a peer
+  // that connected and sent part of a request held the process (or the
+  // request thread) that accepted it for good, and every other request
+  // waited behind it.  Each such peer now has request_timeout_ms, from
+  // its accept to the end of its input.
+  const TIMEOUT = 600;
+  const paramsOf = (s, len = "2") => ({ REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: len, HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` });
+  const END = 8;	// the empty FCGI_STDIN record that ends a request
+  const stalls = {
+    "after its first byte": (s) => ({ bytes: fcgiRequest(paramsOf(s), "{}").subarray(0, 1) }),
+    "sending a byte every 50 ms": (s) => ({ bytes: fcgiRequest(paramsOf(s), "{}"), trickle: 50 }),
+    "in the middle of its body": (s) => ({ bytes: fcgiRequest(paramsOf(s, "22"), '{"room":"acme:').subarray(0, -END) }),
+    "after its body, before the record that ends it": (s) => ({ bytes: fcgiRequest(paramsOf(s), "{}").subarray(0, -END), mayAnswer: true }),
+  };
+  const kinds = {
+    "serial worker, unix socket": async () => {
+      const s = makeSetup({ conf: [`request_timeout_ms = ${TIMEOUT}`] });
+      const f = await startFcgi(s);	// one process: one request at a time
+      return { s, target: f.sock, ok: /Status: 200 OK/, log: () => f.log(), stop: () => f.stop() };
+    },
+    "serial worker, TCP": async () => {
+      const s = makeSetup({ conf: [`request_timeout_ms = ${TIMEOUT}`] });
+      const port = await freePort();
+      const m = await startMaster(s, 1, { listen: `127.0.0.1:${port}` });
+      return { s, target: { host: "127.0.0.1", port }, ok: /Status: 200 OK/, log: () => m.log(), stop: () => stopAndWait(m) };
+    },
+    "one request thread (backend = liveblocks)": async () => {
+      // The API is a closed port: every answer is a quick 503.
+      const s = makeSetup({ backend: "liveblocks", baseUrl: "http://127.0.0.1:9", conf: [`request_timeout_ms = ${TIMEOUT}`, "request_threads = 1"] });
+      const m = await startMaster(s, 1);
+      return { s, target: m.sock, ok: /Status: 503/, log: () => m.log(), stop: () => stopAndWait(m) };
+    },
+  };
+  for (const [kind, start] of Object.entries(kinds)) {
+    for (const [how, make] of Object.entries(stalls)) {
+      test(`${kind}: a peer stalling ${how} is closed at the deadline, and the next is served`, { timeout: 15000 }, async () => {
+        const w = await start();
+        try {
+          const { bytes, trickle, mayAnswer } = make(w.s);
+          const a = fcgiOpen(w.target);
+          let timer;
+          if (trickle) {
+            let i = 0;
+            timer = setInterval(() => { if (i < bytes.length - 1 && !a.destroyed) a.write(bytes.subarray(i, ++i)); }, trickle);
+          } else a.write(bytes);
+          await sleep(50);
+          const t0 = Date.now();
+          const b = await fcgiAsk(w.target, fcgiRequest(paramsOf(w.s), "{}"));
+          const waited = Date.now() - t0;
+          const aEnd = await a.ended();
+          clearInterval(timer);
+          a.destroy();
+          assert.match(b.data, w.ok, `the next request got: ${JSON.stringify(b.data.slice(0, 200))}`);
+          assert.ok(aEnd.ms >= TIMEOUT - 20, `the stalled connection was closed after ${aEnd.ms} ms, before the deadline`);
+          assert.ok(aEnd.ms < TIMEOUT + 1500, `the stalled connection was closed after ${aEnd.ms} ms`);
+          assert.ok(waited < TIMEOUT + 1500, `the next request waited ${waited} ms`);
+          if (!mayAnswer) assert.doesNotMatch(aEnd.data, /Status: 200/);
+          if (how === "after its first byte") assert.match(w.log(), new RegExp(`sent no whole request within request_timeout_ms \\(${TIMEOUT}\\): closed`));
+        } finally { await w.stop(); }
+      });
+    }
+  }
+  test("a request that arrives in pieces within the deadline is answered", { timeout: 15000 }, async () => {
+    const w = await kinds["serial worker, unix socket"]();
+    try {
+      const bytes = fcgiRequest(paramsOf(w.s), "{}");
+      const c = fcgiOpen(w.target);
+      const cut = [0, 20, 60, bytes.length];
+      for (let i = 0; i + 1 < cut.length; i++) {
+        c.write(bytes.subarray(cut[i], cut[i + 1]));
+        await sleep(150);	// 300 ms in all, within 600
+      }
+      const r = await c.ended();
+      c.destroy();
+      assert.match(r.data, /Status: 200 OK/);
+    } finally { await w.stop(); }
+  });
+});
+
+describe("FCGI_WEB_SERVER_ADDRS", () => {
+  // libfcgi's list of the web servers that may connect over TCP, kept
+  // now that lbauth accepts connections itself, and applied to IPv6
+  // peers too (libfcgi let any IPv6 peer in).
+  const ask = async (s, target) => fcgiAsk(target, fcgiRequest({ REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: "2", HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` }, "{}"));
+  for (const [list, host, served] of [
+    ["127.0.0.2", "127.0.0.1", false],
+    [" 10.1.2.3 , 127.0.0.1 ", "127.0.0.1", true],
+    ["127.0.0.1", "::1", false],
+    ["127.0.0.1,::1", "::1", true],
+  ]) {
+    test(`"${list}": a peer at ${host} is ${served ? "served" : "closed unanswered"}`, { timeout: 15000 }, async () => {
+      const s = makeSetup();
+      const port = await freePort();
+      const m = await startMaster(s, 1, { listen: `${host.includes(":") ? `[${host}]` : host}:${port}`, env: { FCGI_WEB_SERVER_ADDRS: list } });
+      try {
+        const r = await ask(s, { host, port });
+        if (served) assert.match(r.data, /Status: 200 OK/);
+        else assert.equal(r.data, "", "a peer not in the list got an answer");
+        // A refused peer does not stop the worker.
+        if (!served) assert.equal(m.workers().length, 1);
+      } finally { await stopAndWait(m); }
+    });
+  }
+  test("an entry that is not an address stops the worker, naming it", { timeout: 15000 }, async () => {
+    const s = makeSetup();
+    const f = await startFcgi(s, { env: { FCGI_WEB_SERVER_ADDRS: "127.0.0.1,localhost" } }).catch((e) => ({ error: e }));
+    if (!f.error) for (const t0 = Date.now(); !f.exited && Date.now() - t0 < 5000;) await sleep(20);
+    const log = f.error ? String(f.error.message) : f.log();
+    assert.ok(f.error || f.exited, "the worker kept running");
+    assert.match(log, /FCGI_WEB_SERVER_ADDRS: "localhost" is not an IPv4 or IPv6 address/);
+  });
+});
+
 describe("stop signals", () => {
   // libfcgi's own stop flag (FCGX_ShutdownPending), set from a signal
   // handler while it waited for an accepted connection's first bytes,

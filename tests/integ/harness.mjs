@@ -224,13 +224,13 @@ export function children(pid) {
 // m.sock is null and m.pass is what nginx's fastcgi_pass takes).
 // wrap: a command that runs lbauth (e.g. prlimit --nofile=48 --), its
 // pid lbauth's (it execs).
-export async function startMaster(setup, workers, { timeoutMs = 10000, listen, wrap = [] } = {}) {
+export async function startMaster(setup, workers, { timeoutMs = 10000, listen, wrap = [], env = {} } = {}) {
   const sock = listen ? null : path.join(setup.dir, "master.sock");
   const logFile = path.join(setup.dir, "master.log");
   const log = fs.openSync(logFile, "a");
   const args = ["--listen", listen ?? `unix:${sock}`, "--workers", String(workers), "--socket-mode", "0666", "--config", setup.conf];
   const child = spawn(wrap.length ? wrap[0] : LBAUTH, wrap.length ? [...wrap.slice(1), LBAUTH, ...args] : args, {
-    env: { PATH: process.env.PATH }, stdio: ["ignore", log, log],
+    env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", log, log],
   });
   fs.closeSync(log);
   const m = {

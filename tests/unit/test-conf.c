@@ -121,6 +121,8 @@ static const struct {
 	{ "max_inflight = 65537\n", 1, "max_inflight is out of" },
 	{ "request_threads = 0\n", 1, "request_threads is out of" },
 	{ "request_threads = 65\n", 1, "request_threads is out of" },
+	{ "request_timeout_ms = 99\n", 1, "request_timeout_ms is out of" },
+	{ "request_timeout_ms = 60001\n", 1, "request_timeout_ms is out of" },
 	{ "log_requests = maybe\n", 1, "log_requests must be yes or no" },
 	{ "log_requests = Yes\n", 1, "log_requests must be yes or no" },
 	{ "trust_remote_user = 2\n", 1, "must be yes or no" },
@@ -176,6 +178,7 @@ main(void)
 	test_assert(c.upstream_timeout_ms == 5000);
 	test_assert(c.max_inflight == 256);
 	test_assert(c.request_threads == 4);
+	test_assert(c.request_timeout_ms == 5000);
 	test_assert(!c.forward_organization);
 	test_assert(c.published == NULL && c.npublished == 0);
 	for (i = 0; i < LBX_CONF__MAX; i++)
