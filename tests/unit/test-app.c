@@ -232,7 +232,12 @@ main(void)
 	    LBAUTH_OK);
 	lbauth_app_worker_stop(app);
 
-	/* The master's stop grace: 30 s, or the longest wait plus 5 s. */
+	/*
+	 * The master's stop grace: 30 s, or the longest wait plus 5 s.  The
+	 * longest wait is reading the request (request_timeout_ms, 5000 by
+	 * default) and then the API call (upstream_timeout_ms): 64001 ms
+	 * rounds up to 65 s, plus 5.
+	 */
 	test_assert(lbauth_app_stop_grace(app) == 30);
 	lbauth_app_free(app);
 	lbx_buf_puts(&conf, "upstream_timeout_ms = 59001\n");
@@ -240,7 +245,13 @@ main(void)
 	snprintf(claims, sizeof(claims), "%s/lbauth.conf", dir);
 	rc = lbauth_app_new(claims, &app, err, sizeof(err));
 	test_assert(rc == LBAUTH_OK);
-	test_assert(rc != LBAUTH_OK || lbauth_app_stop_grace(app) == 65);
+	test_assert(rc != LBAUTH_OK || lbauth_app_stop_grace(app) == 70);
+	lbauth_app_free(app);
+	lbx_buf_puts(&conf, "request_timeout_ms = 60000\n");
+	put("lbauth.conf", conf.p, conf.len, 0644);
+	rc = lbauth_app_new(claims, &app, err, sizeof(err));
+	test_assert(rc == LBAUTH_OK);
+	test_assert(rc != LBAUTH_OK || lbauth_app_stop_grace(app) == 125);
 
 	lbauth_resp_free(resp);
 	lbauth_app_free(app);
