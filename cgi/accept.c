@@ -70,6 +70,10 @@
  * from serve.c), not when the answer is written: work that waits on a
  * database or the API has its own bounds and is never interrupted.
  *
+ * A stop with connections waiting (stop_pending(), drain_left()): what
+ * is in the backlog is taken for DRAIN_MS more, each with only what is
+ * left of that to send its request, and then the worker stops.
+ *
  * FCGI_WEB_SERVER_ADDRS: libfcgi's list of the web servers' addresses
  * that may connect over TCP is kept (its accept no longer runs), and
  * checked for IPv6 peers too, which libfcgi let through.
@@ -104,6 +108,7 @@ static sigset_t			 stopsigs;	/* the stop signals caught */
 static int			 stopfd = -1;	/* eventfd: readable once stopping */
 static pthread_mutex_t		 accept_mu = PTHREAD_MUTEX_INITIALIZER;
 static long			 deadline_ms = 5000;	/* accept_init() */
+#define DRAIN_MS		 200	/* drain_left() */
 
 /* FCGI_WEB_SERVER_ADDRS, parsed: IPv6 or IPv4-mapped addresses. */
 static struct in6_addr		*peers;
@@ -303,11 +308,47 @@ stop_pending(void)
 }
 
 /*
+ * How long a worker with a stop pending may still take connections that
+ * are waiting: the milliseconds left of DRAIN_MS from the first time it
+ * asks, or 0 once they are over.  A connection in the backlog is one that
+ * nginx has opened and is writing a request to; had the worker stopped at
+ * once, the last few requests sent before the stop would have been reset
+ * (nginx answers 502), where before, by accident of ppoll(), they were
+ * served.  Bounded, because under steady load the backlog never empties
+ * (stop_pending()); and a connection taken in the drain must send its
+ * request before the drain ends, not within request_timeout_ms, so that
+ * silent ones cannot stretch it.  Called only by the thread that holds
+ * accept_mu.
+ */
+static long
+drain_left(void)
+{
+	static struct timespec	 end;	/* accept_mu; zero: not draining */
+	struct timespec		 now;
+	long			 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (end.tv_sec == 0 && end.tv_nsec == 0) {
+		end.tv_sec = now.tv_sec + DRAIN_MS / 1000;
+		end.tv_nsec = now.tv_nsec + DRAIN_MS % 1000 * 1000000L;
+		if (end.tv_nsec >= 1000000000L) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000L;
+		}
+	}
+	ms = (end.tv_sec - now.tv_sec) * 1000 +
+	    (end.tv_nsec - now.tv_nsec + 999999) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/*
  * accept_next() for the thread that holds accept_mu: waits until the
  * listening socket lfd is readable (1) or a stop (0); -1 on an error.
+ * On 1, *ms is the time the connection to be accepted has to send its
+ * request: deadline_ms, or what is left of a drain.
  */
 static int
-wait_ready(int lfd)
+wait_ready(int lfd, long *ms)
 {
 	struct pollfd	 pfd[2];
 
@@ -327,7 +368,8 @@ wait_ready(int lfd)
 		if (atomic_load(&stopping) || pfd[1].revents != 0)
 			return 0;
 		if (pfd[0].revents != 0) {
-			if (!stop_pending())
+			*ms = deadline_ms;
+			if (!stop_pending() || (*ms = drain_left()) > 0)
 				return 1;
 			accept_stop();	/* every thread, as the handler would */
 			return 0;
@@ -372,13 +414,13 @@ pause_after(int e)
 }
 
 /*
- * Starts the calling thread's deadline: SIGALRM in deadline_ms, then
+ * Starts the calling thread's deadline: SIGALRM in ms (> 0), then
  * every 20 ms.  The timer is made on the thread's first call; when that
  * fails (the kernel's limit on timers), the thread serves without a
  * deadline, and says so once.
  */
 static void
-arm(void)
+arm(long ms)
 {
 	struct sigevent		 sev;
 	struct itimerspec	 its;
@@ -398,8 +440,8 @@ arm(void)
 	late = 0;
 	if (timer_state != 1)
 		return;
-	its.it_value.tv_sec = deadline_ms / 1000;
-	its.it_value.tv_nsec = deadline_ms % 1000 * 1000000L;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = ms % 1000 * 1000000L;
 	its.it_interval.tv_sec = 0;
 	its.it_interval.tv_nsec = LATE_EVERY_NS;
 	armed = timer_settime(timer, 0, &its, NULL) == 0;
@@ -438,16 +480,23 @@ accept_late(void)
 
 /*
  * Logs (at most once every 10 s per process) that a connection was
- * closed for sending no whole request within the deadline.
+ * closed for sending no whole request within its ms: request_timeout_ms,
+ * or the end of a stop's drain (drain_left()).
  */
 static void
-log_late(void)
+log_late(long ms)
 {
 	static atomic_long	 last;
 
-	if (now_due(&last))
+	if (!now_due(&last))
+		return;
+	if (ms == deadline_ms)
 		fprintf(stderr, "lbauth: a connection sent no whole request "
 		    "within request_timeout_ms (%ld): closed\n", deadline_ms);
+	else
+		fprintf(stderr, "lbauth: a connection sent no whole request "
+		    "before the stop (%ld ms after it was taken): closed\n",
+		    ms);
 }
 
 /*
@@ -488,11 +537,12 @@ take(int lfd)
 int
 accept_next(FCGX_Request *rq)
 {
+	long	 ms = 0;
 	int	 fd, rc, lfd = rq->listen_sock;
 
 	for (;;) {
 		pthread_mutex_lock(&accept_mu);
-		rc = wait_ready(lfd);
+		rc = wait_ready(lfd, &ms);
 		pthread_mutex_unlock(&accept_mu);
 		if (rc != 1)
 			return rc;
@@ -518,7 +568,7 @@ accept_next(FCGX_Request *rq)
 			}
 			return -1;
 		}
-		arm();
+		arm(ms);
 		/* libfcgi reads fd as a connection kept from before. */
 		rq->ipcFd = fd;
 		rq->keepConnection = 1;
@@ -537,7 +587,7 @@ accept_next(FCGX_Request *rq)
 			rq->ipcFd = -1;
 		}
 		if (accept_late())
-			log_late();
+			log_late(ms);
 		accept_done();
 	}
 }

@@ -773,6 +773,30 @@ describe("stop signals", () => {
     }
   });
 
+  test("SIGTERM with requests waiting in the backlog: they are answered (a bounded drain), then exit 0", { timeout: 20000 }, async () => {
+    // Requests that nginx had written before the stop wait in the
+    // listening socket's backlog; a worker that stopped at once left
+    // them to be reset (nginx's 502).  It takes what is waiting for
+    // 200 ms more; the steady-overload test above bounds the same drain.
+    const s = makeSetup({ conf: [`policy = ${path.join(ROOT, "tests/plugin/lifecycle.so")}`] });
+    const f = await startFcgi(s);	// one serial process, 10 ms a request
+    const body = JSON.stringify({ room: "acme:doc-1" });
+    const bytes = fcgiRequest({ REQUEST_METHOD: "POST", CONTENT_TYPE: "application/json", CONTENT_LENGTH: String(body.length), HTTP_COOKIE: `session=${s.cookie({ sub: "u1", org: "acme" })}` }, body);
+    const conns = Array.from({ length: 6 }, () => { const c = fcgiOpen(f.sock); c.write(bytes); return c; });
+    let first;
+    const firstDone = new Promise((r) => { first = r; });
+    const answers = conns.map((c) => c.ended().then((r) => { first(); c.destroy(); return r; }));
+    await firstDone;
+    process.kill(f.pid, "SIGTERM");
+    const rs = await Promise.all(answers);
+    const ok = rs.filter((r) => /Status: 200 OK/.test(r.data)).length;
+    assert.equal(ok, rs.length, `${ok} of ${rs.length} answered`);
+    const t0 = Date.now();
+    while (!f.exited && Date.now() - t0 < 3000) await sleep(10);
+    assert.ok(f.exited, "the worker did not exit");
+    assert.equal(f.child.exitCode, 0);
+  });
+
   test("SIGTERM to an idle worker: it exits at once with status 0", async () => {
     const s = makeSetup();
     const f = await startFcgi(s);
