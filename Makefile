@@ -87,14 +87,14 @@ LDLIBS	 = $(PKG_LIBS) -ldl -lpthread
 # prerequisites, its link line, the flavour stamp and the header
 # dependencies, so that a new source file is one edit here.
 LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/call.c lib/b64.c \
-	   lib/backend-liveblocks.c lib/backend-local.c lib/buf.c lib/conf.c \
-	   lib/confval.c lib/cookie.c lib/dl.c lib/err.c lib/explain.c lib/json.c \
-	   lib/jsonw.c lib/jwt.c lib/key.c lib/keyfile.c lib/keyset.c \
-	   lib/log.c lib/ossl.c lib/pattern.c lib/policy.c lib/req.c \
-	   lib/resp.c lib/session.c lib/sid.c lib/signin.c lib/sql.c \
-	   lib/sql-mysql.c lib/sql-pgsql.c lib/sql-sqlite.c lib/sqlpolicy.c \
-	   lib/sqluser.c lib/token.c lib/upstream.c lib/user.c lib/utf8.c \
-	   lib/verify.c
+	   lib/backend-liveblocks.c lib/backend-local.c lib/buf.c lib/clock.c \
+	   lib/conf.c lib/confval.c lib/cookie.c lib/dl.c lib/err.c \
+	   lib/explain.c lib/json.c lib/jsonw.c lib/jwt.c lib/key.c \
+	   lib/keyfile.c lib/keyset.c lib/log.c lib/ossl.c lib/pattern.c \
+	   lib/policy.c lib/req.c lib/resp.c lib/session.c lib/sid.c \
+	   lib/signin.c lib/sql.c lib/sql-mysql.c lib/sql-pgsql.c \
+	   lib/sql-sqlite.c lib/sqlpolicy.c lib/sqluser.c lib/token.c \
+	   lib/upstream.c lib/user.c lib/utf8.c lib/verify.c
 LBAUTH_OBJS	= cgi/lbauth.o cgi/accept.o cgi/listen.o cgi/master.o \
 		  cgi/sandbox.o cgi/serve.o
 LBAUTHCTL_OBJS	= cgi/lbauthctl.o

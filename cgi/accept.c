@@ -99,6 +99,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/extern.h"
 #include "accept.h"
 
 /* Atomic, not volatile sig_atomic_t: threads other than the signal's read it. */
@@ -323,21 +324,15 @@ stop_pending(void)
 static long
 drain_left(void)
 {
-	static struct timespec	 end;	/* accept_mu; zero: not draining */
-	struct timespec		 now;
+	static struct timespec	 end;	/* accept_mu */
+	static bool		 draining;
 	long			 ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (end.tv_sec == 0 && end.tv_nsec == 0) {
-		end.tv_sec = now.tv_sec + DRAIN_MS / 1000;
-		end.tv_nsec = now.tv_nsec + DRAIN_MS % 1000 * 1000000L;
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
+	if (!draining) {
+		lbx_clock_after(&end, DRAIN_MS);
+		draining = true;
 	}
-	ms = (end.tv_sec - now.tv_sec) * 1000 +
-	    (end.tv_nsec - now.tv_nsec + 999999) / 1000000;
+	ms = lbx_clock_ms_until(&end);
 	return ms > 0 ? ms : 0;
 }
 

@@ -55,17 +55,6 @@ cors(struct lbauth_resp *r, const char *origin)
 	lbx_resp_header(r, "Vary", "Origin");
 }
 
-/* Microseconds since t0. */
-static long
-since(const struct timespec *t0)
-{
-	struct timespec	 t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - t0->tv_sec) * 1000000L +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000;
-}
-
 /*
  * Step preflight: the Origin is allowed, the method is POST, or it is
  * an OPTIONS preflight, answered here (c->answered).
@@ -269,7 +258,7 @@ step_answer(struct lbx_call *c)
 	if (c->app->conf.log_requests)
 		lbx_log_request(c->logfd, r->status, c->rc == LBAUTH_OK ? NULL :
 		    lbauth_err_code(c->rc), c->reason, c->user.id, c->req.room,
-		    c->logsess, since(&c->t0));
+		    c->logsess, lbx_clock_us_since(&c->t0));
 }
 
 /* Releases what c owns (not c itself). */

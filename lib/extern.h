@@ -94,6 +94,26 @@ bool	lbx_pattern_matches(const char *p, size_t plen, const char *room,
 		    size_t rlen);
 
 /* ---------------------------------------------------------------------
+ * clock.c: deadlines and elapsed times on CLOCK_MONOTONIC.
+ */
+/* *t becomes *t plus ms (either sign), its nanoseconds in [0, 1e9). */
+void	lbx_clock_add(struct timespec *t, long ms);
+/* to minus from in milliseconds, rounded up: > 0 only when to is later. */
+long	lbx_clock_ms_between(const struct timespec *from,
+		    const struct timespec *to);
+/* to minus from in microseconds, rounded toward zero. */
+long	lbx_clock_us_between(const struct timespec *from,
+		    const struct timespec *to);
+/* *t becomes the monotonic time ms from now: a deadline. */
+void	lbx_clock_after(struct timespec *t, long ms);
+/* Milliseconds until t, rounded up: <= 0 once t has passed. */
+long	lbx_clock_ms_until(const struct timespec *t);
+/* Microseconds since t0 (from the monotonic clock). */
+long	lbx_clock_us_since(const struct timespec *t0);
+/* Whether the monotonic time is t or later. */
+bool	lbx_clock_passed(const struct timespec *t);
+
+/* ---------------------------------------------------------------------
  * b64.c: base64url without padding (RFC 4648 section 5, RFC 7515
  * section 2).
  */

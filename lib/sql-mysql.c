@@ -143,15 +143,11 @@ outcome(unsigned int e)
 static enum lbx_sql_rc
 outcome_since(unsigned int e, const struct timespec *t0, long timeout_ms)
 {
-	struct timespec	 now;
-	long		 ms;
 
 	if (e != CR_SERVER_LOST)
 		return outcome(e);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long)(now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-	return ms >= timeout_ms ? LBX_SQL_TIMEOUT : LBX_SQL_DOWN;
+	return lbx_clock_us_since(t0) >= timeout_ms * 1000 ? LBX_SQL_TIMEOUT :
+	    LBX_SQL_DOWN;
 }
 
 /*

@@ -127,29 +127,12 @@ load(char *err, size_t errsz)
 	    err, errsz);
 }
 
-static void
-deadline_in(struct timespec *d, long ms)
-{
-
-	clock_gettime(CLOCK_MONOTONIC, d);
-	d->tv_sec += ms / 1000;
-	d->tv_nsec += (ms % 1000) * 1000000L;
-	if (d->tv_nsec >= 1000000000L) {
-		d->tv_sec++;
-		d->tv_nsec -= 1000000000L;
-	}
-}
-
-/* Milliseconds left until d, at least 0. */
+/* Milliseconds left until d, at least 0: a poll() timeout. */
 static int
 left(const struct timespec *d)
 {
-	struct timespec	 now;
-	long		 ms;
+	long	 ms = lbx_clock_ms_until(d);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long)(d->tv_sec - now.tv_sec) * 1000 +
-	    (d->tv_nsec - now.tv_nsec) / 1000000;
 	return ms < 0 ? 0 : (int)ms;
 }
 
@@ -235,7 +218,7 @@ pg_connect(void **conn_r, const char *cs, long timeout_ms, char *err,
 	val[0] = cs;
 	val[1] = opts;
 	val[2] = NULL;
-	deadline_in(&d, timeout_ms);
+	lbx_clock_after(&d, timeout_ms);
 	if ((c = f.connect_start_params(kw, val, 1)) == NULL) {
 		snprintf(err, errsz, "connect: out of memory");
 		return LBX_SQL_DOWN;
@@ -436,7 +419,7 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 	enum lbx_sql_rc	 rc;
 
 	name = stmt_name(id);
-	deadline_in(&d, ((struct conn *)arg)->timeout_ms);
+	lbx_clock_after(&d, ((struct conn *)arg)->timeout_ms);
 	if ((rc = answer(c, f.send_prepare(c, name, sql, (int)nparams, NULL),
 	    &d, &r, err, errsz)) != LBX_SQL_OK)
 		return rc;
@@ -516,7 +499,7 @@ pg_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	enum lbx_sql_rc	 rc;
 
 	name = stmt_name(id);
-	deadline_in(&d, timeout_ms);
+	lbx_clock_after(&d, timeout_ms);
 	if (f.send_query_prepared(c, name, (int)n, vals, NULL, NULL, 0) == 0) {
 		message(err, errsz, "query", f.error_message(c));
 		return LBX_SQL_DOWN;
@@ -573,7 +556,7 @@ pg_recv(void *arg, long timeout_ms, lbx_sql_row_fn fn, void *fnarg,
 		snprintf(err, errsz, "query: nothing was sent");
 		return LBX_SQL_FAIL;
 	}
-	deadline_in(&d, timeout_ms);
+	lbx_clock_after(&d, timeout_ms);
 	if (w->unsynced) {
 		if (f.pipeline_sync(c) == 0)
 			return lost(c, LBX_SQL_DOWN, NULL, err, errsz);

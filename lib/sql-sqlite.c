@@ -90,20 +90,6 @@ struct conn {
 	bool		 timed_out;
 };
 
-/* Sets c's deadline for the progress handler ms from now. */
-static void
-deadline_in(struct conn *c, long ms)
-{
-
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += ms / 1000;
-	c->deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (c->deadline.tv_nsec >= 1000000000L) {
-		c->deadline.tv_sec++;
-		c->deadline.tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * The outcome of SQLite's result code r for a prepare or a step: the
  * file locked by a writer past sql_timeout_ms (busy_timeout) or the
@@ -199,11 +185,8 @@ static int
 progress(void *arg)
 {
 	struct conn	*c = arg;
-	struct timespec	 now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec > c->deadline.tv_sec || (now.tv_sec ==
-	    c->deadline.tv_sec && now.tv_nsec >= c->deadline.tv_nsec)) {
+	if (lbx_clock_passed(&c->deadline)) {
 		c->timed_out = true;
 		return 1;
 	}
@@ -255,9 +238,10 @@ sqlite_connect(void **conn_r, const char *path, long timeout_ms, char *err,
 	c->timeout_ms = timeout_ms;
 	f.busy_timeout(c->db, (int)timeout_ms);
 	f.progress_handler(c->db, 1000, progress, c);
-	/* A second guard: no statement on this connection may write. */
-	deadline_in(c, timeout_ms + 1000);
+	/* The pragmas below run under the progress handler too. */
+	lbx_clock_after(&c->deadline, timeout_ms + 1000);
 	/*
+	 * A second guard: no statement on this connection may write.
 	 * Pages read through a shared read-only mapping rather than a
 	 * pread() each (64 MiB of address space, not of memory).
 	 */
@@ -287,7 +271,7 @@ sqlite_prepare(void *arg, size_t id, const char *sql, size_t nparams,
 	 * Preparing reads the schema: a writer may hold the file (busy
 	 * timeout), and it is bounded as a query is.
 	 */
-	deadline_in(c, c->timeout_ms);
+	lbx_clock_after(&c->deadline, c->timeout_ms);
 	c->timed_out = false;
 	r = f.prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
 	    &tail);
@@ -332,7 +316,7 @@ sqlite_exec(void *arg, size_t id, const char *const *vals, size_t n,
 	enum lbx_sql_rc		 rc = LBX_SQL_OK;
 	int			 i, ncols, r;
 
-	deadline_in(c, timeout_ms);
+	lbx_clock_after(&c->deadline, timeout_ms);
 	c->timed_out = false;
 	f.reset(st);
 	f.clear_bindings(st);

@@ -205,16 +205,6 @@ bad:
 	return LBAUTH_ECONFIG;
 }
 
-static long
-ms_until(const struct timespec *t)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /*
  * This process's id, kept by a fork handler: a connection's owner is
  * checked on every query, and getpid() is a system call (glibc no
@@ -273,21 +263,13 @@ slot_close(struct lbx_sql *s, struct lbx_sql_slot *t)
 static void
 backoff(struct lbx_sql *s, struct lbx_sql_slot *t)
 {
-	struct timespec	 now;
 
 	slot_close(s, t);
 	t->backoff_ms = t->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    t->backoff_ms * 2;
 	if (t->backoff_ms > BACKOFF_MAX_MS)
 		t->backoff_ms = BACKOFF_MAX_MS;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t->retry_at = now;
-	t->retry_at.tv_sec += t->backoff_ms / 1000;
-	t->retry_at.tv_nsec += (t->backoff_ms % 1000) * 1000000L;
-	if (t->retry_at.tv_nsec >= 1000000000L) {
-		t->retry_at.tv_sec++;
-		t->retry_at.tv_nsec -= 1000000000L;
-	}
+	lbx_clock_after(&t->retry_at, t->backoff_ms);
 }
 
 /* Whether c is a blank of a connect string. */
@@ -417,9 +399,9 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 	 * PostgreSQL goodbye would end the parent's session).
 	 */
 	t->conn = NULL;
-	if (t->backoff_ms != 0 && ms_until(&t->retry_at) > 0) {
+	if (t->backoff_ms != 0 && lbx_clock_ms_until(&t->retry_at) > 0) {
 		snprintf(err, errsz, "waiting %ld ms before reconnecting "
-		    "(%s)", ms_until(&t->retry_at), t->why);
+		    "(%s)", lbx_clock_ms_until(&t->retry_at), t->why);
 		return LBX_SQL_DOWN;
 	}
 	rc = s->drv->connect(&t->conn, (const char *)s->connstr.p,
@@ -685,7 +667,7 @@ lbx_sql_retry_after(struct lbx_sql *s)
 		if (!mine && pthread_mutex_trylock(&s->slots[i].mu) != 0)
 			continue;
 		if (s->slots[i].backoff_ms != 0 &&
-		    (ms = ms_until(&s->slots[i].retry_at)) > max)
+		    (ms = lbx_clock_ms_until(&s->slots[i].retry_at)) > max)
 			max = ms;
 		if (!mine)
 			pthread_mutex_unlock(&s->slots[i].mu);
