@@ -340,12 +340,13 @@ drain_left(void)
  * accept_next() for the thread that holds accept_mu: waits until the
  * listening socket lfd is readable (1) or a stop (0); -1 on an error.
  * On 1, *ms is the time the connection to be accepted has to send its
- * request: deadline_ms, or what is left of a drain.
+ * request: deadline_ms, or what is left of a drain when that is less.
  */
 static int
 wait_ready(int lfd, long *ms)
 {
 	struct pollfd	 pfd[2];
+	long		 left;
 
 	pfd[0].fd = lfd;
 	pfd[0].events = POLLIN;
@@ -364,8 +365,13 @@ wait_ready(int lfd, long *ms)
 			return 0;
 		if (pfd[0].revents != 0) {
 			*ms = deadline_ms;
-			if (!stop_pending() || (*ms = drain_left()) > 0)
+			if (!stop_pending())
 				return 1;
+			if ((left = drain_left()) > 0) {
+				if (left < *ms)
+					*ms = left;
+				return 1;
+			}
 			accept_stop();	/* every thread, as the handler would */
 			return 0;
 		}
