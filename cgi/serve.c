@@ -72,7 +72,10 @@ drain(FCGX_Request *rq)
  * the body: the rest of the input is read at once (so that finish(),
  * maybe on the upstream thread, never waits for the web server), and
  * the request's deadline ends (accept.c): what follows, the database and
- * the API, has bounds of its own and must not be interrupted.
+ * the API, has bounds of its own and must not be interrupted.  A read
+ * the deadline interrupted is -2 (a 408 the client retries: a web server
+ * that passes a slow client's body on as it comes, with
+ * fastcgi_request_buffering off); any other failure -1.
  */
 static long
 fcgi_read(void *arg, char *buf, size_t len)
@@ -82,8 +85,9 @@ fcgi_read(void *arg, char *buf, size_t len)
 
 	if (len > 65536)
 		len = 65536;
-	if ((n = FCGX_GetStr(buf, (int)len, rq->in)) < 0)
-		return -1;
+	/* libfcgi reports a failed read as the end of the input. */
+	if ((n = FCGX_GetStr(buf, (int)len, rq->in)) <= 0)
+		return accept_late() ? -2 : n < 0 ? -1 : 0;
 	if ((size_t)n == len) {
 		drain(rq);
 		accept_done();

@@ -94,7 +94,8 @@ step_preflight(struct lbx_call *c)
 /*
  * Step read: a JSON content type, a length within max_body, exactly
  * that many body bytes (LBAUTH_ESHORT when the body ends early or
- * cannot be read), and a body that is a valid request.
+ * cannot be read, LBAUTH_ETIMEOUT when the reader's deadline passed
+ * first), and a body that is a valid request.
  */
 static enum lbauth_err
 step_read(struct lbx_call *c)
@@ -112,7 +113,7 @@ step_read(struct lbx_call *c)
 		return LBAUTH_ENOMEM;
 	while (got < c->len) {
 		if ((n = c->rd(c->arg, c->body + got, c->len - got)) <= 0)
-			return LBAUTH_ESHORT;
+			return n == -2 ? LBAUTH_ETIMEOUT : LBAUTH_ESHORT;
 		got += (size_t)n;
 	}
 	c->body[c->len] = '\0';
@@ -222,7 +223,7 @@ error_response(struct lbx_call *c)
 		snprintf(c->msg, sizeof(c->msg), "%ld",
 		    lbx_sql_retry_after(&c->app->sql));
 		lbx_resp_header(r, "Retry-After", c->msg);
-	} else if (status >= 500)
+	} else if (status >= 500 || c->rc == LBAUTH_ETIMEOUT)
 		lbx_resp_header(r, "Retry-After", "1");
 	if (c->cross)
 		cors(r, c->origin);

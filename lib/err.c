@@ -98,6 +98,8 @@ static const struct {
 	    "The endpoint's configuration is invalid; see its error log." },
 	[LBAUTH_EKEYFILE] = { 500, "misconfigured",
 	    "The endpoint's key files are invalid; see its error log." },
+	[LBAUTH_ETIMEOUT] = { 408, "request_timeout",
+	    "The request body did not arrive in time; send it again." },
 };
 
 static const struct {
@@ -107,6 +109,7 @@ static const struct {
 	{ 200, "OK" }, { 204, "No Content" }, { 400, "Bad Request" },
 	{ 401, "Unauthorized" }, { 403, "Forbidden" },
 	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
 	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
 	{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
 	{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },

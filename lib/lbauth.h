@@ -108,7 +108,13 @@ enum lbauth_err {
 	/* Start-up only: never reach a client. */
 	LBAUTH_ECONFIG = 34,	/* config file invalid */
 	LBAUTH_EKEYFILE = 35,	/* key file unsafe or invalid */
-	LBAUTH_ERR__MAX = 36
+	/*
+	 * The request, transient (the one 4xx the client retries): the
+	 * body did not arrive within the reader's deadline
+	 * (lbauth_read_fn returned -2; request_timeout_ms in lbauth).
+	 */
+	LBAUTH_ETIMEOUT = 36,	/* 408: body too slow to arrive */
+	LBAUTH_ERR__MAX = 37
 };
 
 /* A sentence describing err; static storage, never NULL. */
@@ -129,7 +135,10 @@ typedef const char	*(*lbauth_param_fn)(void *arg, const char *name);
 
 /*
  * A request-body reader: reads up to len bytes into buf and returns the
- * number read, 0 at end of input, or -1 on an error.
+ * number read, 0 at end of input, -1 on an error, or -2 when the input
+ * did not arrive in time (the caller's own deadline): the request is
+ * then answered 408 (LBAUTH_ETIMEOUT), which the client sends again,
+ * where a body cut short is a 400 it gives up on.
  */
 typedef long		 (*lbauth_read_fn)(void *arg, char *buf, size_t len);
 

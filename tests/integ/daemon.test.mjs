@@ -652,6 +652,9 @@ describe("a connection that sends its request slowly or never (request_timeout_m
           assert.ok(aEnd.ms < TIMEOUT + 1500, `the stalled connection was closed after ${aEnd.ms} ms`);
           assert.ok(waited < TIMEOUT + 1500, `the next request waited ${waited} ms`);
           if (!mayAnswer) assert.doesNotMatch(aEnd.data, /Status: 200/);
+          // Its parameters were whole: it is answered, with the 408 the
+          // client retries, not a 400 (body cut short) it gives up on.
+          if (how === "in the middle of its body") assert.match(aEnd.data, /Status: 408 Request Timeout\r\n[^]*"error":"request_timeout"/);
           if (how === "after its first byte") assert.match(w.log(), new RegExp(`sent no whole request within request_timeout_ms \\(${TIMEOUT}\\): closed`));
         } finally { await w.stop(); }
       });
@@ -671,6 +674,55 @@ describe("a connection that sends its request slowly or never (request_timeout_m
       c.destroy();
       assert.match(r.data, /Status: 200 OK/);
     } finally { await w.stop(); }
+  });
+});
+
+describe("nginx passing a slow client's body through (fastcgi_request_buffering off)", () => {
+  // The site config keeps request buffering on, so nginx reads the whole
+  // body first; with it off, nginx connects at once and passes the body
+  // on as the browser sends it, and a client that stalls mid-body (a
+  // slow link, or slowloris) stalled the one serial worker behind it
+  // until nginx's client_body_timeout (10 s), every other client with
+  // it.  The worker's request_timeout_ms now ends that.
+  test("a stalled body holds a serial worker for request_timeout_ms at most, and gets a 408; the next client is answered", { timeout: 20000 }, async () => {
+    const TIMEOUT = 800;
+    const s = makeSetup({ conf: [`request_timeout_ms = ${TIMEOUT}`] });
+    const m = await startMaster(s, 1);	// one serial worker
+    const n = await startNginx(s, m, { extra: `location = /unbuffered {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_pass unix:${m.sock};
+			fastcgi_request_buffering off;
+			client_body_timeout 10s;
+			fastcgi_read_timeout 10s;
+		}` });
+    const cookie = `session=${s.cookie({ sub: "u1", org: "acme" })}`;
+    try {
+      const body = JSON.stringify({ room: "acme:doc-1" });
+      const slow = createConnection({ host: "127.0.0.1", port: n.port });
+      slow.on("error", () => {});
+      const slowAnswer = new Promise((resolve) => {
+        let text = "";
+        slow.on("data", (d) => { text += d.toString("latin1"); });
+        slow.on("close", () => resolve(text));
+      });
+      const t0 = Date.now();
+      slow.write(`POST /unbuffered HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`);
+      await sleep(150);	// nginx has connected and passed the first bytes on
+      const r = await post(n.url, { body, cookie });
+      const waited = Date.now() - t0;
+      assert.equal(r.status, 200, r.body);
+      assert.ok(waited < TIMEOUT + 1500, `the next client waited ${waited} ms behind the stalled one`);
+      // The slow client is answered 408, which the Liveblocks client
+      // retries (a 400 for a body cut short would make it give up).
+      const timer = setTimeout(() => slow.destroy(), 5000);
+      const text = await slowAnswer;
+      clearTimeout(timer);
+      assert.match(text, /^HTTP\/1\.1 408 /, text);
+      assert.match(text, /\r\nRetry-After: 1\r\n/i, text);
+      assert.match(text, /\{"error":"request_timeout","message":"[^"]+"\}/, text);
+      assert.match(m.log(), /status=408 error=request_timeout /);
+      assert.equal(m.workers().length, 1);
+    } finally { await stopAndWait(m); }
   });
 });
 

@@ -49,11 +49,14 @@ static const struct {
 	{ LBAUTH_ESQL, 500, "internal_error" },
 	{ LBAUTH_ECONFIG, 500, "misconfigured" },
 	{ LBAUTH_EKEYFILE, 500, "misconfigured" },
+	{ LBAUTH_ETIMEOUT, 408, "request_timeout" },
 };
 
 /*
  * The 4xx statuses on which the Liveblocks client gives up for good
  * (lbauth.h), plus 413 and 415, which only a misbuilt request gets.
+ * The one other 4xx, 408, is transient on purpose (LBAUTH_ETIMEOUT: the
+ * client should send its request again).
  */
 static const int final4xx[] = {
 	400, 401, 403, 404, 405, 410, 412, 414, 422, 431, 451, 413, 415
@@ -69,7 +72,8 @@ main(void)
 	/* The values are pinned (lbauth.h): a plugin's numbers stay valid. */
 	test_assert(LBAUTH_OK == 0 && LBAUTH_EMETHOD == 1);
 	test_assert(LBAUTH_EDENIED == 21 && LBAUTH_EPATTERN == 22);
-	test_assert(LBAUTH_EKEYFILE == 35 && LBAUTH_ERR__MAX == 36);
+	test_assert(LBAUTH_EKEYFILE == 35 && LBAUTH_ETIMEOUT == 36 &&
+	    LBAUTH_ERR__MAX == 37);
 	test_assert(sizeof(statuses) / sizeof(statuses[0]) == LBAUTH_ERR__MAX);
 	for (i = 0; i < LBAUTH_ERR__MAX; i++) {
 		st = lbauth_err_status((enum lbauth_err)i);
@@ -86,7 +90,7 @@ main(void)
 		test_assert_idx(m != NULL && strchr(m, '\n') == NULL, i);
 		/* Only success is 2xx; errors are 4xx or 5xx. */
 		test_assert_idx((st == 200) == (i == LBAUTH_OK), i);
-		if (st >= 400 && st < 500) {
+		if (st >= 400 && st < 500 && i != LBAUTH_ETIMEOUT) {
 			for (j = 0; j < sizeof(final4xx) / sizeof(final4xx[0]);
 			    j++)
 				if (final4xx[j] == st)
@@ -109,6 +113,7 @@ main(void)
 	test_assert(strcmp(lbx_err_status_text(200), "OK") == 0);
 	test_assert(strcmp(lbx_err_status_text(204), "No Content") == 0);
 	test_assert(strcmp(lbx_err_status_text(401), "Unauthorized") == 0);
+	test_assert(strcmp(lbx_err_status_text(408), "Request Timeout") == 0);
 	test_assert(strcmp(lbx_err_status_text(413), "Payload Too Large") == 0);
 	test_assert(strcmp(lbx_err_status_text(503), "Service Unavailable") == 0);
 	test_assert(strcmp(lbx_err_status_text(299), "Unknown") == 0);
