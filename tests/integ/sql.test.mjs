@@ -402,6 +402,27 @@ for (const drv of DRIVERS) {
         assert.ok(!c.stderr.includes(PASSWORD), c.stderr);
         await db.restart();
       });
+      await t.test("a wrong password: 503 with Retry-After, never 401; lbauthctl check names the refusal; no password in any output", async () => {
+        // A refused login may be transient (a role being created, a
+        // password being rotated on both sides): it is answered as a
+        // database that is down, which the client retries, never as a
+        // 401 or 403, on which it would give up for good.
+        const WRONG = "pw-wrong-4Hq-secret";
+        assert.ok(db.connect.includes(PASSWORD));
+        const bad = makeConf(drv, { ...db, connect: db.connect.replace(PASSWORD, WRONG) });
+        const c = await cgi(bad, { body: '{"room":"acme:doc"}', cookie: "sid=s-ann" });
+        assert.equal(c.status, 503, c.body + c.stderr);
+        assert.equal(c.json.error, "identity_unavailable");
+        assert.match(c.headers["retry-after"] ?? "", /^[1-9][0-9]*$/);
+        assert.match(c.stderr, /password authentication failed|Access denied/i, c.stderr);
+        const r = ctlResult(["check", "-c", bad.conf]);
+        assert.notEqual(r.status, 0, r.stdout);
+        assert.match(r.stderr, /password authentication failed|Access denied/i, r.stderr);
+        for (const out of [c.stderr, c.body, r.stdout, r.stderr]) {
+          assert.ok(!out.includes(WRONG), out);
+          assert.ok(!out.includes(PASSWORD), out);
+        }
+      });
     } else {
       await t.test("database stopped: 503 with Retry-After, then recovery", { skip: "SQLite is a file, not a server that can stop" }, () => {});
     }
