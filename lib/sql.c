@@ -390,6 +390,7 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 {
 	enum lbx_sql_rc	 rc;
 	size_t		 i;
+	long		 wait;
 
 	err[0] = '\0';
 	if (t->conn != NULL && t->pid == self())
@@ -399,9 +400,10 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 	 * PostgreSQL goodbye would end the parent's session).
 	 */
 	t->conn = NULL;
-	if (t->backoff_ms != 0 && lbx_clock_ms_until(&t->retry_at) > 0) {
+	if (t->backoff_ms != 0 &&
+	    (wait = lbx_clock_ms_until(&t->retry_at)) > 0) {
 		snprintf(err, errsz, "waiting %ld ms before reconnecting "
-		    "(%s)", lbx_clock_ms_until(&t->retry_at), t->why);
+		    "(%s)", wait, t->why);
 		return LBX_SQL_DOWN;
 	}
 	rc = s->drv->connect(&t->conn, (const char *)s->connstr.p,
