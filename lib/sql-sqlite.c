@@ -66,6 +66,7 @@ static struct {
 	int	(*column_bytes)(sqlite3_stmt *, int);
 	int	(*column_type)(sqlite3_stmt *, int);
 	int	(*finalize)(sqlite3_stmt *);
+	int	(*config)(int, ...);
 } f;
 static void	*dl;
 
@@ -160,6 +161,7 @@ load(char *err, size_t errsz)
 		{ "sqlite3_column_bytes", (void **)&f.column_bytes },
 		{ "sqlite3_column_type", (void **)&f.column_type },
 		{ "sqlite3_finalize", (void **)&f.finalize },
+		{ "sqlite3_config", (void **)&f.config },
 	};
 
 	struct lbx_dl_lib	 mod = {
@@ -176,8 +178,25 @@ load(char *err, size_t errsz)
 	    errsz)) == -1)
 		return -1;
 	mod.soname = path;
-	return lbx_dl_open(rc == 1 ? &mod : &lib, syms,
-	    sizeof(syms) / sizeof(syms[0]), &dl, err, errsz);
+	if (lbx_dl_open(rc == 1 ? &mod : &lib, syms,
+	    sizeof(syms) / sizeof(syms[0]), &dl, err, errsz) == -1)
+		return -1;
+	/*
+	 * No memory statistics: with them every sqlite3_malloc() and
+	 * sqlite3_free() takes a global mutex to count bytes that lbauth
+	 * never asks for (sqlite3_memory_used(), the heap limits).  They
+	 * were 69,000 of the 479,000 instructions of SQLite's own work in a
+	 * CGI request (open, schema, two prepares, two steps: callgrind of
+	 * tests/bench/sqlite-floor.c).  It must come before SQLite's
+	 * initialization, which the first sqlite3_open_v2() does: load()
+	 * runs at start, before any thread or connection.  When another
+	 * part of the process (a policy plugin with its own use of the
+	 * system's libsqlite3) initialized that copy first, SQLite refuses
+	 * with SQLITE_MISUSE and keeps its statistics, which is harmless:
+	 * the return value is not checked.
+	 */
+	(void)f.config(SQLITE_CONFIG_MEMSTATUS, 0);
+	return 0;
 }
 
 /* Interrupts a query running past its deadline. */

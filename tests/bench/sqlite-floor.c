@@ -9,7 +9,8 @@
  *                (lib/sql-sqlite.c), linked the cheapest way there is
  *                (libsqlite3's static archive into the program, and,
  *                as lbauth-sqlite.so does, without the extensions
- *                lib/sql-sqlite-omit.c leaves out);
+ *                lib/sql-sqlite-omit.c leaves out) and configured as
+ *                the driver configures it (no memory statistics);
  *   without it   the same program doing none of that.
  * The difference between the two is the least a CGI request with SQLite
  * identity and policy can cost over one without, whatever lbauth does;
@@ -65,6 +66,7 @@ main(int argc, char **argv)
 	sqlite3	*db;
 	int	 a, b;
 
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (argc != 7 || sqlite3_open_v2(argv[1], &db,
 	    SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return 2;
