@@ -57,6 +57,8 @@
 static const char *const strict_calls[] = {
 	"read", "readv", "write", "writev", "pread64", "pwrite64",
 	"accept", "accept4", "poll", "ppoll", "select", "pselect6",
+	/* Waiting for a connection (accept.c). */
+	"epoll_create1", "epoll_ctl", "epoll_pwait",
 	"close", "shutdown", "getsockopt", "getpeername", "getsockname",
 	"recvfrom", "sendto", "recvmsg", "sendmsg",
 	"getrandom",
