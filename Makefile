@@ -93,8 +93,8 @@ LIB_SRCS = lib/apibody.c lib/app.c lib/appsql.c lib/call.c lib/b64.c \
 	   lib/keyfile.c lib/keyset.c lib/log.c lib/ossl.c lib/pattern.c \
 	   lib/policy.c lib/req.c lib/resp.c lib/session.c lib/sid.c \
 	   lib/signin.c lib/sql.c lib/sql-mysql.c lib/sql-pgsql.c \
-	   lib/sql-sqlite.c lib/sqlpolicy.c lib/sqluser.c lib/token.c \
-	   lib/upstream.c lib/user.c lib/utf8.c lib/verify.c
+	   lib/sql-sqlite.c lib/sqlhint.c lib/sqlpolicy.c lib/sqluser.c \
+	   lib/token.c lib/upstream.c lib/user.c lib/utf8.c lib/verify.c
 LBAUTH_OBJS	= cgi/lbauth.o cgi/accept.o cgi/listen.o cgi/master.o \
 		  cgi/sandbox.o cgi/serve.o
 LBAUTHCTL_OBJS	= cgi/lbauthctl.o

@@ -781,6 +781,33 @@ struct lbx_sql_query {
 	size_t		 nparams;
 };
 
+/* ---------------------------------------------------------------------
+ * sqlhint.c: who a session was last time, a guess that sql.c checks.
+ */
+
+#define LBX_SQL_HINTS		256	/* entries per process */
+#define LBX_SQL_HINT_MAX	128	/* bytes of a user or org, with NUL */
+
+struct lbx_sql_hint {
+	uint64_t	 hash;		/* of the session id; 0: empty */
+	bool		 has_org;	/* false: :org was SQL NULL */
+	char		 user[LBX_SQL_HINT_MAX];
+	char		 org[LBX_SQL_HINT_MAX];
+};
+
+struct lbx_sql_hints {
+	unsigned char		 key[crypto_shorthash_KEYBYTES];
+	struct lbx_sql_hint	 e[LBX_SQL_HINTS];
+};
+
+struct lbx_sql_hints *lbx_sqlhint_new(void);
+void	lbx_sqlhint_free(struct lbx_sql_hints *);
+const struct lbx_sql_hint *lbx_sqlhint_find(struct lbx_sql_hints *,
+		    const char *);
+void	lbx_sqlhint_store(struct lbx_sql_hints *, const char *, const char *,
+		    const char *);
+void	lbx_sqlhint_forget(struct lbx_sql_hints *, const char *);
+
 /*
  * One connection of a process, used by one thread at a time (mu).  A
  * worker with request threads has a slot per thread, connected when a
@@ -804,6 +831,8 @@ struct lbx_sql {
 	struct lbx_sql_query	 q[LBX_SQLQ__MAX];
 	struct lbx_sql_slot	 slots[LBX_SQL_SLOTS];
 	int			 bad_query;	/* the one that failed, -1 */
+	pthread_mutex_t		 hints_mu;	/* over hints */
+	struct lbx_sql_hints	*hints;		/* NULL until the first */
 };
 
 const struct lbx_sql_driver *lbx_sql_driver_find(const char *);

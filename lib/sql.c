@@ -34,9 +34,14 @@
  * lookups, so no lock outlives a request.
  *
  * One round trip per request.  A driver that can split exec into send
- * and recv (PostgreSQL) sends a room query that finds the user by
- * :session, not by :user or :org, together with the identity query
- * (lbx_sql_ahead): one wait for the database instead of two.
+ * and recv (PostgreSQL) sends the room query together with the identity
+ * query (lbx_sql_ahead): one wait for the database instead of two.  A
+ * room query that finds the user by :session can always go.  One that
+ * names :user or :org needs the identity query's answer, so it goes only
+ * when the process has seen the session before (sqlhint.c, one table
+ * for all its threads under s->hints_mu), with the user and org that
+ * the session was then; its rows are read only if the identity query
+ * gives exactly those, and are dropped for a fresh query otherwise.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -247,6 +252,7 @@ lbx_sql_init(struct lbx_sql *s, const struct lbx_sql_driver *drv)
 	s->bad_query = -1;
 	for (i = 0; i < LBX_SQL_SLOTS; i++)
 		pthread_mutex_init(&s->slots[i].mu, NULL);
+	pthread_mutex_init(&s->hints_mu, NULL);
 }
 
 /* Closes slot t's connection (this process's only). */
@@ -457,6 +463,10 @@ static _Thread_local struct {
 	int			 ahead;	/* a query to send with the next, -1 */
 	const char		*av[LBX_SQL_PARAMS_MAX];	/* its values */
 	int			 sent;	/* sent, its rows not read yet, -1 */
+	const char		*sid;	/* the session id given ahead, or NULL */
+	bool			 guessed; /* ahead's :user, :org from a hint */
+	char			 user[LBX_SQL_HINT_MAX];	/* the hint's */
+	char			 org[LBX_SQL_HINT_MAX];
 } held;
 
 /*
@@ -480,11 +490,25 @@ slot_get(struct lbx_sql *s)
 	return &s->slots[mine];
 }
 
+/* Whether the n values a and b are the same (NULL is SQL NULL).  Pure. */
+static bool
+same_values(const char *const *a, const char *const *b, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((a[i] == NULL) != (b[i] == NULL) ||
+		    (a[i] != NULL && strcmp(a[i], b[i]) != 0))
+			return false;
+	return true;
+}
+
 /*
  * Query qid with its values v on the held slot t: its rows read if it
- * went out ahead, else sent now, with the query lbx_sql_ahead() named
- * behind it in the same round trip when the driver can.  Rows of a
- * query sent ahead but not asked for are dropped first, so that rows
+ * went out ahead with exactly these values, else sent now, with the
+ * query lbx_sql_ahead() named behind it in the same round trip when the
+ * driver can.  Rows of a query sent ahead but not asked for, or asked
+ * for with other values (a wrong hint), are dropped first, so that rows
  * never reach the wrong caller.  Returns as the driver's exec.
  */
 static enum lbx_sql_rc
@@ -497,11 +521,18 @@ run_held(struct lbx_sql *s, struct lbx_sql_slot *t, enum lbx_sql_qid qid,
 	int		 ahead = held.ahead;
 
 	held.ahead = -1;
-	if (held.sent >= 0 && held.sent != (int)qid) {
+	if (held.sent >= 0 && (held.sent != (int)qid ||
+	    !same_values(held.av, v, s->q[qid].nparams))) {
 		held.sent = -1;
-		if ((rc = d->recv(t->conn, s->timeout_ms, NULL, NULL, err,
-		    errsz)) != LBX_SQL_OK)
+		/*
+		 * A query error among rows no one wants is not this
+		 * query's; a connection lost or timed out is.
+		 */
+		rc = d->recv(t->conn, s->timeout_ms, NULL, NULL, err, errsz);
+		if (rc != LBX_SQL_OK && rc != LBX_SQL_FAIL &&
+		    rc != LBX_SQL_NOMATCH)
 			return rc;
+		err[0] = '\0';
 	}
 	if (held.sent == (int)qid) {
 		held.sent = -1;
@@ -520,6 +551,32 @@ run_held(struct lbx_sql *s, struct lbx_sql_slot *t, enum lbx_sql_qid qid,
 		return rc == LBX_SQL_FAIL ? LBX_SQL_DOWN : rc;
 	held.sent = ahead;
 	return d->recv(t->conn, s->timeout_ms, fn, arg, err, errsz);
+}
+
+/*
+ * After policy query qid ran under this thread's hold with vals (rc: how
+ * it went), keeps who the session given ahead turned out to be: vals'
+ * :user and :org are the identity query's answer.  Only for a driver
+ * that sends ahead and a query that names either, and only when the
+ * query reached the database.
+ */
+static void
+remember(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
+    enum lbx_sql_rc rc)
+{
+
+	held.guessed = false;
+	if (held.sid == NULL || s->drv->send == NULL ||
+	    vals[LBX_SQLP_USER] == NULL ||
+	    (rc != LBX_SQL_OK && rc != LBX_SQL_NOMATCH) ||
+	    (!lbx_sql_names(s, qid, LBX_SQLP_USER) &&
+	    !lbx_sql_names(s, qid, LBX_SQLP_ORG)))
+		return;
+	pthread_mutex_lock(&s->hints_mu);
+	if (s->hints != NULL || (s->hints = lbx_sqlhint_new()) != NULL)
+		lbx_sqlhint_store(s->hints, held.sid, vals[LBX_SQLP_USER],
+		    vals[LBX_SQLP_ORG]);
+	pthread_mutex_unlock(&s->hints_mu);
 }
 
 /*
@@ -573,6 +630,8 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 		}
 		slot_close(s, t);
 	}
+	if (held.sql == s && qid != LBX_SQLQ_IDENTITY)
+		remember(s, qid, vals, rc);
 	if (held.sql != s)
 		pthread_mutex_unlock(&t->mu);
 	return rc;
@@ -591,32 +650,55 @@ lbx_sql_hold(struct lbx_sql *s)
 	held.sql = s;
 	held.begun = false;
 	held.ahead = held.sent = -1;
+	held.sid = NULL;
+	held.guessed = false;
 }
 
 /*
- * Under this thread's hold on s, asks for query qid to go out with the
- * next query run, in the same round trip, where the driver can
- * (PostgreSQL's pipeline mode) and qid names neither :user nor :org,
- * which the next query would be asked for: a room query that finds
- * the user by :session, sent with the identity query.  Its rows are
- * read when qid runs next, and dropped if it does not (the identity
- * query found no one).  vals (by enum lbx_sql_param) must live until
- * the next lbx_sql_run().  Without a hold, or else, nothing happens and
- * qid runs when asked, as always.
+ * Under this thread's hold on s, asks for policy query qid to go out
+ * with the next query run (the identity query, given the session id
+ * vals[LBX_SQLP_SESSION]), in the same round trip, where the driver can
+ * (PostgreSQL's pipeline mode).  A query that names :user or :org goes
+ * only with a hint of who this session was (sqlhint.c), its :user and
+ * :org taken from it.  Its rows are read when qid runs next with the
+ * values it went out with, and dropped if it runs with others (the hint
+ * was wrong) or not at all (the identity query found no one; the hint
+ * is then forgotten).  The strings vals points to (by enum
+ * lbx_sql_param) must live until the hold ends.  Without a hold, or
+ * else, nothing goes ahead and qid runs when asked, as always.
  */
 void
 lbx_sql_ahead(struct lbx_sql *s, enum lbx_sql_qid qid,
     const char *const *vals)
 {
 	const struct lbx_sql_query *q = &s->q[qid];
-	size_t	 i;
+	const struct lbx_sql_hint *h;
+	const char	*v[LBX_SQLP__MAX];
+	size_t		 i;
 
-	if (held.sql != s || s->drv->send == NULL || q->sql == NULL ||
-	    lbx_sql_names(s, qid, LBX_SQLP_USER) ||
-	    lbx_sql_names(s, qid, LBX_SQLP_ORG))
+	if (held.sql != s || s->drv->send == NULL || q->sql == NULL)
 		return;
+	memcpy(v, vals, sizeof(v));
+	held.sid = vals[LBX_SQLP_SESSION];
+	if (lbx_sql_names(s, qid, LBX_SQLP_USER) ||
+	    lbx_sql_names(s, qid, LBX_SQLP_ORG)) {
+		if (held.sid == NULL)
+			return;
+		pthread_mutex_lock(&s->hints_mu);
+		if (s->hints != NULL &&
+		    (h = lbx_sqlhint_find(s->hints, held.sid)) != NULL) {
+			memcpy(held.user, h->user, sizeof(held.user));
+			memcpy(held.org, h->org, sizeof(held.org));
+			v[LBX_SQLP_USER] = held.user;
+			v[LBX_SQLP_ORG] = h->has_org ? held.org : NULL;
+			held.guessed = true;
+		}
+		pthread_mutex_unlock(&s->hints_mu);
+		if (!held.guessed)
+			return;
+	}
 	for (i = 0; i < q->nparams; i++)
-		held.av[i] = vals[q->params[i]];
+		held.av[i] = v[q->params[i]];
 	held.ahead = (int)qid;
 }
 
@@ -645,6 +727,12 @@ lbx_sql_release(struct lbx_sql *s)
 
 	if (held.sql != s)
 		return;
+	/* A hint that went out and was never used: no one, or no longer. */
+	if (held.guessed) {
+		pthread_mutex_lock(&s->hints_mu);
+		lbx_sqlhint_forget(s->hints, held.sid);
+		pthread_mutex_unlock(&s->hints_mu);
+	}
 	if ((held.begun || held.sent >= 0) && t->conn != NULL &&
 	    s->drv->end(t->conn) == -1)
 		slot_close(s, t);
@@ -652,6 +740,8 @@ lbx_sql_release(struct lbx_sql *s)
 	held.slot = NULL;
 	held.begun = false;
 	held.ahead = held.sent = -1;
+	held.sid = NULL;
+	held.guessed = false;
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -702,6 +792,8 @@ lbx_sql_clear(struct lbx_sql *s)
 	lbx_sql_disconnect(s);
 	for (i = 0; i < LBX_SQL_SLOTS; i++)
 		pthread_mutex_destroy(&s->slots[i].mu);
+	lbx_sqlhint_free(s->hints);
+	pthread_mutex_destroy(&s->hints_mu);
 	lbx_keyfile_secret_clear(&s->connstr);
 	for (i = 0; i < LBX_SQLQ__MAX; i++)
 		free(s->q[i].sql);

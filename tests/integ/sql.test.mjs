@@ -294,17 +294,101 @@ for (const drv of DRIVERS) {
         assert.deepEqual((await verify(c, r.json.token)).perms, { "acme:ro": ["*:read"] });
       });
       if (!proxy) return;
-      // Round trips of 4 requests, by :session and by :user.
-      const trips = (lines) => run(lines, async (q) => {
+      // Round trips of 4 requests by :session, and by :user for 4
+      // sessions each new to the worker (by :user a session seen
+      // before goes in one too: the next test).
+      const trips = (lines, sids) => run(lines, async (q) => {
         assert.equal((await q("s-ann", "acme:doc")).status, 200);
         const b0 = proxy.bursts();
-        for (let i = 0; i < 4; i++) assert.equal((await q("s-ann", "acme:doc")).status, 200);
+        for (const sid of sids) assert.equal((await q(sid, "acme:doc")).status, 200);
         return proxy.bursts() - b0;
       });
-      const [bySession, byUser] = [await trips(byS), await trips(queries(db.now, db.q))];
-      proxy.close();
-      assert.ok(byUser >= 8, `${byUser} round trips for 4 requests of two queries each`);
-      assert.equal(bySession, db.pipelined ? byUser / 2 : byUser, `round trips for 4 requests: by :session ${bySession}, by :user ${byUser}`);
+      const fresh = ["s-ann1", "s-ann2", "s-ann3", "s-ann4"];
+      db.sql(`INSERT INTO sessions VALUES ${fresh.map((sid) => `('${sid}', 'ann', ${FAR})`).join(", ")}`);
+      try {
+        const [bySession, byUser] = [await trips(byS, fresh), await trips(queries(db.now, db.q), fresh)];
+        assert.ok(byUser >= 8, `${byUser} round trips for 4 requests of two queries each`);
+        assert.equal(bySession, db.pipelined ? byUser / 2 : byUser, `round trips for 4 requests: by :session ${bySession}, by :user ${byUser}`);
+      } finally {
+        proxy.close();
+        db.sql("DELETE FROM sessions WHERE id LIKE 's-ann_'");
+      }
+    });
+    await t.test("room queries by :user: one round trip for a session seen before, and a wrong guess never answers", async () => {
+      // sql.c, sqlhint.c: the worker remembers who a session was,
+      // sends the room query with the identity query on that guess, and
+      // uses its rows only if the identity query gives the same user.
+      const proxy = db.port ? await burstProxy(db.port) : null;
+      const c = makeConf(drv, proxy ? { ...db, connect: db.connect.replace(`port=${db.port}`, `port=${proxy.port}`) } : db,
+        { lines: [...queries(db.now, db.q), "request_threads = 1"] });
+      const f = await startFcgi(c);
+      const n = await startNginx(c, f);
+      const q = (room) => post(n.url, { cookie: "sid=s-hint", body: JSON.stringify(room === undefined ? {} : { room }) });
+      const perms = async (room) => {
+        const r = await q(room);
+        assert.equal(r.status, 200, r.body);
+        return (await verify(c, r.json.token)).perms;
+      };
+      // Round trips of one request, where they can be counted.
+      const trips = async (fn) => {
+        const b0 = proxy?.bursts();
+        await fn();
+        return proxy ? proxy.bursts() - b0 : null;
+      };
+      // A driver that cannot pipeline makes the same round trips per
+      // query each time (MariaDB's client makes two per query).
+      let perQuery = null;
+      const expect = (got, pipelined, queries, what) => {
+        if (got === null) return;
+        perQuery ??= got / queries;
+        assert.equal(got, db.pipelined ? pipelined : queries * perQuery, `${what}: ${got} round trips`);
+      };
+      db.sql(`INSERT INTO sessions VALUES ('s-hint', 'ann', ${FAR})`);
+      try {
+        // Another session first: the connection is up before counting.
+        assert.equal((await post(n.url, { cookie: "sid=s-ann", body: '{"room":"acme:doc"}' })).status, 200);
+        let k = await trips(async () => assert.deepEqual(await perms("acme:doc"), { "acme:doc": ["*:write"] }));
+        expect(k, 2, 2, "a session new to the worker");
+        k = await trips(async () => assert.deepEqual(await perms("acme:doc"), { "acme:doc": ["*:write"] }));
+        expect(k, 1, 2, "the same session again");
+        k = await trips(async () => assert.deepEqual(await perms(), { "acme:*": ["*:read"], "ann:*": ["*:write"] }));
+        expect(k, 1, 2, "the same session, room-less");
+        // The session is bob's now: the guess (ann) went out, and its
+        // rows, which would grant acme:doc, are never used.
+        db.sql("UPDATE sessions SET user_id = 'bob' WHERE id = 's-hint'");
+        let r;
+        k = await trips(async () => { r = await q("acme:doc"); });
+        assert.equal(r.status, 403, r.body);
+        assert.equal(r.json.error, "forbidden");
+        expect(k, 2, 2, "a wrong guess, then the query for bob");
+        k = await trips(async () => assert.deepEqual(await perms("open"), { open: ["*:write"] }));
+        expect(k, 1, 2, "bob, seen once");
+        // Back to ann, whose membership then goes: 403 at once.
+        db.sql("UPDATE sessions SET user_id = 'ann' WHERE id = 's-hint'");
+        assert.deepEqual(await perms("acme:ro"), { "acme:ro": ["*:read"] });
+        db.sql("UPDATE room_members SET room = 'acme:ro-gone' WHERE user_id = 'ann' AND room = 'acme:ro'");
+        try {
+          k = await trips(async () => { r = await q("acme:ro"); });
+          assert.equal(r.status, 403, r.body);
+          expect(k, 1, 2, "a right guess, a fresh answer");
+        } finally {
+          db.sql("UPDATE room_members SET room = 'acme:ro' WHERE room = 'acme:ro-gone'");
+        }
+        // Signed out: 401, the guess forgotten, 401 again.
+        db.sql("DELETE FROM sessions WHERE id = 's-hint'");
+        k = await trips(async () => { r = await q("acme:doc"); });
+        assert.equal(r.status, 401, r.body);
+        expect(k, 1, 1, "signed out, on the guess");
+        k = await trips(async () => { r = await q("acme:doc"); });
+        assert.equal(r.status, 401, r.body);
+        expect(k, 1, 1, "signed out, no guess");
+        assert.doesNotMatch(f.log(), /s-hint/, "the session id in the log");
+      } finally {
+        f.stop();
+        n.stop();
+        proxy?.close();
+        db.sql("DELETE FROM sessions WHERE id = 's-hint'");
+      }
     });
     await t.test("a bad scope and more than 10 patterns: 500, logged, never cut", async () => {
       let r = await ask("s-ann", "acme:bad");

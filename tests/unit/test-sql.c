@@ -2,7 +2,8 @@
  * test-sql.c: named parameters (lbx_sql_translate), the password scrub
  * and the access column of policy = sql, sql.c and sqlpolicy.c; and
  * which driver calls lbx_sql_run() makes when a query goes out ahead
- * (lbx_sql_ahead), against a driver that writes down its calls.
+ * (lbx_sql_ahead), on a hint of who the session was or not, against a
+ * driver that writes down its calls; and the hint table (sqlhint.c).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -414,6 +415,150 @@ test_ahead(void)
 	rec_clear(&s);
 }
 
+/*
+ * One request on s as call.c makes it: hold, policy query qid asked
+ * ahead with the session and room of answer, the identity query, then
+ * (when found) qid with answer, whose :user and :org are the identity
+ * query's; release.  rec.trace holds its calls, out its rows.
+ */
+static void
+request(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *answer,
+    bool found, char *out)
+{
+	const char	*given[LBX_SQLP__MAX] = { NULL };
+	char		 e[128];
+
+	rec.trace[0] = '\0';
+	out[0] = '\0';
+	given[LBX_SQLP_SESSION] = answer[LBX_SQLP_SESSION];
+	given[LBX_SQLP_ROOM] = answer[LBX_SQLP_ROOM];
+	lbx_sql_hold(s);
+	lbx_sql_ahead(s, qid, given);
+	test_assert(lbx_sql_run(s, LBX_SQLQ_IDENTITY, given, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	if (found)
+		test_assert(lbx_sql_run(s, qid, answer, got, out, e,
+		    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(s);
+}
+
+static void
+test_hint(void)
+{
+	static const char *const ann[LBX_SQLP__MAX] = { "s-1", "ann",
+	    "acme", "r-1" };
+	static const char *const bob[LBX_SQLP__MAX] = { "s-1", "bob", NULL,
+	    "r-1" };
+	static const char *const other[LBX_SQLP__MAX] = { "s-2", "ann",
+	    "acme", "r-1" };
+	struct lbx_sql	 s;
+	char		 a[8];
+
+	rec_setup(&s, &rec_driver, "SELECT :user, :org, :room", "SELECT :org");
+	/* A session new to the process: two round trips. */
+	request(&s, LBX_SQLQ_ROOM, ann, true, a);
+	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
+	test_assert(strcmp(a, "01") == 0);
+	/* Seen before: the room query goes out with the identity query. */
+	request(&s, LBX_SQLQ_ROOM, ann, true, a);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send1:ann,acme,r-1 recv0 recv1") == 0);
+	test_assert(strcmp(a, "01") == 0);
+	/* Another session: no hint, as the first time. */
+	request(&s, LBX_SQLQ_ROOM, other, true, a);
+	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
+	/* The session is now bob's: the guess's rows go, a fresh query. */
+	request(&s, LBX_SQLQ_ROOM, bob, true, a);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send1:ann,acme,r-1 recv0 drop1 exec1") == 0);
+	test_assert(strcmp(a, "01") == 0);
+	/* ... and the hint is bob's, with no org (SQL NULL). */
+	request(&s, LBX_SQLQ_ROOM, bob, true, a);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send1:bob,NULL,r-1 recv0 recv1") == 0);
+	/* The room-less query by :org takes the same hint. */
+	request(&s, LBX_SQLQ_ROOMLESS, bob, true, a);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send2:NULL recv0 recv2") == 0);
+	/* No one any more: the rows are dropped and the hint forgotten. */
+	request(&s, LBX_SQLQ_ROOM, bob, false, a);
+	test_assert(strcmp(rec.trace,
+	    "send0:s-1 send1:bob,NULL,r-1 recv0 end drop1") == 0);
+	request(&s, LBX_SQLQ_ROOM, bob, false, a);
+	test_assert(strcmp(rec.trace, "exec0") == 0);
+	rec_clear(&s);
+
+	/* A driver that cannot send ahead keeps no hints. */
+	rec_setup(&s, &rec_plain, "SELECT :user, :org, :room", "SELECT :org");
+	request(&s, LBX_SQLQ_ROOM, ann, true, a);
+	request(&s, LBX_SQLQ_ROOM, ann, true, a);
+	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
+	test_assert(s.hints == NULL);
+	rec_clear(&s);
+}
+
+/*
+ * The hint table alone: keyed by a hash of the session id (no id kept),
+ * one place per hash, long values refused.
+ */
+static void
+test_hints(void)
+{
+	struct lbx_sql_hints		*t;
+	const struct lbx_sql_hint	*h;
+	char				 longer[LBX_SQL_HINT_MAX + 1];
+	size_t				 i;
+
+	test_assert((t = lbx_sqlhint_new()) != NULL);
+	test_assert(lbx_sqlhint_find(t, "sid-1") == NULL);
+	lbx_sqlhint_store(t, "sid-1", "ann", "acme");
+	test_assert((h = lbx_sqlhint_find(t, "sid-1")) != NULL);
+	test_assert(strcmp(h->user, "ann") == 0 && h->has_org &&
+	    strcmp(h->org, "acme") == 0);
+	test_assert(lbx_sqlhint_find(t, "sid-2") == NULL);
+	test_assert(lbx_sqlhint_find(t, "sid-") == NULL);
+	/* No entry holds the session id. */
+	for (i = 0; i < LBX_SQL_HINTS; i++)
+		test_assert(memmem(&t->e[i], sizeof(t->e[i]), "sid-1", 5) ==
+		    NULL);
+	lbx_sqlhint_store(t, "sid-1", "bob", NULL);
+	test_assert((h = lbx_sqlhint_find(t, "sid-1")) != NULL);
+	test_assert(strcmp(h->user, "bob") == 0 && !h->has_org);
+	/* Too long to keep: the old hint goes too, never a cut one. */
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	lbx_sqlhint_store(t, "sid-1", longer, NULL);
+	test_assert(lbx_sqlhint_find(t, "sid-1") == NULL);
+	lbx_sqlhint_store(t, "sid-1", "ann", longer);
+	test_assert(lbx_sqlhint_find(t, "sid-1") == NULL);
+	longer[LBX_SQL_HINT_MAX - 1] = '\0';
+	lbx_sqlhint_store(t, "sid-1", longer, longer);
+	test_assert((h = lbx_sqlhint_find(t, "sid-1")) != NULL &&
+	    strcmp(h->user, longer) == 0 && strcmp(h->org, longer) == 0);
+	lbx_sqlhint_forget(t, "sid-2");
+	test_assert(lbx_sqlhint_find(t, "sid-1") != NULL);
+	lbx_sqlhint_forget(t, "sid-1");
+	test_assert(lbx_sqlhint_find(t, "sid-1") == NULL);
+	/* Many sessions: each finds its own or none, never another's. */
+	for (i = 0; i < 4 * LBX_SQL_HINTS; i++) {
+		char	 sid[16], user[16];
+
+		snprintf(sid, sizeof(sid), "s%zu", i);
+		snprintf(user, sizeof(user), "u%zu", i);
+		lbx_sqlhint_store(t, sid, user, NULL);
+	}
+	for (i = 0; i < 4 * LBX_SQL_HINTS; i++) {
+		char	 sid[16], user[16];
+
+		snprintf(sid, sizeof(sid), "s%zu", i);
+		snprintf(user, sizeof(user), "u%zu", i);
+		if ((h = lbx_sqlhint_find(t, sid)) != NULL)
+			test_assert(strcmp(h->user, user) == 0);
+	}
+	lbx_sqlhint_free(t);
+	lbx_sqlhint_free(NULL);
+}
+
 int
 main(void)
 {
@@ -422,5 +567,7 @@ main(void)
 	test_scrub();
 	test_access();
 	test_ahead();
+	test_hint();
+	test_hints();
 	return test_done();
 }
