@@ -4,7 +4,10 @@
 //   JWT       the session JWT cookie and the org policy (the baseline)
 //   SQLite    identity_query + policy = sql on SQLite
 //   pgsql     the same on PostgreSQL 15 (started here, dbservers.mjs),
-//             over loopback TCP and over its unix socket
+//             over loopback TCP and over its unix socket; and over TCP
+//             with 4000 sessions in turn, so that no connection has a
+//             hint of who a session is (sqlhint.c) and each request
+//             makes two round trips, not one
 // each with persistent per-worker connections and prepared statements,
 // and CGI starts (hyperfine) of the JWT and SQLite configs.  Prints
 // req/s and the ratios to the JWT row (goals: SQLite >= 0.8, pgsql >=
@@ -12,8 +15,8 @@
 // "another machine": a TCP delay proxy (tcpdelay.mjs, 1 ms each way) in
 // front of it, and lbauth with request_threads = 1 (one request at a
 // time per worker, as before request threads), 4 (the default) and 16,
-// and with the room query by :session (one round trip per request, not
-// two) at 1 and 4.
+// with the room query by :session at 1 and 4, and with 4000 sessions
+// in turn at 1 and 4 (two round trips per request, not one).
 // Stops all it starts.
 import fs from "node:fs";
 import net from "node:net";
@@ -25,6 +28,7 @@ import { startPostgres, HAVE_POSTGRES } from "../integ/dbservers.mjs";
 const SECS = Number(process.env.BENCH_SECONDS ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const CONNS = 32;
+const SESSIONS = 4000;
 const B = path.dirname(new URL(import.meta.url).pathname);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
@@ -79,6 +83,13 @@ if (HAVE_POSTGRES) {
   pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
   const p = sqlConf("pgsql", pg.connect("app", "bench-pw", "app"), "extract(epoch from now())");
   targets.push({ name: "lbauth local, PostgreSQL identity + sql policy", conf: p.conf, cookie: "sid=sid-ada" });
+  // The row above sends one session, so from its second request on each
+  // worker knows who it is and sends the room query on that hint with
+  // the identity query (sql.c, sqlhint.c).  Here every request is a
+  // session its worker has not seen lately (SESSIONS in turn, 256 hints
+  // per worker): two round trips each, as with no hints.
+  pg.sql(`INSERT INTO sessions SELECT 'sid-' || g, 'ada', 4102444800 FROM generate_series(1, ${SESSIONS}) g;`, "app");
+  targets.push({ name: `  the same, ${SESSIONS} sessions in turn (no hints)`, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
   const u = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())");
   targets.push({ name: "  the same over PostgreSQL's unix socket", conf: u.conf, cookie: "sid=sid-ada" });
   const us = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())", [], { bySession: true });
@@ -102,6 +113,10 @@ if (pg) {
   for (const n of [1, 4]) {
     const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`], { bySession: true });
     far.push({ name: `  request_threads = ${n}, room query by :session`, threads: n, conf: p.conf, cookie: "sid=sid-ada", oneTrip: true });
+  }
+  for (const n of [1, 4]) {
+    const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`]);
+    far.push({ name: `  request_threads = ${n}, ${SESSIONS} sessions in turn`, threads: n, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
   }
 }
 
@@ -144,7 +159,8 @@ const childTicks = () => { const f = fs.readFileSync("/proc/self/stat", "utf8").
 function wrk(t, secs) {
   const c0 = childTicks();
   const r = spawnSync("wrk", ["-t", "2", "-c", String(CONNS), "-d", `${secs}s`, "--latency", "-s", path.join(B, "post.lua"), t.url],
-    { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: '{"room":"acme:doc-1"}' } });
+    { encoding: "utf8", env: { ...process.env, BENCH_COOKIE: t.cookie, BENCH_BODY: '{"room":"acme:doc-1"}',
+      ...(t.sessions ? { BENCH_SESSIONS: String(t.sessions), BENCH_COOKIE_PREFIX: t.prefix } : {}) } });
   const num = (re) => { const m = re.exec(r.stdout); return m ? Number(m[1]) : NaN; };
   const lat = (q) => { const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(r.stdout); return m ? Number(m[1]) * { us: 1e-3, ms: 1, s: 1000 }[m[2]] : NaN; };
   // wrk takes whole seconds only ("-d 4.5s" is an error): a run that
@@ -324,7 +340,7 @@ for (const r of rows)
     fmt(r.cpu.lbauth).padStart(20), fmt(r.cpu.nginx).padStart(6), (r.cpu.postgres === undefined ? "-" : fmt(r.cpu.postgres)).padStart(9), fmt(r.cpu.wrk).padStart(5));
 const rr = (r) => roundRatios(r).map((x) => fmt(x, 2)).join(" ");
 console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8); by round ${rr(rows[1])}`);
-if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; over the unix socket ${fmt(rows[3].rps / rows[0].rps, 2)}, by :session ${fmt(rows[4].rps / rows[0].rps, 2)}`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; ${SESSIONS} sessions in turn (no hints) ${fmt(rows[3].rps / rows[0].rps, 2)}; over the unix socket ${fmt(rows[4].rps / rows[0].rps, 2)}, by :session ${fmt(rows[5].rps / rows[0].rps, 2)}`);
 // With every core busy, req/s is about cores / CPU per request.  The
 // PostgreSQL row's best case: lbauth's own SQL work free, nginx and wrk
 // as in the JWT row, and only the server's CPU added.
@@ -334,7 +350,8 @@ if (rows[2]) console.log(`  CPU per request (lbauth + nginx + wrk [+ postgres]):
 for (const b of pgb)
   console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
 if (far.length) {
-  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; two round trips per request, one with the room query by :session:`);
+  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; one session: one round trip per request ` +
+    `(the room query by :user on a hint, or by :session); ${SESSIONS} sessions in turn: two:`);
   for (const t of far)
     console.log(t.name.padEnd(50), fmt(t.res.rps).padStart(8), fmt(t.res.p50, 2).padStart(7), fmt(t.res.p99, 2).padStart(7), String(t.res.errors).padStart(7),
       fmt(t.res.rps / far[0].res.rps, 2).padStart(7), `x request_threads = 1; CPU us/req lbauth ${fmt(t.res.cpu.lbauth)} postgres ${fmt(t.res.cpu.postgres)}`);
