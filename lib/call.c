@@ -219,12 +219,18 @@ error_response(struct lbx_call *c)
 	if (c->rc == LBAUTH_EMETHOD)
 		lbx_resp_header(r, "Allow", "POST, OPTIONS");
 	/* Transient: the client may come back (it backs off anyway). */
-	if (c->rc == LBAUTH_EIDDOWN || c->rc == LBAUTH_EPOLDOWN) {
+	switch (lbx_err_retry(c->rc)) {
+	case LBX_RETRY_DB:
 		snprintf(c->msg, sizeof(c->msg), "%ld",
 		    lbx_sql_retry_after(&c->app->sql));
 		lbx_resp_header(r, "Retry-After", c->msg);
-	} else if (status >= 500 || c->rc == LBAUTH_ETIMEOUT)
+		break;
+	case LBX_RETRY_SOON:
 		lbx_resp_header(r, "Retry-After", "1");
+		break;
+	case LBX_RETRY_NO:
+		break;
+	}
 	if (c->cross)
 		cors(r, c->origin);
 	lbx_resp_end(r, r->token.p, r->token.len);

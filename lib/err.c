@@ -12,10 +12,14 @@
 
 #include "extern.h"
 
+#define SOON	LBX_RETRY_SOON
+#define DB	LBX_RETRY_DB
+
 static const struct {
 	int		 status;
 	const char	*code;
 	const char	*message;
+	enum lbx_retry	 retry;		/* Retry-After; unset: none */
 } errs[LBAUTH_ERR__MAX] = {
 	[LBAUTH_OK] = { 200, "ok", "Success." },
 	[LBAUTH_EMETHOD] = { 405, "method_not_allowed",
@@ -68,38 +72,40 @@ static const struct {
 	[LBAUTH_EDENIED] = { 403, "forbidden",
 	    "You do not have access to this room." },
 	[LBAUTH_EPATTERN] = { 500, "internal_error",
-	    "The access policy granted an invalid room name or pattern." },
+	    "The access policy granted an invalid room name or pattern.",
+	    SOON },
 	[LBAUTH_EEMPTY] = { 500, "internal_error",
-	    "The access policy granted an empty permission list." },
+	    "The access policy granted an empty permission list.", SOON },
 	[LBAUTH_ESCOPE] = { 500, "internal_error",
-	    "The access policy granted an unknown permission." },
+	    "The access policy granted an unknown permission.", SOON },
 	[LBAUTH_ETOOMANY] = { 500, "internal_error",
-	    "The access policy granted more than 10 room patterns." },
+	    "The access policy granted more than 10 room patterns.", SOON },
 	[LBAUTH_EPOLICY] = { 500, "internal_error",
-	    "The access policy could not decide; try again later." },
+	    "The access policy could not decide; try again later.", SOON },
 	[LBAUTH_ENOMEM] = { 500, "internal_error",
-	    "Out of memory; try again later." },
+	    "Out of memory; try again later.", SOON },
 	[LBAUTH_ESYS] = { 500, "internal_error",
-	    "A system error occurred; try again later." },
+	    "A system error occurred; try again later.", SOON },
 	[LBAUTH_EUPSTREAM] = { 503, "upstream_unavailable",
-	    "The token service could not be reached; try again later." },
+	    "The token service could not be reached; try again later.", SOON },
 	[LBAUTH_EIDDOWN] = { 503, "identity_unavailable",
-	    "The user database could not be reached; try again later." },
+	    "The user database could not be reached; try again later.", DB },
 	[LBAUTH_EPOLDOWN] = { 503, "policy_unavailable",
 	    "The room-access database could not be reached; try again "
-	    "later." },
+	    "later.", DB },
 	[LBAUTH_EROWS] = { 500, "internal_error",
 	    "The identity query returned more than one row for the "
-	    "session." },
+	    "session.", SOON },
 	[LBAUTH_ESQL] = { 500, "internal_error",
 	    "A database query failed or returned invalid rows; see the "
-	    "endpoint's error log." },
+	    "endpoint's error log.", SOON },
 	[LBAUTH_ECONFIG] = { 500, "misconfigured",
-	    "The endpoint's configuration is invalid; see its error log." },
+	    "The endpoint's configuration is invalid; see its error log.",
+	    SOON },
 	[LBAUTH_EKEYFILE] = { 500, "misconfigured",
-	    "The endpoint's key files are invalid; see its error log." },
+	    "The endpoint's key files are invalid; see its error log.", SOON },
 	[LBAUTH_ETIMEOUT] = { 408, "request_timeout",
-	    "The request body did not arrive in time; send it again." },
+	    "The request body did not arrive in time; send it again.", SOON },
 };
 
 static const struct {
@@ -135,6 +141,19 @@ lbauth_err_status(enum lbauth_err err)
 
 	assert((unsigned)err < LBAUTH_ERR__MAX);
 	return errs[err].status;
+}
+
+/*
+ * Whether a request failing with err may come back, and when: the
+ * Retry-After header it gets.  Every 5xx may, and a body that came too
+ * slowly (408); a database down at once its reconnect backoff allows.
+ */
+enum lbx_retry
+lbx_err_retry(enum lbauth_err err)
+{
+
+	assert((unsigned)err < LBAUTH_ERR__MAX);
+	return errs[err].retry;
 }
 
 /* Returns the JSON "error" code for err. */

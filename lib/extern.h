@@ -869,6 +869,15 @@ enum lbauth_err lbx_sqlpolicy_access(const char *, size_t,
 /* ---------------------------------------------------------------------
  * err.c
  */
+
+/* Whether and when a failed request may come back (Retry-After). */
+enum lbx_retry {
+	LBX_RETRY_NO = 0,	/* none: a permanent problem */
+	LBX_RETRY_SOON,		/* 1 second */
+	LBX_RETRY_DB		/* when the database's backoff allows */
+};
+
 const char *lbx_err_status_text(int status);
+enum lbx_retry lbx_err_retry(enum lbauth_err);
 
 #endif /* !LBAUTH_EXTERN_H */

@@ -90,6 +90,18 @@ main(void)
 		test_assert_idx(m != NULL && strchr(m, '\n') == NULL, i);
 		/* Only success is 2xx; errors are 4xx or 5xx. */
 		test_assert_idx((st == 200) == (i == LBAUTH_OK), i);
+		/*
+		 * Retry-After on every 5xx and the 408, never on a 4xx
+		 * the client gives up on; a database's backoff only for a
+		 * database down, which is a 503.
+		 */
+		test_assert_idx((lbx_err_retry((enum lbauth_err)i) !=
+		    LBX_RETRY_NO) == (st >= 500 || i == LBAUTH_ETIMEOUT), i);
+		test_assert_idx((lbx_err_retry((enum lbauth_err)i) ==
+		    LBX_RETRY_DB) == (i == LBAUTH_EIDDOWN ||
+		    i == LBAUTH_EPOLDOWN), i);
+		test_assert_idx(lbx_err_retry((enum lbauth_err)i) !=
+		    LBX_RETRY_DB || st == 503, i);
 		if (st >= 400 && st < 500 && i != LBAUTH_ETIMEOUT) {
 			for (j = 0; j < sizeof(final4xx) / sizeof(final4xx[0]);
 			    j++)
