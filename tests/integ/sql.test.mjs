@@ -390,6 +390,46 @@ for (const drv of DRIVERS) {
         db.sql("DELETE FROM sessions WHERE id = 's-hint'");
       }
     });
+    await t.test("sessions that change hands between requests, many at once: every answer is the current owner's", async () => {
+      // Hints under load (sqlhint.c, one table for the worker's request
+      // threads): 12 sessions handed between ann (acme:doc) and bob
+      // (open) before each of 6 rounds of 60 requests at once.  A guess
+      // used for the wrong user would grant the other's room.
+      const c = makeConf(drv, db, { lines: [...queries(db.now, db.q), "request_threads = 4"] });
+      const f = await startFcgi(c);
+      const n = await startNginx(c, f);
+      const sids = Array.from({ length: 12 }, (_, i) => `s-c${i}`);
+      let owner = null;
+      db.sql(`INSERT INTO sessions VALUES ${sids.map((sid) => `('${sid}', 'ann', ${FAR})`).join(", ")}`);
+      // A fixed sequence (xorshift32), so that a failure repeats.
+      let seed = 7;
+      const rnd = (k) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % k; };
+      let moved = 0;
+      try {
+        for (let round = 0; round < 6; round++) {
+          const was = round > 0 ? owner : null;
+          owner = Object.fromEntries(sids.map((sid) => [sid, rnd(2) ? "ann" : "bob"]));
+          moved += was ? sids.filter((sid) => was[sid] !== owner[sid]).length : 0;
+          db.sql(sids.map((sid) => `UPDATE sessions SET user_id = '${owner[sid]}' WHERE id = '${sid}';`).join("\n"));
+          const asks = Array.from({ length: 60 }, () => ({ sid: sids[rnd(sids.length)], room: rnd(2) ? "acme:doc" : "open" }));
+          const rs = await Promise.all(asks.map((a) => post(n.url, { cookie: `sid=${a.sid}`, body: JSON.stringify({ room: a.room }) })));
+          for (const [i, r] of rs.entries()) {
+            const { sid, room } = asks[i], user = owner[sid];
+            const mine = (user === "ann") === (room === "acme:doc");
+            assert.equal(r.status, mine ? 200 : 403, `round ${round}: ${sid} (${user}) asks for ${room}: ${r.body}`);
+            if (!mine) continue;
+            const p = await verify(c, r.json.token);
+            assert.equal(p.uid, user);
+            assert.deepEqual(p.perms, { [room]: ["*:write"] });
+          }
+        }
+        assert.ok(moved >= 20, `only ${moved} sessions changed hands`);
+      } finally {
+        f.stop();
+        n.stop();
+        db.sql("DELETE FROM sessions WHERE id LIKE 's-c%'");
+      }
+    });
     await t.test("a bad scope and more than 10 patterns: 500, logged, never cut", async () => {
       let r = await ask("s-ann", "acme:bad");
       assert.equal(r.status, 500);
