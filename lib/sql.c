@@ -490,6 +490,18 @@ slot_get(struct lbx_sql *s)
 	return &s->slots[mine];
 }
 
+/*
+ * Whether policy query qid needs the identity query's answer (it names
+ * :user or :org), and so goes ahead only on a hint.  Pure.
+ */
+static bool
+needs_identity(const struct lbx_sql *s, enum lbx_sql_qid qid)
+{
+
+	return lbx_sql_names(s, qid, LBX_SQLP_USER) ||
+	    lbx_sql_names(s, qid, LBX_SQLP_ORG);
+}
+
 /* Whether the n values a and b are the same (NULL is SQL NULL).  Pure. */
 static bool
 same_values(const char *const *a, const char *const *b, size_t n)
@@ -569,8 +581,7 @@ remember(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 	if (held.sid == NULL || s->drv->send == NULL ||
 	    vals[LBX_SQLP_USER] == NULL ||
 	    (rc != LBX_SQL_OK && rc != LBX_SQL_NOMATCH) ||
-	    (!lbx_sql_names(s, qid, LBX_SQLP_USER) &&
-	    !lbx_sql_names(s, qid, LBX_SQLP_ORG)))
+	    !needs_identity(s, qid))
 		return;
 	pthread_mutex_lock(&s->hints_mu);
 	if (s->hints != NULL || (s->hints = lbx_sqlhint_new()) != NULL)
@@ -680,8 +691,7 @@ lbx_sql_ahead(struct lbx_sql *s, enum lbx_sql_qid qid,
 		return;
 	memcpy(v, vals, sizeof(v));
 	held.sid = vals[LBX_SQLP_SESSION];
-	if (lbx_sql_names(s, qid, LBX_SQLP_USER) ||
-	    lbx_sql_names(s, qid, LBX_SQLP_ORG)) {
+	if (needs_identity(s, qid)) {
 		if (held.sid == NULL)
 			return;
 		pthread_mutex_lock(&s->hints_mu);

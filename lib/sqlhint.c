@@ -68,12 +68,16 @@ hash(const struct lbx_sql_hints *t, const char *sid)
 	return h == 0 ? 1 : h;
 }
 
-/* The entry for the hash h: where it is, or would go. */
+/*
+ * The entry for session id sid, where its hint is or would go, with the
+ * id's hash in *h_r.
+ */
 static struct lbx_sql_hint *
-place(struct lbx_sql_hints *t, uint64_t h)
+place(struct lbx_sql_hints *t, const char *sid, uint64_t *h_r)
 {
 
-	return &t->e[h % LBX_SQL_HINTS];
+	*h_r = hash(t, sid);
+	return &t->e[*h_r % LBX_SQL_HINTS];
 }
 
 /*
@@ -83,8 +87,8 @@ place(struct lbx_sql_hints *t, uint64_t h)
 const struct lbx_sql_hint *
 lbx_sqlhint_find(struct lbx_sql_hints *t, const char *sid)
 {
-	uint64_t		 h = hash(t, sid);
-	struct lbx_sql_hint	*e = place(t, h);
+	uint64_t		 h;
+	struct lbx_sql_hint	*e = place(t, sid, &h);
 
 	return e->hash == h ? e : NULL;
 }
@@ -98,8 +102,8 @@ void
 lbx_sqlhint_store(struct lbx_sql_hints *t, const char *sid, const char *user,
     const char *org)
 {
-	uint64_t		 h = hash(t, sid);
-	struct lbx_sql_hint	*e = place(t, h);
+	uint64_t		 h;
+	struct lbx_sql_hint	*e = place(t, sid, &h);
 	size_t			 ul = strlen(user), ol;
 
 	ol = org != NULL ? strlen(org) : 0;
@@ -118,8 +122,8 @@ lbx_sqlhint_store(struct lbx_sql_hints *t, const char *sid, const char *user,
 void
 lbx_sqlhint_forget(struct lbx_sql_hints *t, const char *sid)
 {
-	uint64_t		 h = hash(t, sid);
-	struct lbx_sql_hint	*e = place(t, h);
+	uint64_t		 h;
+	struct lbx_sql_hint	*e = place(t, sid, &h);
 
 	if (e->hash == h)
 		e->hash = 0;
