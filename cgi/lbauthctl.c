@@ -384,7 +384,8 @@ cmd_check(int argc, char *argv[])
 {
 	struct lbauth_app	*app;
 	const char		*conf_path = NULL, *path;
-	char			 err[1024];
+	char			 err[1024], line[512];
+	unsigned		 kind;
 	int			 ch;
 
 	while ((ch = getopt(argc, argv, "c:")) != -1)
@@ -405,8 +406,11 @@ cmd_check(int argc, char *argv[])
 		lbauth_app_free(app);
 		return 1;
 	}
-	lbauth_app_free(app);
 	printf("%s: ok\n", path);
+	for (kind = 0; kind < 2; kind++)
+		if (lbauth_app_sql_trips(app, kind, line, sizeof(line)))
+			printf("%s\n", line);
+	lbauth_app_free(app);
 	return 0;
 }
 

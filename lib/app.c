@@ -234,6 +234,17 @@ lbauth_app_worker_stop(struct lbauth_app *a)
 }
 
 /* See lbauth.h. */
+bool
+lbauth_app_sql_trips(const struct lbauth_app *a, unsigned kind, char *buf,
+    size_t size)
+{
+
+	buf[0] = '\0';
+	return kind < 2 && lbx_appsql_trips(a, kind == 0 ? LBX_SQLQ_ROOM :
+	    LBX_SQLQ_ROOMLESS, buf, size);
+}
+
+/* See lbauth.h. */
 const char *
 lbauth_app_warning(const struct lbauth_app *a)
 {

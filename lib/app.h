@@ -133,6 +133,8 @@ void	lbx_app_key_error(const struct lbauth_app *, enum lbx_conf_key,
 /* The app's SQL identity and policy (appsql.c). */
 enum lbauth_err lbx_appsql_open(struct lbauth_app *a, char *err,
 	    size_t errsz);
+bool		lbx_appsql_trips(const struct lbauth_app *a, enum lbx_sql_qid qid,
+		    char *buf, size_t size);
 enum lbauth_err lbx_appsql_identify(struct lbx_call *c);
 enum lbauth_err lbx_appsql_decide(struct lbx_call *c);
 

@@ -9,6 +9,7 @@
  * state (struct lbauth_app in app.h) and calls only the objects below
  * it: sql.c, sid.c, sqluser.c, sqlpolicy.c, keyfile.c.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -201,6 +202,13 @@ prepare_queries(struct lbauth_app *a, const char *const *text, char *err,
 		}
 	}
 	/*
+	 * A policy query by :user or :org fused with the identity query
+	 * into one statement, where the driver can (sql.c).
+	 */
+	for (i = LBX_SQLQ_ROOM; i < LBX_SQLQ__MAX; i++)
+		if ((rc = lbx_sql_fuse(&a->sql, i, text[i])) != LBAUTH_OK)
+			return rc;
+	/*
 	 * Kept for this process's requests (a CGI run would connect twice
 	 * otherwise); a master drops it (lbauth_app_detach()), and a
 	 * forked worker never uses it (sql.c's pid check).  A database
@@ -250,6 +258,43 @@ lbx_appsql_open(struct lbauth_app *a, char *err, size_t errsz)
 	    (rc = load_secrets(a, err, errsz)) != LBAUTH_OK)
 		return rc;
 	return prepare_queries(a, text, err, errsz);
+}
+
+/*
+ * A sentence into buf (size bytes) on how policy query qid meets the
+ * database per request, for lbauthctl check; false, buf empty, when
+ * there is nothing to say: the query or identity_query is not set, or
+ * the driver runs one query at a time (SQLite, MariaDB).  Reads the
+ * connection lbx_sql_open() checked the queries on (slot 0).
+ */
+bool
+lbx_appsql_trips(const struct lbauth_app *a, enum lbx_sql_qid qid,
+    char *buf, size_t size)
+{
+	const struct lbx_sql	*s = &a->sql;
+	const char		*key = qid == LBX_SQLQ_ROOM ? "room_query" :
+				    "roomless_query", *why;
+
+	buf[0] = '\0';
+	if (s->drv == NULL || s->drv->send == NULL ||
+	    s->q[qid].sql == NULL || s->q[LBX_SQLQ_IDENTITY].sql == NULL)
+		return false;
+	if (!lbx_sql_names(s, qid, LBX_SQLP_USER) &&
+	    !lbx_sql_names(s, qid, LBX_SQLP_ORG))
+		snprintf(buf, size, "%s: sent with identity_query, one round "
+		    "trip per request", key);
+	else if (s->slots[0].fused[qid])
+		snprintf(buf, size, "%s: fused with identity_query into one "
+		    "statement, one round trip per request", key);
+	else {
+		why = atomic_load(&s->fuse_why[qid]);
+		snprintf(buf, size, "%s: not fused with identity_query (%s): "
+		    "two round trips for a session a worker has not seen; "
+		    "find the user by :session for one", key,
+		    s->fused[qid].sql == NULL ? "more than 16 parameters" :
+		    why != NULL ? why : "not checked: no connection");
+	}
+	return true;
 }
 
 /*

@@ -711,6 +711,28 @@ enum lbx_sql_qid {
 #define LBX_SQL_PARAMS_MAX	16	/* placeholders in one query */
 #define LBX_SQL_COLS_MAX	16	/* columns of a result row */
 
+/*
+ * A driver's statements: the queries, then room_query and
+ * roomless_query each fused with identity_query into one statement
+ * (sql.c, lbx_sql_fuse): LBX_SQL_FUSED(LBX_SQLQ_ROOM) and so on.
+ */
+#define LBX_SQL_FUSED(qid)	((size_t)LBX_SQLQ__MAX + (size_t)(qid) - 1)
+#define LBX_SQL_STMTS		((size_t)LBX_SQLQ__MAX + 2)
+
+/*
+ * What a driver tells of a prepared statement (describe): the type of
+ * each placeholder and column, as the driver numbers types, two types
+ * that compare alike given the same number (PostgreSQL: varchar is
+ * text), and the columns' names.
+ */
+struct lbx_sql_desc {
+	size_t		 nparams;
+	unsigned	 ptype[LBX_SQL_PARAMS_MAX];
+	size_t		 ncols;
+	unsigned	 ctype[LBX_SQL_COLS_MAX];
+	char		 cname[LBX_SQL_COLS_MAX][64];	/* cut to 63 bytes */
+};
+
 /* What a driver's operations return. */
 enum lbx_sql_rc {
 	LBX_SQL_OK = 0,
@@ -769,6 +791,12 @@ struct lbx_sql_driver {
 				    size_t, char *, size_t);
 	enum lbx_sql_rc		(*recv)(void *, long, lbx_sql_row_fn,
 				    void *, char *, size_t);
+	/*
+	 * Optional: the types of prepared statement id (a round trip), so
+	 * that sql.c can fuse a policy query with the identity query.
+	 */
+	enum lbx_sql_rc		(*describe)(void *, size_t,
+				    struct lbx_sql_desc *, char *, size_t);
 };
 
 extern const struct lbx_sql_driver lbx_sql_sqlite;
@@ -822,6 +850,15 @@ struct lbx_sql_slot {
 	struct timespec		 retry_at;	/* no connect before */
 	long			 backoff_ms;	/* 0: none */
 	char			 why[160];	/* the failure behind it */
+	/*
+	 * By policy query: whether its fused statement is prepared on
+	 * conn, and where the identity query's id and org columns are in
+	 * its rows (-1: the policy query does not name :user, :org).
+	 */
+	bool			 fused[LBX_SQLQ__MAX];
+	size_t			 fuse_k[LBX_SQLQ__MAX];	/* identity columns */
+	int			 fuse_id[LBX_SQLQ__MAX];
+	int			 fuse_org[LBX_SQLQ__MAX];
 };
 
 struct lbx_sql {
@@ -829,6 +866,10 @@ struct lbx_sql {
 	struct lbx_secret	 connstr;	/* NUL-terminated */
 	long			 timeout_ms;
 	struct lbx_sql_query	 q[LBX_SQLQ__MAX];
+	/* By policy query: fused with the identity query; sql NULL: not. */
+	struct lbx_sql_query	 fused[LBX_SQLQ__MAX];
+	/* Why the last connection could not use it (static), or NULL. */
+	const char *_Atomic	 fuse_why[LBX_SQLQ__MAX];
 	struct lbx_sql_slot	 slots[LBX_SQL_SLOTS];
 	int			 bad_query;	/* the one that failed, -1 */
 	pthread_mutex_t		 hints_mu;	/* over hints */
@@ -839,6 +880,11 @@ const struct lbx_sql_driver *lbx_sql_driver_find(const char *);
 enum lbauth_err lbx_sql_translate(struct lbx_sql_query *, const char *,
 		    size_t, enum lbx_placeholder, unsigned, const char **)
 		    LBAUTH_WUR;
+enum lbauth_err lbx_sql_translate_sub(struct lbx_sql_query *, const char *,
+		    size_t, enum lbx_placeholder, unsigned, size_t,
+		    const char *const *, const char **) LBAUTH_WUR;
+enum lbauth_err lbx_sql_fuse(struct lbx_sql *, enum lbx_sql_qid,
+		    const char *) LBAUTH_WUR;
 void	lbx_sql_init(struct lbx_sql *, const struct lbx_sql_driver *);
 enum lbx_sql_rc lbx_sql_open(struct lbx_sql *, char *, size_t);
 enum lbx_sql_rc lbx_sql_run(struct lbx_sql *, enum lbx_sql_qid,

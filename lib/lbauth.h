@@ -385,6 +385,18 @@ LBAUTH_API void		 lbauth_app_worker_stop(struct lbauth_app *app);
 LBAUTH_API const char	*lbauth_app_warning(const struct lbauth_app *app);
 
 /*
+ * How the policy query kind (0: room_query, 1: roomless_query) meets
+ * the database per request, a sentence that lbauthctl check prints
+ * into buf (size bytes): in one round trip with identity_query or in
+ * two, and why.  false, buf empty, when there is nothing to say (the
+ * query is not set, or its driver runs one query at a time).  Call it
+ * before lbauth_app_detach(): it reads the connection the queries were
+ * checked on.
+ */
+LBAUTH_API bool		 lbauth_app_sql_trips(const struct lbauth_app *app,
+			    unsigned kind, char *buf, size_t size);
+
+/*
  * Closes the database connection lbauth_app_new() checked the queries
  * on, which the process would otherwise go on using (a CGI process, a
  * FastCGI process that serves itself).  A process that will not serve

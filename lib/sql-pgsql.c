@@ -67,6 +67,8 @@ static struct {
 	int	 (*pipeline_sync)(PGconn *);
 	int	 (*send_describe_prepared)(PGconn *, const char *);
 	int	 (*nparams)(const PGresult *);
+	Oid	 (*paramtype)(const PGresult *, int);
+	Oid	 (*ftype)(const PGresult *, int);
 } f;
 
 /* A connection, and how many queries sent in pipeline mode are unread. */
@@ -121,6 +123,8 @@ load(char *err, size_t errsz)
 		{ "PQsendDescribePrepared",
 		    (void **)&f.send_describe_prepared },
 		{ "PQnparams", (void **)&f.nparams },
+		{ "PQparamtype", (void **)&f.paramtype },
+		{ "PQftype", (void **)&f.ftype },
 	};
 
 	return lbx_dl_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), &dl,
@@ -156,10 +160,10 @@ static const char *
 stmt_name(size_t id)
 {
 	static const char *const names[] = { "lbauth_0", "lbauth_1",
-	    "lbauth_2" };
+	    "lbauth_2", "lbauth_fused_1", "lbauth_fused_2" };
 
-	_Static_assert(sizeof(names) / sizeof(names[0]) == LBX_SQLQ__MAX,
-	    "a name per query");
+	_Static_assert(sizeof(names) / sizeof(names[0]) == LBX_SQL_STMTS,
+	    "a name per statement");
 	return names[id];
 }
 
@@ -441,6 +445,51 @@ pg_prepare(void *arg, size_t id, const char *sql, size_t nparams, char *err,
 }
 
 /*
+ * A type as sql.c compares them (struct lbx_sql_desc): varchar is text,
+ * whose = and other operators it takes.  The OIDs are the built-in
+ * types' (pg_type.dat), the same on every server.
+ */
+static unsigned
+type_class(Oid t)
+{
+
+	return t == 1043 ? 25 : (unsigned)t;	/* varchar -> text */
+}
+
+static enum lbx_sql_rc
+pg_describe(void *arg, size_t id, struct lbx_sql_desc *d, char *err,
+    size_t errsz)
+{
+	PGconn		*c = ((struct conn *)arg)->pg;
+	PGresult	*r;
+	struct timespec	 due;
+	enum lbx_sql_rc	 rc;
+	size_t		 i;
+
+	lbx_clock_after(&due, ((struct conn *)arg)->timeout_ms);
+	if ((rc = answer(c, f.send_describe_prepared(c, stmt_name(id)), &due,
+	    &r, err, errsz)) != LBX_SQL_OK)
+		return rc;
+	memset(d, 0, sizeof(*d));
+	d->nparams = (size_t)f.nparams(r);
+	d->ncols = (size_t)f.nfields(r);
+	if (d->nparams > LBX_SQL_PARAMS_MAX || d->ncols > LBX_SQL_COLS_MAX) {
+		f.clear(r);
+		snprintf(err, errsz, "more than %d columns", LBX_SQL_COLS_MAX);
+		return LBX_SQL_FAIL;
+	}
+	for (i = 0; i < d->nparams; i++)
+		d->ptype[i] = type_class(f.paramtype(r, (int)i));
+	for (i = 0; i < d->ncols; i++) {
+		d->ctype[i] = type_class(f.ftype(r, (int)i));
+		snprintf(d->cname[i], sizeof(d->cname[i]), "%s",
+		    f.fname(r, (int)i));
+	}
+	f.clear(r);
+	return LBX_SQL_OK;
+}
+
+/*
  * Calls fn with arg for each row of the query result r, and clears r.
  * Returns OK, or as failed() for a failed query.  With fn NULL the rows
  * are dropped, and so is a query's error: DOWN only for a lost server.
@@ -634,4 +683,5 @@ const struct lbx_sql_driver lbx_sql_pgsql = {
 	.end = pg_end,
 	.send = pg_send,
 	.recv = pg_recv,
+	.describe = pg_describe,
 };

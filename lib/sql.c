@@ -37,16 +37,22 @@
  * and recv (PostgreSQL) sends the room query together with the identity
  * query (lbx_sql_ahead): one wait for the database instead of two.  A
  * room query that finds the user by :session can always go.  One that
- * names :user or :org needs the identity query's answer, so it goes only
- * when the process has seen the session before (sqlhint.c, one table
- * for all its threads under s->hints_mu), with the user and org that
- * the session was then; its rows are read only if the identity query
- * gives exactly those, and are dropped for a fresh query otherwise.
+ * names :user or :org needs the identity query's answer: a driver that
+ * can describe a statement's types (PostgreSQL) fuses the two into one
+ * statement (lbx_sql_fuse) where the types let it compare what the two
+ * would (fuse_types), and keeps the policy query's rows until it runs.
+ * One that cannot be fused goes only when the process has seen the
+ * session before (sqlhint.c, one table for all its threads under
+ * s->hints_mu), with the user and org that the session was then; its
+ * rows are read only if the identity query gives exactly those, and are
+ * dropped for a fresh query otherwise.  Fused or not, the rows reach
+ * the policy query only when it runs with the values they were read for.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +102,22 @@ is_namech(char c)
 enum lbauth_err
 lbx_sql_translate(struct lbx_sql_query *q, const char *sql, size_t len,
     enum lbx_placeholder ph, unsigned allowed, const char **reason_r)
+{
+
+	return lbx_sql_translate_sub(q, sql, len, ph, allowed, 0, NULL,
+	    reason_r);
+}
+
+/*
+ * As lbx_sql_translate(), with the placeholders numbered from first + 1
+ * (the query goes after first others in one statement), and each name
+ * p that subst[p] is set for (subst may be NULL) replaced by that SQL
+ * text instead of a placeholder.  Pure.
+ */
+enum lbauth_err
+lbx_sql_translate_sub(struct lbx_sql_query *q, const char *sql, size_t len,
+    enum lbx_placeholder ph, unsigned allowed, size_t first,
+    const char *const *subst, const char **reason_r)
 {
 	struct lbx_buf	 b;
 	size_t		 i, j, k;
@@ -178,7 +200,12 @@ lbx_sql_translate(struct lbx_sql_query *q, const char *sql, size_t len,
 			    ":room; roomless_query :user and :org)";
 			goto bad;
 		}
-		if (q->nparams == LBX_SQL_PARAMS_MAX) {
+		i = j - 1;
+		if (subst != NULL && subst[k] != NULL) {
+			lbx_buf_puts(&b, subst[k]);
+			continue;
+		}
+		if (first + q->nparams == LBX_SQL_PARAMS_MAX) {
 			*reason_r = "has more than 16 parameters";
 			goto bad;
 		}
@@ -187,8 +214,7 @@ lbx_sql_translate(struct lbx_sql_query *q, const char *sql, size_t len,
 			lbx_buf_putc(&b, '?');
 		else
 			lbx_buf_printf(&b, "%c%zu", ph == LBX_PH_QNUM ? '?' :
-			    '$', q->nparams);
-		i = j - 1;
+			    '$', first + q->nparams);
 	}
 	if (memchr(sql, '\0', len) != NULL) {
 		*reason_r = "contains a NUL byte";
@@ -208,6 +234,73 @@ lbx_sql_translate(struct lbx_sql_query *q, const char *sql, size_t len,
 bad:
 	lbx_buf_clear(&b);
 	return LBAUTH_ECONFIG;
+}
+
+/*
+ * Fuses policy query qid, whose config text is text, with the identity
+ * query (translated already) into s->fused[qid]: one statement that the
+ * server plans and runs as one, so that a request waits for one round
+ * trip even for a session this process has not seen (PostgreSQL only:
+ * LATERAL; lbx_sql_open() and each connection check its types first):
+ *
+ *   WITH "lbauth identity" AS MATERIALIZED (identity_query)
+ *   SELECT (SELECT count(*) FROM "lbauth identity"), "lbauth identity".*,
+ *       "lbauth room".* FROM "lbauth identity" LEFT JOIN LATERAL
+ *       (SELECT 1, "lbauth q".* FROM (room_query) AS "lbauth q")
+ *       AS "lbauth room" ON true
+ *
+ * with room_query's :user and :org the identity row's id and org
+ * columns and its other names placeholders after the identity query's.
+ * A row is then: the count of identity rows, one identity row, a 1 (NULL
+ * when the room query gave no row for it) and one room row.  The quoted
+ * names, with a blank in them, cannot be a table or alias of the app's.
+ * Leaves s->fused[qid] unset (LBAUTH_OK) when it cannot be done: a
+ * query that does not name :user or :org (the two queries go in one
+ * round trip already) or too many placeholders.  LBAUTH_ENOMEM.  Pure
+ * but for s->fused[qid].
+ */
+static bool	needs_identity(const struct lbx_sql *, enum lbx_sql_qid);
+
+enum lbauth_err
+lbx_sql_fuse(struct lbx_sql *s, enum lbx_sql_qid qid, const char *text)
+{
+	static const char *const subst[LBX_SQLP__MAX] = {
+		[LBX_SQLP_USER] = "\"lbauth identity\".id",
+		[LBX_SQLP_ORG] = "\"lbauth identity\".org",
+	};
+	const struct lbx_sql_query *id = &s->q[LBX_SQLQ_IDENTITY];
+	struct lbx_sql_query	 pq = { NULL, { 0 }, 0 }, *f = &s->fused[qid];
+	struct lbx_buf		 b;
+	const char		*reason;
+	enum lbauth_err		 rc;
+
+	if (s->drv->describe == NULL || id->sql == NULL || text == NULL ||
+	    qid == LBX_SQLQ_IDENTITY || !needs_identity(s, qid))
+		return LBAUTH_OK;
+	rc = lbx_sql_translate_sub(&pq, text, strlen(text),
+	    s->drv->placeholder, ~0u, id->nparams, subst, &reason);
+	if (rc != LBAUTH_OK) {
+		free(pq.sql);
+		return rc == LBAUTH_ENOMEM ? rc : LBAUTH_OK;
+	}
+	lbx_buf_init(&b);
+	lbx_buf_printf(&b, "WITH \"lbauth identity\" AS MATERIALIZED (\n%s\n"
+	    ") SELECT (SELECT count(*) FROM \"lbauth identity\"), "
+	    "\"lbauth identity\".*, \"lbauth room\".* FROM "
+	    "\"lbauth identity\" LEFT JOIN LATERAL (SELECT 1, \"lbauth q\".* "
+	    "FROM (\n%s\n) AS \"lbauth q\") AS \"lbauth room\" ON true",
+	    id->sql, pq.sql);
+	free(pq.sql);
+	if (b.oom) {
+		lbx_buf_clear(&b);
+		return LBAUTH_ENOMEM;
+	}
+	free(f->sql);
+	f->sql = b.p;
+	memcpy(f->params, id->params, id->nparams);
+	memcpy(f->params + id->nparams, pq.params, pq.nparams);
+	f->nparams = id->nparams + pq.nparams;
+	return LBAUTH_OK;
 }
 
 /*
@@ -384,6 +477,114 @@ lbx_sql_scrub_str(char *msg, const char *secret, size_t n)
 }
 
 /*
+ * Column name of the description d that is name, exactly, and no other
+ * column's in any case (sqluser.c reads columns in any case); -1.
+ */
+static int
+desc_col(const struct lbx_sql_desc *d, const char *name)
+{
+	size_t	 i;
+	int	 at = -1;
+
+	for (i = 0; i < d->ncols; i++)
+		if (strcasecmp(d->cname[i], name) == 0) {
+			if (at != -1 || strcmp(d->cname[i], name) != 0)
+				return -1;
+			at = (int)i;
+		}
+	return at;
+}
+
+/*
+ * Whether policy query qid, described by dq, can run fused with the
+ * identity query, described by di: each of its :user and :org
+ * placeholders is of the type of the identity row's id and org column,
+ * so that the fused statement compares exactly what the two queries
+ * would.  NULL and the columns in t, or why not (static).  Pure but
+ * for t.
+ */
+static const char *
+fuse_types(const struct lbx_sql *s, struct lbx_sql_slot *t,
+    enum lbx_sql_qid qid, const struct lbx_sql_desc *di,
+    const struct lbx_sql_desc *dq)
+{
+	const struct lbx_sql_query *q = &s->q[qid];
+	int		 col[LBX_SQLP__MAX] = { -1, -1, -1, -1 };
+	size_t		 i;
+
+	if (2 + di->ncols + dq->ncols > LBX_SQL_COLS_MAX)
+		return "more than 16 columns in the two together";
+	col[LBX_SQLP_USER] = desc_col(di, "id");
+	col[LBX_SQLP_ORG] = desc_col(di, "org");
+	for (i = 0; i < q->nparams && i < dq->nparams; i++) {
+		unsigned p = q->params[i];
+
+		if (p != LBX_SQLP_USER && p != LBX_SQLP_ORG)
+			continue;
+		if (col[p] == -1)
+			return p == LBX_SQLP_USER ? "identity_query has no "
+			    "column named exactly id" : "identity_query has "
+			    "no column named exactly org";
+		if (dq->ptype[i] != di->ctype[col[p]])
+			return p == LBX_SQLP_USER ? "the query compares :user "
+			    "as a type other than identity_query's id" :
+			    "the query compares :org as a type other than "
+			    "identity_query's org";
+	}
+	t->fuse_k[qid] = di->ncols;
+	t->fuse_id[qid] = lbx_sql_names(s, qid, LBX_SQLP_USER) ?
+	    col[LBX_SQLP_USER] : -1;
+	t->fuse_org[qid] = lbx_sql_names(s, qid, LBX_SQLP_ORG) ?
+	    col[LBX_SQLP_ORG] : -1;
+	return NULL;
+}
+
+/*
+ * Prepares on slot t, just connected, each fused statement (lbx_sql_fuse)
+ * whose two queries the server types alike (fuse_types).  One it cannot
+ * use (other types; the server refuses it, as a PostgreSQL before 12
+ * does MATERIALIZED) leaves the two queries to run as before, with the
+ * reason in s->fuse_why.  Returns OK, or DOWN or TIMEOUT from the
+ * driver, with why in err.
+ */
+static enum lbx_sql_rc
+fuse_prepare(struct lbx_sql *s, struct lbx_sql_slot *t, char *err,
+    size_t errsz)
+{
+	struct lbx_sql_desc	 di, dq;
+	enum lbx_sql_rc		 rc;
+	const char		*why;
+	bool			 described = false;
+	size_t			 qid;
+
+	for (qid = LBX_SQLQ_ROOM; qid < LBX_SQLQ__MAX; qid++) {
+		t->fused[qid] = false;
+		if (s->fused[qid].sql == NULL)
+			continue;
+		if (!described && (rc = s->drv->describe(t->conn,
+		    LBX_SQLQ_IDENTITY, &di, err, errsz)) != LBX_SQL_OK)
+			return rc == LBX_SQL_FAIL ? LBX_SQL_DOWN : rc;
+		described = true;
+		if ((rc = s->drv->describe(t->conn, qid, &dq, err, errsz)) !=
+		    LBX_SQL_OK)
+			return rc == LBX_SQL_FAIL ? LBX_SQL_DOWN : rc;
+		if ((why = fuse_types(s, t, qid, &di, &dq)) == NULL) {
+			rc = s->drv->prepare(t->conn, LBX_SQL_FUSED(qid),
+			    s->fused[qid].sql, s->fused[qid].nparams, err,
+			    errsz);
+			if (rc != LBX_SQL_OK && rc != LBX_SQL_FAIL)
+				return rc;
+			if (rc == LBX_SQL_FAIL)
+				why = "the server refused the statement";
+		}
+		t->fused[qid] = why == NULL;
+		atomic_store(&s->fuse_why[qid], why);
+	}
+	err[0] = '\0';
+	return LBX_SQL_OK;
+}
+
+/*
  * Connects slot t and prepares every set query, unless connected
  * already.  Returns LBX_SQL_OK; LBX_SQL_DOWN during a backoff or when
  * the connect fails; LBX_SQL_TIMEOUT; LBX_SQL_FAIL when a query does
@@ -422,6 +623,8 @@ slot_open(struct lbx_sql *s, struct lbx_sql_slot *t, int *bad_r, char *err,
 			    s->q[i].nparams, err, errsz)) != LBX_SQL_OK &&
 			    bad_r != NULL)
 				*bad_r = (int)i;
+		if (rc == LBX_SQL_OK && s->drv->describe != NULL)
+			rc = fuse_prepare(s, t, err, errsz);
 	}
 	lbx_sql_scrub(s, err);
 	if (rc == LBX_SQL_OK)
@@ -467,6 +670,11 @@ static _Thread_local struct {
 	bool			 guessed; /* ahead's :user, :org from a hint */
 	char			 user[LBX_SQL_HINT_MAX];	/* the hint's */
 	char			 org[LBX_SQL_HINT_MAX];
+	int			 fuse;	/* a query to fuse with the next, -1 */
+	const char		*fv[LBX_SQLP__MAX];	/* its values */
+	int			 fused;	/* ran fused; its rows in rows, -1 */
+	struct lbx_buf		 rows;	/* names, then rows (keep_cols) */
+	size_t			 ncols, nrows;	/* in rows */
 } held;
 
 /*
@@ -516,6 +724,186 @@ same_values(const char *const *a, const char *const *b, size_t n)
 }
 
 /*
+ * The policy query's rows of a fused statement are kept in held.rows
+ * until it runs: first its column names, then each row, every value as
+ * a flag byte (0: SQL NULL), its length and its bytes with a NUL.
+ */
+static void
+keep_cols(size_t n, const char *const *v, const size_t *lens)
+{
+	size_t	 i, len;
+
+	for (i = 0; i < n; i++) {
+		len = lens != NULL ? lens[i] : v[i] == NULL ? 0 : strlen(v[i]);
+		lbx_buf_putc(&held.rows, v[i] != NULL);
+		lbx_buf_put(&held.rows, &len, sizeof(len));
+		if (v[i] != NULL)
+			lbx_buf_put(&held.rows, v[i], len);
+		lbx_buf_putc(&held.rows, '\0');
+	}
+}
+
+/* Reads n values kept by keep_cols() at *at into v and lens. */
+static void
+read_cols(size_t *at, size_t n, const char **v, size_t *lens)
+{
+	size_t	 i;
+	bool	 set;
+
+	for (i = 0; i < n; i++) {
+		set = held.rows.p[(*at)++] != 0;
+		memcpy(&lens[i], held.rows.p + *at, sizeof(lens[i]));
+		*at += sizeof(lens[i]);
+		v[i] = set ? held.rows.p + *at : NULL;
+		*at += (set ? lens[i] : 0) + 1;
+	}
+}
+
+/* A fused statement's rows on their way to the identity query's fn. */
+struct split {
+	lbx_sql_row_fn	 fn;
+	void		*arg;
+	size_t		 k;		/* identity columns */
+	int		 id, org;	/* of those, id and org (-1: not named) */
+	size_t		 calls;		/* of fn */
+	size_t		 ncols;		/* of a room row, once seen */
+	size_t		 nrows;		/* room rows */
+	bool		 seen;		/* the first row */
+	bool		 hold;		/* its id and org fit held.user, org */
+	bool		 has_org;	/* its org is not NULL */
+	bool		 bad;		/* a row too short: never */
+};
+
+/*
+ * Copies the n-byte value v into the held buffer dst, if it fits:
+ * false if it does not or is NULL (then the fused rows go unused).
+ */
+static bool
+hold_value(char *dst, const char *v, size_t n)
+{
+
+	if (v == NULL || n >= LBX_SQL_HINT_MAX || memchr(v, '\0', n) != NULL)
+		return false;
+	memcpy(dst, v, n + 1);
+	return true;
+}
+
+/*
+ * A row of a fused statement (lbx_sql_fuse): at the first, the identity
+ * row goes to the identity query's fn as many times as the identity
+ * query gave rows (so that 2 rows are 2 rows), and its id and org are
+ * kept; each room row is kept (keep_cols) for the policy query.
+ */
+static int
+split_row(void *arg, size_t ncols, const char *const *names,
+    const char *const *vals, const size_t *lens)
+{
+	struct split		*sp = arg;
+	unsigned long long	 n, i;
+
+	if (ncols < sp->k + 2 || vals[0] == NULL) {
+		sp->bad = true;
+		return -1;
+	}
+	if (!sp->seen) {
+		sp->seen = true;
+		n = strtoull(vals[0], NULL, 10);
+		for (i = 0; i < n; i++) {
+			sp->calls++;
+			if (sp->fn(sp->arg, sp->k, names + 1, vals + 1,
+			    lens + 1) == -1)
+				return -1;
+		}
+		sp->hold = sp->id < 0 || hold_value(held.user,
+		    vals[1 + sp->id], lens[1 + sp->id]);
+		sp->has_org = sp->org >= 0 && vals[1 + sp->org] != NULL;
+		if (sp->has_org)
+			sp->hold = sp->hold && hold_value(held.org,
+			    vals[1 + sp->org], lens[1 + sp->org]);
+		sp->ncols = ncols - sp->k - 2;
+		keep_cols(sp->ncols, names + sp->k + 2, NULL);
+	}
+	if (vals[sp->k + 1] == NULL)	/* the identity row had no room row */
+		return 0;
+	sp->nrows++;
+	keep_cols(sp->ncols, vals + sp->k + 2, lens + sp->k + 2);
+	return held.rows.oom ? -1 : 0;
+}
+
+/*
+ * The identity query, values v, on the held slot t as the statement
+ * fused with policy query pq: its rows to fn, the policy query's kept
+ * for run_held() with held.av the values that it ran with (the identity
+ * row's id and org for :user and :org).  A fused statement that fails
+ * on the server before a row (a value of the wrong type for a column of
+ * the policy query, say) is the policy query's failure, not the
+ * identity query's: the identity query then runs alone, and the policy
+ * query after it, as without fusion.  Returns as the driver's exec.
+ */
+static enum lbx_sql_rc
+run_fused(struct lbx_sql *s, struct lbx_sql_slot *t, int pq,
+    const char *const *v, lbx_sql_row_fn fn, void *arg, char *err,
+    size_t errsz)
+{
+	const struct lbx_sql_query *f = &s->fused[pq], *q = &s->q[pq];
+	const char	*fvals[LBX_SQL_PARAMS_MAX];
+	struct split	 sp;
+	enum lbx_sql_rc	 rc;
+	size_t		 i;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.fn = fn;
+	sp.arg = arg;
+	sp.k = t->fuse_k[pq];
+	sp.id = t->fuse_id[pq];
+	sp.org = t->fuse_org[pq];
+	for (i = 0; i < f->nparams; i++)
+		fvals[i] = held.fv[f->params[i]];
+	lbx_buf_reset(&held.rows);
+	rc = s->drv->exec(t->conn, LBX_SQL_FUSED(pq), fvals, f->nparams,
+	    s->timeout_ms, split_row, &sp, err, errsz);
+	if (rc == LBX_SQL_OK && sp.seen && sp.hold) {
+		held.fused = pq;
+		for (i = 0; i < q->nparams; i++)
+			held.av[i] = q->params[i] == LBX_SQLP_USER ? held.user :
+			    q->params[i] == LBX_SQLP_ORG ? (sp.has_org ?
+			    held.org : NULL) : held.fv[q->params[i]];
+		held.ncols = sp.ncols;
+		held.nrows = sp.nrows;
+		return rc;
+	}
+	if (rc != LBX_SQL_OK && sp.calls == 0 && (rc == LBX_SQL_FAIL ||
+	    rc == LBX_SQL_NOMATCH)) {
+		err[0] = '\0';
+		rc = s->drv->exec(t->conn, LBX_SQLQ_IDENTITY, v,
+		    s->q[LBX_SQLQ_IDENTITY].nparams, s->timeout_ms, fn, arg,
+		    err, errsz);
+	}
+	return rc;
+}
+
+/* The kept rows of the fused policy query to fn.  Returns as exec. */
+static enum lbx_sql_rc
+replay(lbx_sql_row_fn fn, void *arg, char *err, size_t errsz)
+{
+	const char	*names[LBX_SQL_COLS_MAX], *v[LBX_SQL_COLS_MAX];
+	size_t		 lens[LBX_SQL_COLS_MAX], nlens[LBX_SQL_COLS_MAX];
+	size_t		 at = 0, i, ncols = held.ncols;
+
+	if (held.nrows == 0)
+		return LBX_SQL_OK;
+	read_cols(&at, ncols, names, nlens);
+	for (i = 0; i < held.nrows; i++) {
+		read_cols(&at, ncols, v, lens);
+		if (fn(arg, ncols, names, v, lens) == -1) {
+			snprintf(err, errsz, "out of memory");
+			return LBX_SQL_FAIL;
+		}
+	}
+	return LBX_SQL_OK;
+}
+
+/*
  * Query qid with its values v on the held slot t: its rows read if it
  * went out ahead with exactly these values, else sent now, with the
  * query lbx_sql_ahead() named behind it in the same round trip when the
@@ -530,9 +918,20 @@ run_held(struct lbx_sql *s, struct lbx_sql_slot *t, enum lbx_sql_qid qid,
 {
 	const struct lbx_sql_driver *d = s->drv;
 	enum lbx_sql_rc	 rc;
-	int		 ahead = held.ahead;
+	int		 ahead = held.ahead, fq = held.fused;
 
-	held.ahead = -1;
+	if (qid == LBX_SQLQ_IDENTITY && held.fuse >= 0 &&
+	    t->fused[held.fuse]) {
+		fq = held.fuse;
+		/* One statement: nothing goes with it, and no hint is used. */
+		held.fuse = held.ahead = -1;
+		held.guessed = false;
+		held.sid = NULL;
+		return run_fused(s, t, fq, v, fn, arg, err, errsz);
+	}
+	held.ahead = held.fused = -1;
+	if (fq == (int)qid && same_values(held.av, v, s->q[qid].nparams))
+		return replay(fn, arg, err, errsz);
 	if (held.sent >= 0 && (held.sent != (int)qid ||
 	    !same_values(held.av, v, s->q[qid].nparams))) {
 		held.sent = -1;
@@ -634,7 +1033,7 @@ lbx_sql_run(struct lbx_sql *s, enum lbx_sql_qid qid, const char *const *vals,
 			break;
 		/* The connection is closed: its transaction with it. */
 		held.begun = false;
-		held.ahead = held.sent = -1;
+		held.ahead = held.sent = held.fuse = held.fused = -1;
 		if (rc == LBX_SQL_TIMEOUT || fresh || tries == 1) {
 			backoff(s, t);
 			break;
@@ -660,7 +1059,7 @@ lbx_sql_hold(struct lbx_sql *s)
 	held.slot = slot_get(s);
 	held.sql = s;
 	held.begun = false;
-	held.ahead = held.sent = -1;
+	held.ahead = held.sent = held.fuse = held.fused = -1;
 	held.sid = NULL;
 	held.guessed = false;
 }
@@ -690,6 +1089,9 @@ lbx_sql_ahead(struct lbx_sql *s, enum lbx_sql_qid qid,
 	if (held.sql != s || s->drv->send == NULL || q->sql == NULL)
 		return;
 	memcpy(v, vals, sizeof(v));
+	/* Fused, if the connection can (run_held); else as follows. */
+	held.fuse = s->fused[qid].sql != NULL ? (int)qid : -1;
+	memcpy(held.fv, vals, sizeof(held.fv));
 	held.sid = vals[LBX_SQLP_SESSION];
 	if (needs_identity(s, qid)) {
 		if (held.sid == NULL)
@@ -749,7 +1151,8 @@ lbx_sql_release(struct lbx_sql *s)
 	held.sql = NULL;
 	held.slot = NULL;
 	held.begun = false;
-	held.ahead = held.sent = -1;
+	held.ahead = held.sent = held.fuse = held.fused = -1;
+	lbx_buf_clear(&held.rows);
 	held.sid = NULL;
 	held.guessed = false;
 	pthread_mutex_unlock(&t->mu);
@@ -805,7 +1208,9 @@ lbx_sql_clear(struct lbx_sql *s)
 	lbx_sqlhint_free(s->hints);
 	pthread_mutex_destroy(&s->hints_mu);
 	lbx_keyfile_secret_clear(&s->connstr);
-	for (i = 0; i < LBX_SQLQ__MAX; i++)
+	for (i = 0; i < LBX_SQLQ__MAX; i++) {
 		free(s->q[i].sql);
+		free(s->fused[i].sql);
+	}
 	memset(s, 0, sizeof(*s));
 }

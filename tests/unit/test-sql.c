@@ -174,6 +174,8 @@ static struct {
 	char	 trace[512];
 	int	 sent[8];
 	size_t	 nsent;
+	unsigned user_type;	/* of :user in a policy query (describe) */
+	const char *fused_id;	/* the id of the fused statement's row */
 } rec;
 
 static void
@@ -281,6 +283,59 @@ static const struct lbx_sql_driver rec_driver = {
 	.connect = rec_connect, .prepare = rec_prepare, .exec = rec_exec,
 	.close = rec_close, .end = rec_end, .send = rec_send,
 	.recv = rec_recv,
+};
+/*
+ * The fused driver: rec_driver with describe (the identity query has
+ * columns id and org of type 25; a policy query's :user is of type
+ * rec.user_type), and its exec of a fused statement gives one row: 1
+ * identity row, id rec.fused_id, org o-1, a room row "F".
+ */
+static enum lbx_sql_rc
+rec_describe(void *c, size_t id, struct lbx_sql_desc *d, char *err,
+    size_t errsz)
+{
+	size_t	 i;
+
+	memset(d, 0, sizeof(*d));
+	if (id == LBX_SQLQ_IDENTITY) {
+		d->ncols = 2;
+		strcpy(d->cname[0], "id");
+		strcpy(d->cname[1], "org");
+		d->ctype[0] = d->ctype[1] = 25;
+		return LBX_SQL_OK;
+	}
+	d->nparams = LBX_SQL_PARAMS_MAX;
+	for (i = 0; i < d->nparams; i++)
+		d->ptype[i] = rec.user_type;
+	d->ncols = 1;
+	strcpy(d->cname[0], "q");
+	return LBX_SQL_OK;
+}
+
+static enum lbx_sql_rc
+rec_fexec(void *c, size_t id, const char *const *v, size_t n, long ms,
+    lbx_sql_row_fn fn, void *arg, char *err, size_t errsz)
+{
+	static const char *const names[] = { "count", "id", "org", "?column?",
+	    "q" };
+	const char	*row[5] = { "1", rec.fused_id, "o-1", "1", "F" };
+	size_t		 lens[5], i;
+	char		 w[32];
+
+	if (id < LBX_SQLQ__MAX)
+		return rec_exec(c, id, v, n, ms, fn, arg, err, errsz);
+	snprintf(w, sizeof(w), "fused%zu", id);
+	note(w);
+	for (i = 0; i < 5; i++)
+		lens[i] = strlen(row[i]);
+	return fn(arg, 5, names, row, lens) == 0 ? LBX_SQL_OK : LBX_SQL_FAIL;
+}
+
+static const struct lbx_sql_driver rec_fused = {
+	.name = "fused", .placeholder = LBX_PH_DOLLAR, .load = NULL,
+	.connect = rec_connect, .prepare = rec_prepare, .exec = rec_fexec,
+	.close = rec_close, .end = rec_end, .send = rec_send,
+	.recv = rec_recv, .describe = rec_describe,
 };
 static const struct lbx_sql_driver rec_plain = {
 	.name = "plain", .placeholder = LBX_PH_QNUM, .load = NULL,
@@ -559,15 +614,126 @@ test_hints(void)
 	lbx_sqlhint_free(NULL);
 }
 
+/* Placeholders numbered after others, and names given as SQL text. */
+static void
+test_translate_sub(void)
+{
+	static const char *const subst[LBX_SQLP__MAX] = {
+		[LBX_SQLP_USER] = "i.id" };
+	struct lbx_sql_query	 q = { NULL, { 0 }, 0 };
+	const char		*why, *in = "SELECT ':user', :room, :user -- :user";
+
+	test_assert(lbx_sql_translate_sub(&q, in, strlen(in), LBX_PH_DOLLAR,
+	    ALL, 2, subst, &why) == LBAUTH_OK);
+	test_assert(strcmp(q.sql, "SELECT ':user', $3, i.id -- :user") == 0);
+	test_assert(q.nparams == 1 && q.params[0] == LBX_SQLP_ROOM);
+	free(q.sql);
+}
+
+/*
+ * A room query by :user fused with the identity query: the statement's
+ * text and values, its one exec in place of two, its rows kept for the
+ * room query and used only with the values it ran with; and no fusion
+ * where the types differ, the query goes by :session or the driver
+ * cannot describe.
+ */
+static void
+test_fuse(void)
+{
+	struct lbx_sql	 s;
+	char		 out[32], e[128];
+	const char	*v[LBX_SQLP__MAX];
+	const struct lbx_sql_query *f;
+
+	rec_setup(&s, &rec_fused, "SELECT :user, :room", "SELECT :session");
+	test_assert(lbx_sql_fuse(&s, LBX_SQLQ_ROOM, "SELECT :user, :room") ==
+	    LBAUTH_OK);
+	test_assert(lbx_sql_fuse(&s, LBX_SQLQ_ROOMLESS, "SELECT :session") ==
+	    LBAUTH_OK);
+	f = &s.fused[LBX_SQLQ_ROOM];
+	test_assert(f->sql != NULL && s.fused[LBX_SQLQ_ROOMLESS].sql == NULL);
+	test_assert(strstr(f->sql, "MATERIALIZED (\nSELECT ?1\n)") != NULL);
+	test_assert(strstr(f->sql, "(\nSELECT \"lbauth identity\".id, $2\n)")
+	    != NULL);
+	test_assert(f->nparams == 2 && f->params[0] == LBX_SQLP_SESSION &&
+	    f->params[1] == LBX_SQLP_ROOM);
+
+	/* The types agree: one statement, the room query's rows kept. */
+	rec.user_type = 25;
+	rec.fused_id = "u-1";
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	then(&s, LBX_SQLQ_ROOM, out);
+	lbx_sql_release(&s);
+	test_assert(strcmp(out, "u-1F") == 0);
+	test_assert(strcmp(rec.trace, "fused3") == 0);
+
+	/* Asked for with another user than the row's: a fresh query. */
+	rec.trace[0] = '\0';
+	rec.fused_id = "u-2";
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	then(&s, LBX_SQLQ_ROOM, out);
+	lbx_sql_release(&s);
+	test_assert(strcmp(out, "u-21") == 0);
+	test_assert(strcmp(rec.trace, "fused3 exec1") == 0);
+
+	/* A room-less request by :session: pipelined, never fused. */
+	rec.trace[0] = '\0';
+	lbx_sql_hold(&s);
+	memcpy(v, vals, sizeof(v));
+	v[LBX_SQLP_ROOM] = NULL;
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOMLESS, v);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, v, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	lbx_sql_release(&s);
+	test_assert(strncmp(rec.trace, "send0", 5) == 0);
+	rec_clear(&s);
+
+	/* :user of another type than the identity's id: two queries. */
+	rec_setup(&s, &rec_fused, "SELECT :user, :room", "SELECT :session");
+	test_assert(lbx_sql_fuse(&s, LBX_SQLQ_ROOM, "SELECT :user, :room") ==
+	    LBAUTH_OK);
+	rec.user_type = 19;
+	rec.fused_id = "u-1";
+	lbx_sql_hold(&s);
+	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	then(&s, LBX_SQLQ_ROOM, out);
+	lbx_sql_release(&s);
+	test_assert(strcmp(out, "01") == 0);
+	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
+	test_assert(s.fuse_why[LBX_SQLQ_ROOM] != NULL);
+	rec_clear(&s);
+
+	/* A driver that cannot describe: nothing fused. */
+	rec_setup(&s, &rec_driver, "SELECT :user, :room", "SELECT :session");
+	test_assert(lbx_sql_fuse(&s, LBX_SQLQ_ROOM, "SELECT :user, :room") ==
+	    LBAUTH_OK);
+	test_assert(s.fused[LBX_SQLQ_ROOM].sql == NULL);
+	rec_clear(&s);
+}
+
 int
 main(void)
 {
 
 	test_translate();
+	test_translate_sub();
 	test_scrub();
 	test_access();
 	test_ahead();
 	test_hint();
 	test_hints();
+	test_fuse();
 	return test_done();
 }
