@@ -5,9 +5,9 @@
 //   SQLite    identity_query + policy = sql on SQLite
 //   pgsql     the same on PostgreSQL 15 (started here, dbservers.mjs),
 //             over loopback TCP and over its unix socket; and over TCP
-//             with 4000 sessions in turn, so that no connection has a
-//             hint of who a session is (sqlhint.c) and each request
-//             makes two round trips, not one
+//             with 4000 sessions in turn, none of which a worker has
+//             seen lately (the room query by :user goes fused with the
+//             identity query, sql.c: one round trip all the same)
 // each with persistent per-worker connections and prepared statements,
 // and CGI starts (hyperfine) of the JWT and SQLite configs.  Prints
 // req/s and the ratios to the JWT row (goals: SQLite >= 0.8, pgsql >=
@@ -15,8 +15,10 @@
 // "another machine": a TCP delay proxy (tcpdelay.mjs, 1 ms each way) in
 // front of it, and lbauth with request_threads = 1 (one request at a
 // time per worker, as before request threads), 4 (the default) and 16,
-// with the room query by :session at 1 and 4, and with 4000 sessions
-// in turn at 1 and 4 (two round trips per request, not one).
+// with the room query by :session at 4, with 4000 sessions in turn at
+// 1 and 4 (fused: one round trip), and with 4000 sessions in turn and a
+// room query that cannot be fused (its :user typed apart from the id)
+// at 1 and 4: two round trips per request, as before fusion.
 // Stops all it starts.
 import fs from "node:fs";
 import net from "node:net";
@@ -48,7 +50,11 @@ INSERT INTO users VALUES ('ada', 'acme', 'Ada');
 INSERT INTO room_members VALUES ('ada', 'acme:doc-1', 'full'), ('ada', 'acme:doc-2', 'read');
 `;
 // The room query by :session instead of :user: with pgsql it goes out
-// with the identity query, one round trip per request (sql.c).
+// with the identity query, one round trip per request (sql.c).  And one
+// whose :user PostgreSQL types as name, not varchar as the identity
+// query's id: it cannot be fused with the identity query (sql.c,
+// fuse_types), so a session new to a worker takes two round trips.
+const UNFUSED = "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = CAST(:user AS name) AND room = :room";
 const BY_SESSION = "room_query = SELECT m.room AS pattern, m.access FROM room_members m JOIN sessions s ON s.user_id = m.user_id WHERE s.id = :session AND m.room = :room";
 const QUERIES = (now) => [
   `identity_query = SELECT u.id, u.org, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :session AND s.expires > ${now}`,
@@ -56,12 +62,12 @@ const QUERIES = (now) => [
   "room_query = SELECT room AS pattern, access FROM room_members WHERE user_id = :user AND room = :room",
 ];
 
-function sqlConf(driver, connect, now, extra = [], { bySession = false } = {}) {
+function sqlConf(driver, connect, now, extra = [], { bySession = false, unfused = false } = {}) {
   const dir = tmpdir("lbauth-bench-sql-");
   ctl(["keygen", "-o", path.join(dir, "sign.key")]);
   fs.writeFileSync(path.join(dir, "db.conn"), connect + "\n", { mode: 0o600 });
   const conf = path.join(dir, "lbauth.conf");
-  const qs = QUERIES(now).map((l) => (bySession && l.startsWith("room_query") ? BY_SESSION : l));
+  const qs = QUERIES(now).map((l) => (l.startsWith("room_query") ? (bySession ? BY_SESSION : unfused ? UNFUSED : l) : l));
   fs.writeFileSync(conf, ["backend = local", "signing_key_file = sign.key", "log_requests = no", "cookie_name = sid",
     `sql_driver = ${driver}`, "sql_connect_file = db.conn", ...qs, ...extra, ""].join("\n"));
   return { dir, conf };
@@ -83,13 +89,11 @@ if (HAVE_POSTGRES) {
   pg.sql(SEED + "GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;", "app");
   const p = sqlConf("pgsql", pg.connect("app", "bench-pw", "app"), "extract(epoch from now())");
   targets.push({ name: "lbauth local, PostgreSQL identity + sql policy", conf: p.conf, cookie: "sid=sid-ada" });
-  // The row above sends one session, so from its second request on each
-  // worker knows who it is and sends the room query on that hint with
-  // the identity query (sql.c, sqlhint.c).  Here every request is a
-  // session its worker has not seen lately (SESSIONS in turn, 256 hints
-  // per worker): two round trips each, as with no hints.
+  // The row above sends one session.  Here every request is a session
+  // its worker has not seen lately (SESSIONS in turn): fused, it is one
+  // round trip all the same, with no hint (sql.c, sqlhint.c).
   pg.sql(`INSERT INTO sessions SELECT 'sid-' || g, 'ada', 4102444800 FROM generate_series(1, ${SESSIONS}) g;`, "app");
-  targets.push({ name: `  the same, ${SESSIONS} sessions in turn (no hints)`, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
+  targets.push({ name: `  the same, ${SESSIONS} sessions in turn`, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
   const u = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())");
   targets.push({ name: "  the same over PostgreSQL's unix socket", conf: u.conf, cookie: "sid=sid-ada" });
   const us = sqlConf("pgsql", `host=${pg.socketDir} port=${pg.port} dbname=app user=app`, "extract(epoch from now())", [], { bySession: true });
@@ -110,14 +114,15 @@ if (pg) {
     const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`]);
     far.push({ name: `  request_threads = ${n}${n === 4 ? " (default)" : ""}`, threads: n, conf: p.conf, cookie: "sid=sid-ada" });
   }
-  for (const n of [1, 4]) {
-    const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`], { bySession: true });
-    far.push({ name: `  request_threads = ${n}, room query by :session`, threads: n, conf: p.conf, cookie: "sid=sid-ada", oneTrip: true });
+  {
+    const p = sqlConf("pgsql", connect, "extract(epoch from now())", ["request_threads = 4"], { bySession: true });
+    far.push({ name: "  request_threads = 4, room query by :session", threads: 4, conf: p.conf, cookie: "sid=sid-ada", oneTrip: true });
   }
-  for (const n of [1, 4]) {
-    const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`]);
-    far.push({ name: `  request_threads = ${n}, ${SESSIONS} sessions in turn`, threads: n, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
-  }
+  for (const unfused of [false, true])
+    for (const n of [1, 4]) {
+      const p = sqlConf("pgsql", connect, "extract(epoch from now())", [`request_threads = ${n}`], { unfused });
+      far.push({ name: `  request_threads = ${n}, ${SESSIONS} sessions${unfused ? ", not fused" : " in turn"}`, threads: n, conf: p.conf, cookie: "sid=sid-ada", sessions: SESSIONS, prefix: "sid=sid-" });
+    }
 }
 
 for (const [i, t] of [...targets, ...far].entries()) {
@@ -340,7 +345,7 @@ for (const r of rows)
     fmt(r.cpu.lbauth).padStart(20), fmt(r.cpu.nginx).padStart(6), (r.cpu.postgres === undefined ? "-" : fmt(r.cpu.postgres)).padStart(9), fmt(r.cpu.wrk).padStart(5));
 const rr = (r) => roundRatios(r).map((x) => fmt(x, 2)).join(" ");
 console.log(`  SQLite / JWT req/s   ${fmt(rows[1].rps / rows[0].rps, 2)}   (target >= 0.8); by round ${rr(rows[1])}`);
-if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; ${SESSIONS} sessions in turn (no hints) ${fmt(rows[3].rps / rows[0].rps, 2)}; over the unix socket ${fmt(rows[4].rps / rows[0].rps, 2)}, by :session ${fmt(rows[5].rps / rows[0].rps, 2)}`);
+if (rows[2]) console.log(`  pgsql / JWT req/s    ${fmt(rows[2].rps / rows[0].rps, 2)}   (target >= 0.6); by round ${rr(rows[2])}; ${SESSIONS} sessions in turn ${fmt(rows[3].rps / rows[0].rps, 2)}; over the unix socket ${fmt(rows[4].rps / rows[0].rps, 2)}, by :session ${fmt(rows[5].rps / rows[0].rps, 2)}`);
 // With every core busy, req/s is about cores / CPU per request.  The
 // PostgreSQL row's best case: lbauth's own SQL work free, nginx and wrk
 // as in the JWT row, and only the server's CPU added.
@@ -350,8 +355,8 @@ if (rows[2]) console.log(`  CPU per request (lbauth + nginx + wrk [+ postgres]):
 for (const b of pgb)
   console.log(`  pgbench, the same 2 queries (prepared, unix socket, ${String(b.conns).padStart(2)} connections): ${fmt(b.tps)} tx/s, postgres ${fmt(b.pgCpuUs)} us CPU/tx; / JWT ${fmt(b.tps / rows[0].rps, 2)}`);
 if (far.length) {
-  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; one session: one round trip per request ` +
-    `(the room query by :user on a hint, or by :session); ${SESSIONS} sessions in turn: two:`);
+  console.log(`PostgreSQL ${FAR_DELAY} ms away each way (tcpdelay.mjs), 2 workers, wrk ${CONNS} connections; one round trip per request ` +
+    `(the room query by :user fused with the identity query, or by :session), but two for ${SESSIONS} sessions with a room query not fused:`);
   for (const t of far)
     console.log(t.name.padEnd(50), fmt(t.res.rps).padStart(8), fmt(t.res.p50, 2).padStart(7), fmt(t.res.p99, 2).padStart(7), String(t.res.errors).padStart(7),
       fmt(t.res.rps / far[0].res.rps, 2).padStart(7), `x request_threads = 1; CPU us/req lbauth ${fmt(t.res.cpu.lbauth)} postgres ${fmt(t.res.cpu.postgres)}`);

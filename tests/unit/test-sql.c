@@ -631,6 +631,24 @@ test_translate_sub(void)
 }
 
 /*
+ * One request for a room on s, held: the identity query with the room
+ * query asked for ahead, then the room query; their rows into out.
+ */
+static void
+room_request(struct lbx_sql *s, char *out)
+{
+	char	 e[128];
+
+	lbx_sql_hold(s);
+	lbx_sql_ahead(s, LBX_SQLQ_ROOM, vals);
+	out[0] = '\0';
+	test_assert(lbx_sql_run(s, LBX_SQLQ_IDENTITY, vals, got, out, e,
+	    sizeof(e)) == LBX_SQL_OK);
+	then(s, LBX_SQLQ_ROOM, out);
+	lbx_sql_release(s);
+}
+
+/*
  * A room query by :user fused with the identity query: the statement's
  * text and values, its one exec in place of two, its rows kept for the
  * room query and used only with the values it ran with; and no fusion
@@ -661,26 +679,14 @@ test_fuse(void)
 	/* The types agree: one statement, the room query's rows kept. */
 	rec.user_type = 25;
 	rec.fused_id = "u-1";
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	out[0] = '\0';
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	then(&s, LBX_SQLQ_ROOM, out);
-	lbx_sql_release(&s);
+	room_request(&s, out);
 	test_assert(strcmp(out, "u-1F") == 0);
 	test_assert(strcmp(rec.trace, "fused3") == 0);
 
 	/* Asked for with another user than the row's: a fresh query. */
 	rec.trace[0] = '\0';
 	rec.fused_id = "u-2";
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	out[0] = '\0';
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	then(&s, LBX_SQLQ_ROOM, out);
-	lbx_sql_release(&s);
+	room_request(&s, out);
 	test_assert(strcmp(out, "u-21") == 0);
 	test_assert(strcmp(rec.trace, "fused3 exec1") == 0);
 
@@ -703,13 +709,7 @@ test_fuse(void)
 	    LBAUTH_OK);
 	rec.user_type = 19;
 	rec.fused_id = "u-1";
-	lbx_sql_hold(&s);
-	lbx_sql_ahead(&s, LBX_SQLQ_ROOM, vals);
-	out[0] = '\0';
-	test_assert(lbx_sql_run(&s, LBX_SQLQ_IDENTITY, vals, got, out, e,
-	    sizeof(e)) == LBX_SQL_OK);
-	then(&s, LBX_SQLQ_ROOM, out);
-	lbx_sql_release(&s);
+	room_request(&s, out);
 	test_assert(strcmp(out, "01") == 0);
 	test_assert(strcmp(rec.trace, "exec0 exec1") == 0);
 	test_assert(s.fuse_why[LBX_SQLQ_ROOM] != NULL);
